@@ -1,0 +1,67 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Backoff is an exponential backoff with jitter, bounded by Max.
+type Backoff struct {
+	Initial    time.Duration
+	Max        time.Duration
+	Multiplier float64
+	// Jitter is the randomization factor: each wait is drawn from [d*(1-Jitter), d*(1+Jitter)].
+	Jitter float64
+}
+
+// DefaultBackoff is used where none is configured.
+var DefaultBackoff = Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2, Jitter: 0.5}
+
+// retrier counts the failures of one operation.
+type retrier struct {
+	b       Backoff
+	current time.Duration
+}
+
+func (b Backoff) start() *retrier { return &retrier{b: b} }
+
+// next returns the wait before the next attempt.
+func (r *retrier) next() time.Duration {
+	switch {
+	case r.current == 0:
+		r.current = r.b.Initial
+	default:
+		r.current = time.Duration(float64(r.current) * r.b.Multiplier)
+	}
+	if r.current > r.b.Max || r.current <= 0 {
+		r.current = r.b.Max
+	}
+	d := float64(r.current)
+	if r.b.Jitter > 0 {
+		d = d * (1 - r.b.Jitter + 2*r.b.Jitter*rand.Float64())
+	}
+	return time.Duration(d)
+}
+
+func (r *retrier) reset() { r.current = 0 }
+
+// wait sleeps for the next backoff; it returns false if ctx ended first.
+func (r *retrier) wait(ctx context.Context) bool {
+	return sleep(ctx, r.next())
+}
+
+// sleep waits d, or less if ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

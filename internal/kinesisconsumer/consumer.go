@@ -1,0 +1,474 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"go.uber.org/zap"
+)
+
+// Processor takes the batches read from the stream.
+type Processor interface {
+	// Process hands a batch on. nil means the batch was accepted, and the shard's
+	// checkpoint moves past it; an error means it was not, and the same batch is offered
+	// again after a backoff. A Processor that gives up on a batch for good (the pipeline
+	// refused it permanently) accounts for it and returns nil, so the shard moves on.
+	Process(ctx context.Context, b Batch) error
+}
+
+// ProcessorFunc adapts a function to Processor.
+type ProcessorFunc func(ctx context.Context, b Batch) error
+
+// Process implements Processor.
+func (f ProcessorFunc) Process(ctx context.Context, b Batch) error { return f(ctx, b) }
+
+// minPollGap keeps a shard that is catching up within Kinesis's 5 GetRecords calls per
+// second per shard, leaving room for one other polling consumer.
+const minPollGap = 250 * time.Millisecond
+
+// Options configure a Consumer. API, Stream and Processor are required.
+type Options struct {
+	API       KinesisAPI
+	Stream    StreamRef
+	Processor Processor
+
+	// Source defaults to a PollingSource over API with MaxRecords.
+	Source     Source
+	MaxRecords int32
+	// Assigner defaults to AllShards.
+	Assigner Assigner
+	// Checkpoints defaults to a MemoryStore.
+	Checkpoints CheckpointStore
+	// StartPosition applies to shards with no checkpoint: LATEST (the default),
+	// TRIM_HORIZON or AT_TIMESTAMP.
+	StartPosition Position
+
+	// PollInterval is the wait between reads of a shard that is caught up.
+	PollInterval time.Duration
+	// DiscoveryInterval is the wait between listings of the stream's shards. A shard
+	// reaching its end triggers a listing at once.
+	DiscoveryInterval time.Duration
+	// ProcessBackoff paces the retries of a batch the Processor refused.
+	ProcessBackoff Backoff
+	// ReadBackoff paces the retries of failed Kinesis calls (throttling, 5xx, network).
+	ReadBackoff Backoff
+
+	Logger *zap.Logger
+}
+
+// Consumer reads a stream's assigned shards and hands their records to a Processor.
+type Consumer struct {
+	opts   Options
+	logger *zap.Logger
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	wake   chan struct{}
+
+	mu      sync.Mutex
+	readers map[string]context.CancelFunc
+	// done holds shards known to be finished, by this consumer or by another sharing the store.
+	done map[string]bool
+}
+
+// New checks opts and fills in defaults.
+func New(opts Options) (*Consumer, error) {
+	if opts.API == nil && opts.Source == nil {
+		return nil, errors.New("kinesisconsumer: API is required")
+	}
+	if opts.Processor == nil {
+		return nil, errors.New("kinesisconsumer: Processor is required")
+	}
+	if opts.Stream.Name == "" && opts.Stream.ARN == "" {
+		return nil, errors.New("kinesisconsumer: a stream name or ARN is required")
+	}
+	if opts.MaxRecords <= 0 {
+		opts.MaxRecords = 10000
+	}
+	if opts.Source == nil {
+		opts.Source = &PollingSource{API: opts.API, Stream: opts.Stream, MaxRecords: opts.MaxRecords}
+	}
+	if opts.Assigner == nil {
+		opts.Assigner = AllShards{}
+	}
+	if opts.Checkpoints == nil {
+		opts.Checkpoints = NewMemoryStore()
+	}
+	if opts.StartPosition.Type == "" {
+		opts.StartPosition.Type = types.ShardIteratorTypeLatest
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.DiscoveryInterval <= 0 {
+		opts.DiscoveryInterval = 30 * time.Second
+	}
+	if opts.ProcessBackoff.Initial <= 0 {
+		opts.ProcessBackoff = DefaultBackoff
+	}
+	if opts.ReadBackoff.Initial <= 0 {
+		opts.ReadBackoff = DefaultBackoff
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	return &Consumer{
+		opts:    opts,
+		logger:  opts.Logger.With(zap.String("stream", opts.Stream.Label())),
+		wake:    make(chan struct{}, 1),
+		readers: map[string]context.CancelFunc{},
+		done:    map[string]bool{},
+	}, nil
+}
+
+// Start begins reading in the background and returns at once.
+func (c *Consumer) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.wg.Go(func() { c.run(ctx) })
+}
+
+// Shutdown stops every reader and waits for them, or for ctx. A batch being processed is
+// abandoned (its context is cancelled) and not checkpointed unless it was accepted.
+func (c *Consumer) Shutdown(ctx context.Context) error {
+	if c.cancel == nil {
+		return nil
+	}
+	c.cancel()
+	finished := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Consumer) wakeup() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Consumer) run(ctx context.Context) {
+	retry := c.opts.ReadBackoff.start()
+	for {
+		wait := c.opts.DiscoveryInterval
+		if err := c.reconcile(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.logger.Warn("Listing or assigning shards failed; will retry", zap.Error(err))
+			wait = retry.next()
+		} else {
+			retry.reset()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-c.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
+	var shards []types.Shard
+	in := &kinesis.ListShardsInput{StreamName: c.opts.Stream.namePtr(), StreamARN: c.opts.Stream.arnPtr()}
+	for {
+		out, err := c.opts.API.ListShards(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list shards: %w", err)
+		}
+		shards = append(shards, out.Shards...)
+		if out.NextToken == nil || *out.NextToken == "" {
+			return shards, nil
+		}
+		// With a NextToken, the stream must not be named again.
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
+}
+
+// reconcile lists the shards, asks which are ours, stops readers of shards no longer ours
+// and starts readers of ours whose parents are done.
+func (c *Consumer) reconcile(ctx context.Context) error {
+	shards, err := c.listShards(ctx)
+	if err != nil {
+		return err
+	}
+	owned, err := c.opts.Assigner.Assign(ctx, shards)
+	if err != nil {
+		return fmt.Errorf("assign shards: %w", err)
+	}
+	ownedSet := make(map[string]bool, len(owned))
+	for _, id := range owned {
+		ownedSet[id] = true
+	}
+	c.mu.Lock()
+	for id, stop := range c.readers {
+		if !ownedSet[id] {
+			c.logger.Info("Shard no longer assigned here; stopping its reader", zap.String("shard_id", id))
+			stop()
+		}
+	}
+	c.mu.Unlock()
+
+	p := planner{c: c, ctx: ctx, byID: make(map[string]*types.Shard, len(shards)), memo: map[string]plan{}}
+	for i := range shards {
+		p.byID[*shards[i].ShardId] = &shards[i]
+	}
+	for _, id := range owned {
+		c.mu.Lock()
+		_, running := c.readers[id]
+		done := c.done[id]
+		c.mu.Unlock()
+		if running || done || p.byID[id] == nil {
+			continue
+		}
+		pl := p.plan(id)
+		if pl.err != nil {
+			return pl.err
+		}
+		if pl.state == stateReady {
+			c.startReader(ctx, id, pl.from)
+		}
+	}
+	return nil
+}
+
+type shardState int
+
+const (
+	stateWaiting shardState = iota // parents not done yet, or its checkpoint could not be read
+	stateReady
+	stateDone
+)
+
+type plan struct {
+	state shardState
+	from  Position
+	err   error
+	// checkpointed says the shard has a checkpoint: this consumer, or one sharing its
+	// store, has read it.
+	checkpointed bool
+}
+
+// planner decides, for one listing, where each shard stands.
+type planner struct {
+	c    *Consumer
+	ctx  context.Context
+	byID map[string]*types.Shard
+	memo map[string]plan
+}
+
+func parents(s *types.Shard) []string {
+	var ids []string
+	for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+		if p != nil && *p != "" {
+			ids = append(ids, *p)
+		}
+	}
+	return ids
+}
+
+func (p *planner) plan(id string) plan {
+	if pl, ok := p.memo[id]; ok {
+		return pl
+	}
+	pl := p.decide(id)
+	if pl.state == stateDone && p.byID[id] != nil {
+		p.c.mu.Lock()
+		p.c.done[id] = true
+		p.c.mu.Unlock()
+	}
+	p.memo[id] = pl
+	return pl
+}
+
+func (p *planner) decide(id string) plan {
+	shard := p.byID[id]
+	if shard == nil {
+		// Expired past retention: done. Its checkpoint, if any, still says whether its
+		// children should be read from their beginning.
+		_, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
+		return plan{state: stateDone, checkpointed: ok, err: err}
+	}
+	cp, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
+	if err != nil {
+		return plan{err: fmt.Errorf("load checkpoint of %s: %w", id, err)}
+	}
+	if ok && cp.ShardEnd {
+		return plan{state: stateDone, checkpointed: true}
+	}
+	parentRead := false
+	for _, parent := range parents(shard) {
+		pp := p.plan(parent)
+		if pp.err != nil || pp.state != stateDone {
+			return plan{state: stateWaiting, err: pp.err, checkpointed: ok}
+		}
+		parentRead = parentRead || pp.checkpointed
+	}
+	switch {
+	case ok && cp.SequenceNumber != "":
+		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber}}
+	case ok && !cp.StartedAt.IsZero():
+		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt}}
+	case parentRead:
+		// A child of a shard read here holds what came after it: all of it.
+		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeTrimHorizon}}
+	case p.c.opts.StartPosition.Type == types.ShardIteratorTypeLatest && shard.SequenceNumberRange != nil && shard.SequenceNumberRange.EndingSequenceNumber != nil:
+		// Read from LATEST, a closed shard has nothing new.
+		return plan{state: stateDone}
+	default:
+		return plan{state: stateReady, from: p.c.opts.StartPosition}
+	}
+}
+
+func (c *Consumer) startReader(ctx context.Context, id string, from Position) {
+	rctx, cancel := context.WithCancel(ctx)
+	c.mu.Lock()
+	c.readers[id] = cancel
+	c.mu.Unlock()
+	c.logger.Info("Reading shard", zap.String("shard_id", id), zap.Stringer("from", from))
+	c.wg.Go(func() {
+		defer func() {
+			cancel()
+			c.mu.Lock()
+			delete(c.readers, id)
+			c.mu.Unlock()
+			c.wakeup()
+		}()
+		c.readShard(rctx, id, from)
+	})
+}
+
+// readShard reads one shard until its end, or until ctx ends.
+func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
+	log := c.logger.With(zap.String("shard_id", id))
+	lastSeq := from.SequenceNumber
+	if from.Type == types.ShardIteratorTypeLatest {
+		c.save(ctx, log, id, Checkpoint{StartedAt: time.Now()})
+	}
+	stream, err := c.opts.Source.Open(ctx, id, from)
+	if err != nil {
+		log.Warn("Cannot open shard", zap.Error(err))
+		return
+	}
+	defer stream.Close()
+
+	readRetry := c.opts.ReadBackoff.start()
+	failures := 0
+	for {
+		b, err := stream.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if _, gone := errors.AsType[*types.ResourceNotFoundException](err); gone {
+				log.Warn("Shard or stream not found; leaving it to the next listing", zap.Error(err))
+				return
+			}
+			failures++
+			// The first failure of a run is worth a warning; the rest of it, a debug line.
+			if failures == 1 {
+				log.Warn("Reading shard failed; backing off", zap.Error(err))
+			} else {
+				log.Debug("Reading shard failed again; backing off", zap.Int("failures", failures), zap.Error(err))
+			}
+			if !readRetry.wait(ctx) {
+				return
+			}
+			continue
+		}
+		if failures > 0 {
+			log.Info("Reading shard recovered", zap.Int("failures", failures))
+		}
+		failures = 0
+		readRetry.reset()
+
+		if n := len(b.Records); n > 0 {
+			if !c.deliver(ctx, log, b) {
+				return
+			}
+			lastSeq = b.Records[n-1].SequenceNumber
+			c.save(ctx, log, id, Checkpoint{SequenceNumber: lastSeq})
+		}
+		if b.End {
+			if !c.saveUntilDone(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true}) {
+				return
+			}
+			log.Info("Shard read to its end")
+			c.mu.Lock()
+			c.done[id] = true
+			c.mu.Unlock()
+			return
+		}
+		pause := c.opts.PollInterval
+		if len(b.Records) > 0 && b.MillisBehindLatest > 0 {
+			pause = min(pause, minPollGap)
+		}
+		if !sleep(ctx, pause) {
+			return
+		}
+	}
+}
+
+// deliver offers b to the Processor until it is accepted; false means ctx ended first.
+func (c *Consumer) deliver(ctx context.Context, log *zap.Logger, b Batch) bool {
+	retry := c.opts.ProcessBackoff.start()
+	for attempt := 1; ; attempt++ {
+		b.Attempt = attempt
+		err := c.opts.Processor.Process(ctx, b)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("Batch accepted after retries", zap.Int("attempts", attempt))
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if attempt == 1 {
+			log.Warn("Pipeline refused a batch; retrying it, the shard waits", zap.Int("records", len(b.Records)), zap.Error(err))
+		}
+		if !retry.wait(ctx) {
+			return false
+		}
+	}
+}
+
+// save stores a checkpoint; a failure is logged and the next batch's checkpoint makes up
+// for it (a crash meanwhile only replays a little more).
+func (c *Consumer) save(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) {
+	if err := c.opts.Checkpoints.Save(ctx, id, cp); err != nil && ctx.Err() == nil {
+		log.Warn("Saving checkpoint failed", zap.Error(err))
+	}
+}
+
+// saveUntilDone stores a checkpoint that must not be lost (a shard's end), retrying.
+func (c *Consumer) saveUntilDone(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) bool {
+	retry := c.opts.ReadBackoff.start()
+	for {
+		err := c.opts.Checkpoints.Save(ctx, id, cp)
+		if err == nil {
+			return true
+		}
+		log.Warn("Saving checkpoint failed; retrying", zap.Error(err))
+		if !retry.wait(ctx) {
+			return false
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package kinesisconsumer
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// Record is one Kinesis record.
+type Record struct {
+	Data           []byte
+	SequenceNumber string
+	PartitionKey   string
+	ArrivalTime    time.Time
+}
+
+// Batch is what one read of a shard returned.
+type Batch struct {
+	StreamName string
+	ShardID    string
+	Records    []Record
+	// MillisBehindLatest is how far the read is behind the tip of the shard.
+	MillisBehindLatest int64
+	// End is set when the shard is closed and this batch holds its last records.
+	End bool
+	// Attempt counts the offers of this batch to the Processor, from 1.
+	Attempt int
+}
+
+// Position is where reading a shard starts.
+type Position struct {
+	Type           types.ShardIteratorType
+	SequenceNumber string    // for AFTER_SEQUENCE_NUMBER
+	Timestamp      time.Time // for AT_TIMESTAMP
+}
+
+func (p Position) String() string {
+	switch p.Type {
+	case types.ShardIteratorTypeAfterSequenceNumber:
+		return "after " + p.SequenceNumber
+	case types.ShardIteratorTypeAtTimestamp:
+		return "at " + p.Timestamp.UTC().Format(time.RFC3339Nano)
+	default:
+		return string(p.Type)
+	}
+}
+
+// Source opens shards for reading.
+type Source interface {
+	Open(ctx context.Context, shardID string, from Position) (ShardStream, error)
+}
+
+// ShardStream yields a shard's records in order.
+type ShardStream interface {
+	// Next returns the next batch, possibly empty. After a batch with End set there is
+	// nothing more. An error leaves the stream where it was: calling Next again retries.
+	Next(ctx context.Context) (Batch, error)
+	Close()
+}

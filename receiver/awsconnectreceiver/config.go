@@ -1,0 +1,183 @@
+package awsconnectreceiver
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configretry"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+)
+
+// Start positions for shards that have no checkpoint yet.
+const (
+	StartLatest      = "latest"
+	StartTrimHorizon = "trim_horizon"
+	StartAtTimestamp = "at_timestamp"
+)
+
+// Kinesis limits that bound the settings.
+const (
+	maxRecordsPerCallLimit = 10000
+	// GetRecords allows 5 calls a second per shard, shared by all polling consumers.
+	minPollInterval = 200 * time.Millisecond
+)
+
+// Config is the configuration of the aws_connect receiver.
+type Config struct {
+	// StreamName names the Kinesis stream Amazon Connect writes agent events to.
+	// Exactly one of StreamName and StreamARN is set.
+	StreamName string `mapstructure:"stream_name"`
+	// StreamARN names the stream by ARN, as a stream shared from another account needs.
+	StreamARN string `mapstructure:"stream_arn"`
+	// Region is the stream's region. It defaults to the region in StreamARN, then to the
+	// AWS SDK's default chain (AWS_REGION, the shared config file).
+	Region string `mapstructure:"region"`
+	// Endpoint overrides the Kinesis endpoint: a VPC endpoint, or a local stand-in.
+	Endpoint string `mapstructure:"endpoint"`
+	// RoleARN is a role to assume for reading the stream, for example in the account
+	// that owns it. Credentials otherwise come from the AWS SDK's default chain.
+	RoleARN string `mapstructure:"role_arn"`
+	// ExternalID goes with RoleARN when the role's trust policy asks for one.
+	ExternalID configopaque.String `mapstructure:"external_id"`
+
+	// StartPosition applies to shards that have no checkpoint yet.
+	StartPosition string `mapstructure:"start_position"`
+	// StartTimestamp is where at_timestamp starts (RFC 3339).
+	StartTimestamp time.Time `mapstructure:"start_timestamp"`
+
+	// Storage is the ID of a storage extension (file_storage, say) that keeps shard
+	// checkpoints across restarts. Without it, checkpoints live in memory only.
+	Storage *component.ID `mapstructure:"storage"`
+
+	// PollInterval is the wait between GetRecords calls on a shard that is caught up.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// MaxRecordsPerCall is the Limit of each GetRecords call.
+	MaxRecordsPerCall int32 `mapstructure:"max_records_per_call"`
+	// ShardDiscoveryInterval is the wait between listings of the stream's shards.
+	ShardDiscoveryInterval time.Duration `mapstructure:"shard_discovery_interval"`
+	// ErrorBackoff paces retries when the pipeline refuses a batch or Kinesis fails.
+	ErrorBackoff configretry.BackOffConfig `mapstructure:"error_backoff"`
+
+	// ResourceAttributes turns each resource attribute on or off.
+	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ component.Config = (*Config)(nil)
+
+func createDefaultConfig() component.Config {
+	backoff := configretry.NewDefaultBackOffConfig()
+	backoff.InitialInterval = 500 * time.Millisecond
+	backoff.MaxInterval = 30 * time.Second
+	// A batch is never given up on for taking long: that would lose it.
+	backoff.MaxElapsedTime = 0
+	return &Config{
+		StartPosition:          StartLatest,
+		PollInterval:           time.Second,
+		MaxRecordsPerCall:      maxRecordsPerCallLimit,
+		ShardDiscoveryInterval: 30 * time.Second,
+		ErrorBackoff:           backoff,
+		ResourceAttributes:     metadata.DefaultResourceAttributesConfig(),
+	}
+}
+
+var (
+	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+	roleARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+)
+
+// Validate checks the configuration; each error names the field and what would be right.
+func (cfg *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	switch {
+	case cfg.StreamName == "" && cfg.StreamARN == "":
+		add("stream_name or stream_arn is required: the Kinesis stream your Amazon Connect instance writes agent events to")
+	case cfg.StreamName != "" && cfg.StreamARN != "":
+		add("stream_name and stream_arn are both set: set exactly one")
+	case cfg.StreamName != "" && !streamNamePattern.MatchString(cfg.StreamName):
+		add("stream_name %q is not a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'", cfg.StreamName)
+	case cfg.StreamARN != "":
+		if _, err := parseStreamARN(cfg.StreamARN); err != nil {
+			add("stream_arn: %w", err)
+		} else if region := streamARNRegion(cfg.StreamARN); cfg.Region != "" && region != cfg.Region {
+			add("region %q differs from the region of stream_arn (%q): leave region empty or make them agree", cfg.Region, region)
+		}
+	}
+	if cfg.Region != "" && !regionPattern.MatchString(cfg.Region) {
+		add("region %q is not an AWS region name such as us-east-1", cfg.Region)
+	}
+	if cfg.Endpoint != "" {
+		u, err := url.Parse(cfg.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("endpoint %q is not a URL such as https://kinesis.us-east-1.amazonaws.com or http://localhost:4568", cfg.Endpoint)
+		}
+	}
+	if cfg.RoleARN != "" && !roleARNPattern.MatchString(cfg.RoleARN) {
+		add("role_arn %q is not an IAM role ARN such as arn:aws:iam::123456789012:role/connect-reader", cfg.RoleARN)
+	}
+	if cfg.ExternalID != "" && cfg.RoleARN == "" {
+		add("external_id is set without role_arn: it is only used when assuming a role")
+	}
+
+	switch cfg.StartPosition {
+	case StartLatest, StartTrimHorizon:
+		if !cfg.StartTimestamp.IsZero() {
+			add("start_timestamp is set but start_position is %q: set start_position to %q or remove start_timestamp", cfg.StartPosition, StartAtTimestamp)
+		}
+	case StartAtTimestamp:
+		if cfg.StartTimestamp.IsZero() {
+			add("start_timestamp is required when start_position is %q: an RFC 3339 time such as 2024-05-01T00:00:00Z", StartAtTimestamp)
+		}
+	default:
+		add("start_position %q is not one of %s, %s, %s", cfg.StartPosition, StartLatest, StartTrimHorizon, StartAtTimestamp)
+	}
+
+	if cfg.PollInterval < minPollInterval {
+		add("poll_interval %s is below %s: Kinesis allows 5 GetRecords calls a second per shard", cfg.PollInterval, minPollInterval)
+	}
+	if cfg.MaxRecordsPerCall < 1 || cfg.MaxRecordsPerCall > maxRecordsPerCallLimit {
+		add("max_records_per_call %d is out of range: Kinesis takes 1 to %d", cfg.MaxRecordsPerCall, maxRecordsPerCallLimit)
+	}
+	if cfg.ShardDiscoveryInterval < time.Second {
+		add("shard_discovery_interval %s is below 1s: listing shards that often only spends ListShards quota", cfg.ShardDiscoveryInterval)
+	}
+	if err := cfg.ErrorBackoff.Validate(); err != nil {
+		add("error_backoff: %w", err)
+	}
+	if cfg.ErrorBackoff.Enabled && cfg.ErrorBackoff.MaxElapsedTime != 0 {
+		add("error_backoff::max_elapsed_time must be 0: the receiver never gives up on a batch, as that would lose it")
+	}
+	return errors.Join(errs...)
+}
+
+// streamARN is arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME.
+type streamARN struct {
+	region, account, name string
+}
+
+func parseStreamARN(arn string) (streamARN, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "kinesis" ||
+		!regionPattern.MatchString(parts[3]) || len(parts[4]) != 12 || !strings.HasPrefix(parts[5], "stream/") ||
+		!streamNamePattern.MatchString(strings.TrimPrefix(parts[5], "stream/")) {
+		return streamARN{}, fmt.Errorf("%q is not a Kinesis stream ARN such as arn:aws:kinesis:us-east-1:123456789012:stream/connect-agent-events", arn)
+	}
+	return streamARN{region: parts[3], account: parts[4], name: strings.TrimPrefix(parts[5], "stream/")}, nil
+}
+
+func streamARNRegion(arn string) string {
+	a, _ := parseStreamARN(arn)
+	return a.region
+}

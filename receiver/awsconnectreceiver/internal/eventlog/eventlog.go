@@ -1,0 +1,204 @@
+// Package eventlog turns Kinesis records of agent events into OTLP log records.
+package eventlog
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+)
+
+// Attribute names of the log records.
+const (
+	AttrEventID            = "aws.connect.event.id"
+	AttrEventType          = "aws.connect.event.type"
+	AttrAgentARN           = "aws.connect.agent.arn"
+	AttrAgentUsername      = "aws.connect.agent.username"
+	AttrStatusName         = "aws.connect.agent.status.name"
+	AttrStatusType         = "aws.connect.agent.status.type"
+	AttrStatusTypeDerived  = "aws.connect.agent.status.type_derived"
+	AttrRoutingProfileName = "aws.connect.routing_profile.name"
+	AttrStreamName         = "aws.kinesis.stream_name"
+	AttrShardID            = "aws.kinesis.shard_id"
+	AttrSequenceNumber     = "aws.kinesis.sequence_number"
+	AttrErrorType          = "error.type"
+	AttrExceptionMessage   = "exception.message"
+	EventNamePrefix        = "aws.connect.agent."
+)
+
+// noInstance groups the records that name no Connect instance: malformed ones, mostly.
+const noInstance = ""
+
+// eventNames caches the event name of each documented event type.
+var eventNames = map[string]string{
+	agentevent.TypeLogin:       EventNamePrefix + "login",
+	agentevent.TypeLogout:      EventNamePrefix + "logout",
+	agentevent.TypeStateChange: EventNamePrefix + "state_change",
+	agentevent.TypeHeartBeat:   EventNamePrefix + "heart_beat",
+}
+
+// EventName is the log record's event name for an event type; an unknown type passes
+// through the same way, in lower case.
+func EventName(eventType string) string {
+	if n, ok := eventNames[eventType]; ok {
+		return n
+	}
+	return EventNamePrefix + strings.ToLower(eventType)
+}
+
+// Builder builds log records; it is safe for concurrent use.
+type Builder struct {
+	resourceConfig metadata.ResourceAttributesConfig
+	decoders       sync.Pool
+
+	mu        sync.Mutex
+	resources map[string]pcommon.Resource // by instance ARN; read-only once stored
+}
+
+// NewBuilder returns a Builder whose resources carry the attributes rac enables.
+func NewBuilder(rac metadata.ResourceAttributesConfig) *Builder {
+	b := &Builder{resourceConfig: rac, resources: map[string]pcommon.Resource{}}
+	b.decoders.New = func() any { return &decoder{d: agentevent.NewDecoder()} }
+	return b
+}
+
+type decoder struct {
+	d  *agentevent.Decoder
+	ev agentevent.Event
+}
+
+// Result is the outcome of one batch.
+type Result struct {
+	Logs      plog.Logs
+	Malformed int
+}
+
+// Build turns a batch into logs: one log record per record, grouped by Amazon Connect
+// instance. A record that is not an agent event becomes a record with severity ERROR.
+func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result {
+	res := Result{Logs: plog.NewLogs()}
+	dec := b.decoders.Get().(*decoder)
+	defer b.decoders.Put(dec)
+
+	groups := map[string]plog.LogRecordSlice{}
+	records := func(instance string) plog.LogRecordSlice {
+		if lrs, ok := groups[instance]; ok {
+			return lrs
+		}
+		rl := res.Logs.ResourceLogs().AppendEmpty()
+		b.resource(instance).CopyTo(rl.Resource())
+		sl := rl.ScopeLogs().AppendEmpty()
+		sl.Scope().SetName(metadata.ScopeName)
+		lrs := sl.LogRecords()
+		lrs.EnsureCapacity(len(batch.Records))
+		groups[instance] = lrs
+		return lrs
+	}
+	obs := pcommon.NewTimestampFromTime(observed)
+	for i := range batch.Records {
+		rec := &batch.Records[i]
+		doc, err := dec.d.Decode(rec.Data, &dec.ev)
+		if err != nil {
+			res.Malformed++
+			lr := records(noInstance).AppendEmpty()
+			lr.SetObservedTimestamp(obs)
+			fillMalformed(lr, rec.Data, err)
+			putKinesis(lr.Attributes(), batch, rec)
+			continue
+		}
+		ev := &dec.ev
+		lr := records(ev.InstanceARN).AppendEmpty()
+		lr.SetObservedTimestamp(obs)
+		fillEvent(lr, ev)
+		putKinesis(lr.Attributes(), batch, rec)
+		putJSON(lr.Body(), doc)
+	}
+	return res
+}
+
+// resource returns the resource of an instance, built once and cached.
+func (b *Builder) resource(instanceARN string) pcommon.Resource {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r, ok := b.resources[instanceARN]; ok {
+		return r
+	}
+	rb := metadata.NewResourceBuilder(b.resourceConfig)
+	rb.SetCloudProvider("aws")
+	if a, ok := parseInstanceARN(instanceARN); ok {
+		rb.SetCloudAccountID(a.account)
+		rb.SetCloudRegion(a.region)
+		rb.SetCloudResourceID(instanceARN)
+		rb.SetAwsConnectInstanceID(a.instanceID)
+	}
+	r := rb.Emit()
+	// The cache is bounded by the instances writing to one stream, which are few; an
+	// unparsable ARN shares the bare resource.
+	b.resources[instanceARN] = r
+	return r
+}
+
+func fillEvent(lr plog.LogRecord, ev *agentevent.Event) {
+	if !ev.EventTimestamp.IsZero() {
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.EventTimestamp))
+	}
+	lr.SetEventName(EventName(ev.EventType))
+	if ev.Current.HasProblemContact() {
+		lr.SetSeverityNumber(plog.SeverityNumberWarn)
+		lr.SetSeverityText("WARN")
+	} else {
+		lr.SetSeverityNumber(plog.SeverityNumberInfo)
+		lr.SetSeverityText("INFO")
+	}
+	attrs := lr.Attributes()
+	attrs.EnsureCapacity(13)
+	putNonEmpty(attrs, AttrEventID, ev.EventID)
+	attrs.PutStr(AttrEventType, ev.EventType)
+	putNonEmpty(attrs, AttrAgentARN, ev.AgentARN)
+	snap := &ev.Current
+	putNonEmpty(attrs, AttrAgentUsername, snap.Configuration.Username)
+	putNonEmpty(attrs, AttrStatusName, snap.AgentStatus.Name)
+	putNonEmpty(attrs, AttrStatusType, snap.AgentStatus.Type)
+	if snap.AgentStatus.TypeDerived {
+		attrs.PutBool(AttrStatusTypeDerived, true)
+	}
+	putNonEmpty(attrs, AttrRoutingProfileName, snap.Configuration.RoutingProfile.Name)
+}
+
+func fillMalformed(lr plog.LogRecord, data []byte, err error) {
+	lr.SetSeverityNumber(plog.SeverityNumberError)
+	lr.SetSeverityText("ERROR")
+	if utf8.Valid(data) {
+		lr.Body().SetStr(string(data))
+	} else {
+		lr.Body().SetEmptyBytes().FromRaw(data)
+	}
+	kind := "unknown"
+	var de *agentevent.DecodeError
+	if errors.As(err, &de) {
+		kind = de.Kind
+	}
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrErrorType, kind)
+	attrs.PutStr(AttrExceptionMessage, err.Error())
+}
+
+func putKinesis(attrs pcommon.Map, batch kinesisconsumer.Batch, rec *kinesisconsumer.Record) {
+	attrs.PutStr(AttrStreamName, batch.StreamName)
+	attrs.PutStr(AttrShardID, batch.ShardID)
+	attrs.PutStr(AttrSequenceNumber, rec.SequenceNumber)
+}
+
+func putNonEmpty(attrs pcommon.Map, k, v string) {
+	if v != "" {
+		attrs.PutStr(k, v)
+	}
+}

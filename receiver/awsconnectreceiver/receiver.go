@@ -1,0 +1,247 @@
+package awsconnectreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+)
+
+const transport = "kinesis"
+
+type awsConnectReceiver struct {
+	cfg       *Config
+	set       receiver.Settings
+	nextLogs  consumer.Logs
+	obsrecv   *receiverhelper.ObsReport
+	telemetry *metadata.TelemetryBuilder
+	builder   *eventlog.Builder
+
+	// transport is the HTTP transport of every AWS call, kept to close its idle
+	// connections at shutdown.
+	transport *http.Transport
+	storage   storage.Client
+	consumer  *kinesisconsumer.Consumer
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*awsConnectReceiver, error) {
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              transport,
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &awsConnectReceiver{
+		cfg:       cfg,
+		set:       set,
+		nextLogs:  next,
+		obsrecv:   obsrecv,
+		telemetry: tb,
+		builder:   eventlog.NewBuilder(cfg.ResourceAttributes),
+	}, nil
+}
+
+func (r *awsConnectReceiver) stream() kinesisconsumer.StreamRef {
+	return kinesisconsumer.StreamRef{Name: r.cfg.StreamName, ARN: r.cfg.StreamARN}
+}
+
+// Start builds the Kinesis client and the checkpoint store and starts reading in the
+// background; it does not wait for the stream.
+func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) error {
+	awsCfg, err := r.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	api := kinesis.NewFromConfig(awsCfg, func(o *kinesis.Options) {
+		if r.cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(r.cfg.Endpoint)
+		}
+		// The consumer retries every failed call itself, with its own bounded backoff and
+		// without the SDK's retry quota, which would otherwise fail calls outright under
+		// sustained throttling.
+		o.RetryMaxAttempts = 1
+	})
+
+	var checkpoints kinesisconsumer.CheckpointStore = kinesisconsumer.NewMemoryStore()
+	if r.cfg.Storage != nil {
+		client, err := storageClient(ctx, host, *r.cfg.Storage, r.set.ID)
+		if err != nil {
+			return err
+		}
+		r.storage = client
+		checkpoints = newStorageCheckpoints(client, r.stream().Label())
+	} else {
+		r.set.Logger.Warn("No storage extension set: shard checkpoints live in memory only, so after a restart reading starts again from start_position")
+	}
+
+	start, err := r.startPosition()
+	if err != nil {
+		return err
+	}
+	backoff := consumerBackoff(r.cfg)
+	c, err := kinesisconsumer.New(kinesisconsumer.Options{
+		API:               api,
+		Stream:            r.stream(),
+		Processor:         r,
+		MaxRecords:        r.cfg.MaxRecordsPerCall,
+		Checkpoints:       checkpoints,
+		StartPosition:     start,
+		PollInterval:      r.cfg.PollInterval,
+		DiscoveryInterval: r.cfg.ShardDiscoveryInterval,
+		ProcessBackoff:    backoff,
+		ReadBackoff:       backoff,
+		Logger:            r.set.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	r.consumer = c
+	c.Start()
+	return nil
+}
+
+func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
+	var errs []error
+	if r.consumer != nil {
+		errs = append(errs, r.consumer.Shutdown(ctx))
+	}
+	if r.storage != nil {
+		errs = append(errs, r.storage.Close(ctx))
+	}
+	if r.transport != nil {
+		r.transport.CloseIdleConnections()
+	}
+	r.telemetry.Shutdown()
+	return errors.Join(errs...)
+}
+
+func (r *awsConnectReceiver) awsConfig(ctx context.Context) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	region := r.cfg.Region
+	if region == "" && r.cfg.StreamARN != "" {
+		region = streamARNRegion(r.cfg.StreamARN)
+	}
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	// Own the transport the SDK tuned (custom CA bundle included), so that Shutdown can
+	// close its idle connections.
+	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		r.transport = bc.GetTransport()
+		awsCfg.HTTPClient = &http.Client{Transport: r.transport, Timeout: bc.GetTimeout()}
+	}
+	if awsCfg.Region == "" {
+		return aws.Config{}, errors.New("region: not set, and the AWS SDK found none in AWS_REGION or the shared config: set region to the stream's region, e.g. us-east-1")
+	}
+	if r.cfg.RoleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg), r.cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "otelcol-amazonconnect"
+			if r.cfg.ExternalID != "" {
+				o.ExternalID = aws.String(string(r.cfg.ExternalID))
+			}
+		})
+		awsCfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return awsCfg, nil
+}
+
+func (r *awsConnectReceiver) startPosition() (kinesisconsumer.Position, error) {
+	switch r.cfg.StartPosition {
+	case StartLatest, "":
+		return kinesisconsumer.Position{Type: types.ShardIteratorTypeLatest}, nil
+	case StartTrimHorizon:
+		return kinesisconsumer.Position{Type: types.ShardIteratorTypeTrimHorizon}, nil
+	case StartAtTimestamp:
+		return kinesisconsumer.Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: r.cfg.StartTimestamp}, nil
+	}
+	return kinesisconsumer.Position{}, fmt.Errorf("start_position %q is not supported", r.cfg.StartPosition)
+}
+
+func consumerBackoff(cfg *Config) kinesisconsumer.Backoff {
+	b := cfg.ErrorBackoff
+	if !b.Enabled {
+		// No growth and no jitter: retry at a steady pace.
+		return kinesisconsumer.Backoff{Initial: cfg.PollInterval, Max: cfg.PollInterval, Multiplier: 1}
+	}
+	return kinesisconsumer.Backoff{Initial: b.InitialInterval, Max: b.MaxInterval, Multiplier: b.Multiplier, Jitter: b.RandomizationFactor}
+}
+
+func storageClient(ctx context.Context, host component.Host, id, owner component.ID) (storage.Client, error) {
+	ext, ok := host.GetExtensions()[id]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found; add it under extensions and service::extensions", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, owner, "")
+	if err != nil {
+		return nil, fmt.Errorf("storage: get client from %q: %w", id, err)
+	}
+	return client, nil
+}
+
+// Process implements kinesisconsumer.Processor: it hands a batch to the logs pipeline.
+func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batch) error {
+	res := r.builder.Build(b, time.Now())
+	if b.Attempt == 1 {
+		shard := metric.WithAttributeSet(attribute.NewSet(attribute.String("shard_id", b.ShardID)))
+		r.telemetry.ReceiverAwsConnectRecordsRead.Add(ctx, int64(len(b.Records)))
+		r.telemetry.ReceiverAwsConnectShardMillisBehindLatest.Record(ctx, b.MillisBehindLatest, shard)
+		if res.Malformed > 0 {
+			r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(res.Malformed))
+		}
+	}
+	n := res.Logs.LogRecordCount()
+	obsCtx := r.obsrecv.StartLogsOp(ctx)
+	err := r.nextLogs.ConsumeLogs(obsCtx, res.Logs)
+	r.obsrecv.EndLogsOp(obsCtx, "json", n, err)
+	switch {
+	case err == nil:
+		return nil
+	case consumererror.IsPermanent(err):
+		r.telemetry.ReceiverAwsConnectRecordsDropped.Add(ctx, int64(n))
+		r.set.Logger.Error("Pipeline refused a batch permanently; moving past it",
+			zap.String("shard_id", b.ShardID),
+			zap.Int("records", n),
+			zap.String("first_sequence_number", b.Records[0].SequenceNumber),
+			zap.Error(err))
+		return nil
+	default:
+		r.telemetry.ReceiverAwsConnectBatchesRefused.Add(ctx, 1)
+		return err
+	}
+}
