@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 )
@@ -44,6 +45,8 @@ type Decoder struct {
 	err    *DecodeError
 	// path is where the decoder is in the document, rendered only when a field is bad.
 	path []pathElem
+	// arena holds the bytes of short strings, in chunks; see Copy.
+	arena []byte
 }
 
 type pathElem struct {
@@ -211,7 +214,29 @@ func (d *Decoder) str(v *fastjson.Value, field string) string {
 	if !ok {
 		return ""
 	}
-	return string(b)
+	return d.Copy(b)
+}
+
+// arenaChunk is the size of the buffers Copy carves strings from.
+const arenaChunk = 2048
+
+// Copy returns a copy of b without an allocation of its own: short strings are carved
+// from a shared buffer, which is replaced, never overwritten, when full. The strings
+// stay valid for good, but keeping one keeps its whole buffer alive: whoever keeps a few
+// strings of many records (per-agent state, say) should strings.Clone them.
+func (d *Decoder) Copy(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaChunk/8 {
+		return string(b)
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, arenaChunk)
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[start], len(b))
 }
 
 // enum returns a string field through the intern table: for values that repeat across
@@ -229,6 +254,16 @@ func (d *Decoder) enum(v *fastjson.Value, field string) string {
 		d.intern[s] = s
 	}
 	return s
+}
+
+// String returns b as a string, shared with the intern table when the decoder has seen
+// it as a repetitive value (a status, a queue ARN...), so the values of a record's body
+// that the typed decode already met cost no allocation.
+func (d *Decoder) String(b []byte) string {
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	return d.Copy(b)
 }
 
 func (d *Decoder) number(v *fastjson.Value, field string) float64 {

@@ -119,7 +119,7 @@ func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result 
 		lr.SetObservedTimestamp(obs)
 		fillEvent(lr, ev)
 		putKinesis(lr.Attributes(), batch, rec)
-		putJSON(lr.Body(), doc)
+		putJSON(lr.Body(), doc, dec.d, false)
 	}
 	return res
 }

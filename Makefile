@@ -1,0 +1,53 @@
+# otelcol-amazonconnect: `make run` starts the demo, `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+OCB_VERSION := v0.161.0
+MDATAGEN_VERSION := v0.161.0
+TOOLS := $(CURDIR)/.tmp/bin
+OCB := $(TOOLS)/builder
+BINARY := _build/otelcol-amazonconnect
+export GOFLAGS ?= -mod=mod
+
+.PHONY: all build run test unit-test lint bench generate npm clean tools
+
+all: build
+
+$(OCB):
+	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+tools: $(OCB)
+
+# The stand-ins the tests and the demo run: kinesis-local and dynalite.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+npm: node_modules/.package-lock.json
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './node_modules/*' -not -path './.tmp/*') go.mod go.sum builder-config.yaml
+
+$(BINARY): $(OCB) $(GO_SOURCES)
+	$(OCB) --config builder-config.yaml
+build: $(BINARY)
+
+run: npm build
+	./scripts/demo.sh
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Unit, integration (kinesis-local, dynalite, file_storage) and end-to-end tests (the
+# built binary).
+test: npm build lint
+	OTELCOL_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./receiver/awsconnectreceiver/internal/eventlog/
+
+# mdatagen v0.161.0 needs go.opentelemetry.io/collector/internal/schemagen, which some
+# module proxies do not serve; generated code is committed.
+generate:
+	cd receiver/awsconnectreceiver && $(GO) run go.opentelemetry.io/collector/cmd/mdatagen@$(MDATAGEN_VERSION) metadata.yaml
+
+clean:
+	rm -rf _build .tmp

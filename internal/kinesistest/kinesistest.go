@@ -1,0 +1,214 @@
+// Package kinesistest runs the kinesis-local stand-in (the real Kinesis wire protocol)
+// for tests, on free ports, and stops it when the test ends.
+package kinesistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// Region and static credentials the stand-in accepts.
+const (
+	Region    = "us-east-1"
+	AccessKey = "local-access-key"
+	SecretKey = "local-secret-key"
+)
+
+// Server is a running kinesis-local.
+type Server struct {
+	// Endpoint is its plain HTTP endpoint.
+	Endpoint string
+	Client   *kinesis.Client
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+// RepoRoot finds the repository root: the nearest directory up from the working
+// directory holding go.mod.
+func RepoRoot(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// FreePort returns a TCP port nothing listens on right now.
+func FreePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Start runs kinesis-local for the test. It fails the test, saying what to run, if the
+// npm packages are not installed.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	root := RepoRoot(t)
+	modDir := filepath.Join(root, "node_modules", "kinesis-local")
+	mainJS := filepath.Join(modDir, "main.js")
+	if _, err := os.Stat(mainJS); err != nil {
+		t.Fatalf("kinesis-local is not installed (%v): run `make test`, or `npm ci` in %s", err, root)
+	}
+	plain, tls := FreePort(t), FreePort(t)
+	cmd := exec.Command("node", mainJS)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(),
+		"KINESIS_MOCK_CERT_PATH="+filepath.Join(modDir, "server.json"),
+		fmt.Sprintf("KINESIS_MOCK_PLAIN_PORT=%d", plain),
+		fmt.Sprintf("KINESIS_MOCK_TLS_PORT=%d", tls),
+		"AWS_REGION="+Region,
+		"LOG_LEVEL=WARN",
+		// Resharding completes quickly, as in tests nobody waits for AWS's minutes.
+		"SPLIT_SHARD_DURATION=100ms", "MERGE_SHARDS_DURATION=100ms", "CREATE_STREAM_DURATION=100ms",
+	)
+	logFile, err := os.Create(filepath.Join(cmd.Dir, "kinesis-local.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start kinesis-local: %v", err)
+	}
+	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", plain), cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(s.exited)
+	}()
+	t.Cleanup(s.stop)
+	s.Client = NewClient(s.Endpoint)
+	if err := s.waitReady(60 * time.Second); err != nil {
+		log, _ := os.ReadFile(logFile.Name())
+		t.Fatalf("kinesis-local did not come up: %v\n%s", err, log)
+	}
+	return s
+}
+
+// NewClient returns a Kinesis client for a stand-in endpoint.
+func NewClient(endpoint string) *kinesis.Client {
+	return kinesis.New(kinesis.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+	})
+}
+
+func (s *Server) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return errors.New("process exited")
+		default:
+		}
+		resp, err := http.Get(s.Endpoint)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("timed out")
+}
+
+// stop ends the process; after serving traffic it may ignore SIGTERM, so it gets a
+// short grace and then SIGKILL.
+func (s *Server) stop() {
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(2 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.exited
+	}
+}
+
+// CreateStream creates a stream and waits until it is active.
+func (s *Server) CreateStream(t testing.TB, name string, shards int32) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &name, ShardCount: &shards}); err != nil {
+		t.Fatalf("create stream %s: %v", name, err)
+	}
+	s.WaitActive(t, name)
+}
+
+// WaitActive waits until a stream is ACTIVE (after creation or resharding).
+func (s *Server) WaitActive(t testing.TB, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := s.Client.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: &name})
+		if err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("stream %s did not become active", name)
+}
+
+// Put writes records with PutRecords (up to 500 a call), retrying entries the stand-in
+// failed, and returns their sequence numbers in order.
+func (s *Server) Put(t testing.TB, stream string, keys []string, data [][]byte) []string {
+	t.Helper()
+	seqs := make([]string, len(data))
+	for start := 0; start < len(data); start += 500 {
+		end := min(start+500, len(data))
+		pending := make([]int, 0, end-start)
+		for i := start; i < end; i++ {
+			pending = append(pending, i)
+		}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt == 20 {
+				t.Fatalf("put records: %d entries still failing", len(pending))
+			}
+			entries := make([]types.PutRecordsRequestEntry, len(pending))
+			for j, i := range pending {
+				entries[j] = types.PutRecordsRequestEntry{Data: data[i], PartitionKey: aws.String(keys[i])}
+			}
+			out, err := s.Client.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: &stream, Records: entries})
+			if err != nil {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			var failed []int
+			for j, r := range out.Records {
+				if r.ErrorCode != nil {
+					failed = append(failed, pending[j])
+					continue
+				}
+				seqs[pending[j]] = aws.ToString(r.SequenceNumber)
+			}
+			pending = failed
+		}
+	}
+	return seqs
+}

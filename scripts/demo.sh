@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The one-command demo behind `make run`: the Kinesis stand-in, a writer of sample agent
+# events, and the collector printing what it reads. Ctrl-C stops all of it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STREAM=${CONNECT_STREAM_NAME:-connect-agent-events}
+PORT=${KINESIS_PORT:-4568}
+STATE=.tmp/demo
+mkdir -p "$STATE"
+
+# The stand-in accepts any credentials; these keep the AWS SDK from looking elsewhere.
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export KINESIS_ENDPOINT="http://127.0.0.1:$PORT" CONNECT_STREAM_NAME="$STREAM" DEMO_STATE_DIR="$STATE/state"
+# The demo starts from an empty stream, so it also starts without old checkpoints.
+rm -rf "$STATE/state"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping the demo..."
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  sleep 2
+  # kinesis-local may ignore SIGTERM once it has served traffic.
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Stopped."
+  exit 0
+}
+trap cleanup INT TERM EXIT
+
+# Each part runs in its own process group, so stopping it stops its children too.
+start() { setsid "$@" & pids+=($!); }
+
+echo "Starting kinesis-local on port $PORT with stream $STREAM (logs: $STATE/kinesis-local.log)..."
+KINESIS_MOCK_CERT_PATH="$PWD/node_modules/kinesis-local/server.json" KINESIS_MOCK_PLAIN_PORT=$PORT \
+  KINESIS_MOCK_TLS_PORT=$((PORT - 1)) INITIALIZE_STREAMS="$STREAM:2" LOG_LEVEL=WARN \
+  start bash -c 'cd "$1" && exec node "$2"' _ "$STATE" "$PWD/node_modules/kinesis-local/main.js" > "$STATE/kinesis-local.log" 2>&1
+for _ in $(seq 1 120); do
+  curl -s -o /dev/null "http://127.0.0.1:$PORT" && break
+  sleep 0.5
+done
+curl -s -o /dev/null "http://127.0.0.1:$PORT" || { echo "kinesis-local did not start; see $STATE/kinesis-local.log"; exit 1; }
+sleep 1 # the stream becomes active shortly after the port opens
+
+echo "Starting the sample event writer (logs: $STATE/writer.log)..."
+start go run ./cmd/eventreplay -endpoint "$KINESIS_ENDPOINT" -stream "$STREAM" -interval "${EVENT_INTERVAL:-1s}" > "$STATE/writer.log" 2>&1
+
+echo "Starting the collector with config/demo.yaml; agent events follow. Press Ctrl-C to stop."
+start ./_build/otelcol-amazonconnect --config config/demo.yaml
+wait "${pids[-1]}"
