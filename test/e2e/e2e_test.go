@@ -1,0 +1,258 @@
+// Package e2e runs the collector binary built by ocb against kinesis-local and checks
+// what its file exporter wrote.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+)
+
+// binary is the collector under test: OTELCOL_BINARY, or the one `make build` leaves.
+func binary(t *testing.T) string {
+	path := os.Getenv("OTELCOL_BINARY")
+	if path == "" {
+		path = filepath.Join(kinesistest.RepoRoot(t), "_build", "otelcol-amazonconnect")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("collector binary not found at %s (%v): run `make build`, or `make test` which builds it", path, err)
+	}
+	return path
+}
+
+const configTemplate = `
+extensions:
+  file_storage:
+    directory: %[1]s/state
+    create_directory: true
+receivers:
+  aws_connect:
+    stream_name: %[2]s
+    region: us-east-1
+    endpoint: %[3]s
+    start_position: trim_horizon
+    storage: file_storage
+    poll_interval: 200ms
+exporters:
+  file:
+    path: %[4]s
+    flush_interval: 100ms
+service:
+  extensions: [file_storage]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [aws_connect]
+      exporters: [file]
+`
+
+type collector struct {
+	cmd    *exec.Cmd
+	log    *bytes.Buffer
+	exited chan struct{}
+}
+
+// startCollector runs the binary with a config writing to out.
+func startCollector(t *testing.T, dir, stream, endpoint, out string) *collector {
+	cfgPath := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, dir, stream, endpoint, out), 0o600))
+	cmd := exec.Command(binary(t), "--config", cfgPath)
+	cmd.Env = append(os.Environ(),
+		"AWS_ACCESS_KEY_ID="+kinesistest.AccessKey,
+		"AWS_SECRET_ACCESS_KEY="+kinesistest.SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	c := &collector{cmd: cmd, log: &bytes.Buffer{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = c.log, c.log
+	require.NoError(t, cmd.Start())
+	go func() {
+		_ = cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-c.exited
+		if t.Failed() {
+			t.Logf("collector output:\n%s", c.log.String())
+		}
+	})
+	return c
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (c *collector) stop(t *testing.T) {
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("collector did not stop within 30s of SIGTERM")
+	}
+	require.Equal(t, 0, c.cmd.ProcessState.ExitCode(), "collector exit code")
+}
+
+// readLogs parses what the file exporter wrote: one OTLP JSON document a line.
+func readLogs(t *testing.T, path string) []plog.LogRecord {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	defer f.Close()
+	var out []plog.LogRecord
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	var u plog.JSONUnmarshaler
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		ld, err := u.UnmarshalLogs(line)
+		if err != nil { // a line still being written
+			continue
+		}
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			rl := ld.ResourceLogs().At(i)
+			for j := 0; j < rl.ScopeLogs().Len(); j++ {
+				lrs := rl.ScopeLogs().At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					lr := lrs.At(k)
+					// Keep the resource with the record, for the checks.
+					rl.Resource().Attributes().Range(func(key string, v pcommon.Value) bool {
+						v.CopyTo(lr.Attributes().PutEmpty("resource." + key))
+						return true
+					})
+					out = append(out, lr)
+				}
+			}
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+func eventIDs(records []plog.LogRecord) map[string]int {
+	ids := map[string]int{}
+	for _, lr := range records {
+		if v, ok := lr.Attributes().Get("aws.connect.event.id"); ok {
+			ids[v.Str()]++
+		}
+	}
+	return ids
+}
+
+// events makes n agent events from the fixtures, each with its own EventId.
+func events(t *testing.T, prefix string, n int) (keys []string, ids []string, data [][]byte) {
+	files, err := filepath.Glob(filepath.Join(kinesistest.RepoRoot(t), "testdata", "events", "*.json"))
+	require.NoError(t, err)
+	for i := range n {
+		raw, err := os.ReadFile(files[i%len(files)])
+		require.NoError(t, err)
+		var ev map[string]any
+		require.NoError(t, json.Unmarshal(raw, &ev))
+		id := fmt.Sprintf("%s-%04d", prefix, i)
+		ev["EventId"] = id
+		b, err := json.Marshal(ev)
+		require.NoError(t, err)
+		keys, ids, data = append(keys, ev["AgentARN"].(string)), append(ids, id), append(data, b)
+	}
+	return keys, ids, data
+}
+
+func TestCollectorBinaryDeliversEveryEventAcrossRestart(t *testing.T) {
+	srv := kinesistest.Start(t)
+	const stream = "connect-agent-events"
+	srv.CreateStream(t, stream, 2)
+	dir := t.TempDir()
+
+	keys, firstIDs, data := events(t, "first", 60)
+	keys = append(keys, "garbage-key")
+	data = append(data, []byte(`{"EventType": "STATE_CHANGE", "CurrentAgentSnapshot": `))
+	srv.Put(t, stream, keys, data)
+
+	out1 := filepath.Join(dir, "out1.json")
+	c := startCollector(t, dir, stream, srv.Endpoint, out1)
+	var got []plog.LogRecord
+	require.Eventually(t, func() bool {
+		got = readLogs(t, out1)
+		return len(got) >= len(data)
+	}, 90*time.Second, 200*time.Millisecond, "the collector wrote %d of %d records", len(got), len(data))
+	c.stop(t)
+	got = readLogs(t, out1)
+	ids := eventIDs(got)
+	for _, id := range firstIDs {
+		assert.Equal(t, 1, ids[id], "event %s", id)
+	}
+	assert.Len(t, got, len(data), "one log record per Kinesis record")
+
+	// One record in full: the sample with two contacts, an ENDED chat among them.
+	var sample, garbage plog.LogRecord
+	for _, lr := range got {
+		if v, ok := lr.Attributes().Get("aws.connect.agent.username"); ok && v.Str() == "mgarcia" {
+			if ev, _ := lr.Attributes().Get("aws.connect.event.type"); ev.Str() == "STATE_CHANGE" {
+				sample = lr
+			}
+		}
+		if _, ok := lr.Attributes().Get("error.type"); ok {
+			garbage = lr
+		}
+	}
+	require.NotEqual(t, plog.LogRecord{}, sample, "no STATE_CHANGE of mgarcia in the output")
+	assert.Equal(t, "aws.connect.agent.state_change", sample.EventName())
+	assert.Equal(t, plog.SeverityNumberInfo, sample.SeverityNumber())
+	assert.NotZero(t, sample.Timestamp())
+	assert.NotZero(t, sample.ObservedTimestamp())
+	attrs := sample.Attributes().AsRaw()
+	assert.Equal(t, "aws", attrs["resource.cloud.provider"])
+	assert.Equal(t, "us-east-1", attrs["resource.cloud.region"])
+	assert.Equal(t, "123456789012", attrs["resource.cloud.account.id"])
+	assert.Equal(t, "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-5678-90ab-cdef-111122223333", attrs["resource.cloud.resource_id"])
+	assert.Equal(t, "a1b2c3d4-5678-90ab-cdef-111122223333", attrs["resource.aws.connect.instance.id"])
+	assert.Equal(t, "Available", attrs["aws.connect.agent.status.name"])
+	assert.Equal(t, "ROUTABLE", attrs["aws.connect.agent.status.type"])
+	assert.Equal(t, "Basic Routing Profile", attrs["aws.connect.routing_profile.name"])
+	assert.Equal(t, stream, attrs["aws.kinesis.stream_name"])
+	assert.True(t, strings.HasPrefix(attrs["aws.kinesis.shard_id"].(string), "shardId-"))
+	assert.NotEmpty(t, attrs["aws.kinesis.sequence_number"])
+	body := sample.Body().Map().AsRaw()
+	contacts := body["CurrentAgentSnapshot"].(map[string]any)["Contacts"].([]any)
+	require.Len(t, contacts, 2)
+	assert.Equal(t, "ENDED", contacts[1].(map[string]any)["State"])
+
+	require.NotEqual(t, plog.LogRecord{}, garbage, "the truncated record is in the output")
+	assert.Equal(t, plog.SeverityNumberError, garbage.SeverityNumber())
+	assert.Contains(t, garbage.Body().Str(), `"CurrentAgentSnapshot": `)
+	errType, _ := garbage.Attributes().Get("error.type")
+	assert.Equal(t, "invalid_json", errType.Str())
+
+	// A restart reads on from the checkpoint: only the new events are written.
+	keys, secondIDs, data := events(t, "second", 25)
+	srv.Put(t, stream, keys, data)
+	out2 := filepath.Join(dir, "out2.json")
+	c = startCollector(t, dir, stream, srv.Endpoint, out2)
+	require.Eventually(t, func() bool { return len(readLogs(t, out2)) >= len(data) }, 90*time.Second, 200*time.Millisecond)
+	time.Sleep(time.Second) // room for a redelivery, were there one
+	c.stop(t)
+	ids = eventIDs(readLogs(t, out2))
+	assert.Len(t, ids, len(secondIDs), "after the restart only the new events are written")
+	for _, id := range secondIDs {
+		assert.Equal(t, 1, ids[id], "event %s", id)
+	}
+}
