@@ -18,6 +18,24 @@ type Backoff struct {
 // DefaultBackoff is used where none is configured.
 var DefaultBackoff = Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2, Jitter: 0.5}
 
+// withDefaults fills the unset parts of b from DefaultBackoff, so that no backoff
+// retries in a busy loop.
+func (b Backoff) withDefaults() Backoff {
+	if b == (Backoff{}) {
+		return DefaultBackoff
+	}
+	if b.Initial <= 0 {
+		b.Initial = DefaultBackoff.Initial
+	}
+	if b.Max < b.Initial {
+		b.Max = max(b.Initial, DefaultBackoff.Max)
+	}
+	if b.Multiplier < 1 {
+		b.Multiplier = DefaultBackoff.Multiplier
+	}
+	return b
+}
+
 // retrier counts the failures of one operation.
 type retrier struct {
 	b       Backoff

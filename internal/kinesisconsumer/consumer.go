@@ -108,12 +108,8 @@ func New(opts Options) (*Consumer, error) {
 	if opts.DiscoveryInterval <= 0 {
 		opts.DiscoveryInterval = 30 * time.Second
 	}
-	if opts.ProcessBackoff.Initial <= 0 {
-		opts.ProcessBackoff = DefaultBackoff
-	}
-	if opts.ReadBackoff.Initial <= 0 {
-		opts.ReadBackoff = DefaultBackoff
-	}
+	opts.ProcessBackoff = opts.ProcessBackoff.withDefaults()
+	opts.ReadBackoff = opts.ReadBackoff.withDefaults()
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
@@ -197,8 +193,9 @@ func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 		if out.NextToken == nil || *out.NextToken == "" {
 			return shards, nil
 		}
-		// With a NextToken, the stream must not be named again.
-		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+		// With a NextToken the stream name must not be given again; an ARN must, for a
+		// stream shared from another account.
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken, StreamARN: c.opts.Stream.arnPtr()}
 	}
 }
 
@@ -327,8 +324,14 @@ func (p *planner) decide(id string) plan {
 	case ok && !cp.StartedAt.IsZero():
 		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt}}
 	case parentRead:
-		// A child of a shard read here holds what came after it: all of it.
-		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeTrimHorizon}}
+		// A child of a shard read here holds what came after it: all of it. Reading from
+		// a timestamp, though, a parent may have closed before it, and the child's older
+		// records are no more wanted than the parent's.
+		from := Position{Type: types.ShardIteratorTypeTrimHorizon}
+		if p.c.opts.StartPosition.Type == types.ShardIteratorTypeAtTimestamp {
+			from = p.c.opts.StartPosition
+		}
+		return plan{state: stateReady, from: from}
 	case p.c.opts.StartPosition.Type == types.ShardIteratorTypeLatest && shard.SequenceNumberRange != nil && shard.SequenceNumberRange.EndingSequenceNumber != nil:
 		// Read from LATEST, a closed shard has nothing new.
 		return plan{state: stateDone}
@@ -348,8 +351,14 @@ func (c *Consumer) startReader(ctx context.Context, id string, from Position) {
 			cancel()
 			c.mu.Lock()
 			delete(c.readers, id)
+			ended := c.done[id]
 			c.mu.Unlock()
-			c.wakeup()
+			// A shard's end makes its children readable: list at once. A reader that
+			// stopped for another reason (the shard was not found, say) waits for the next
+			// listing, or it would be restarted in a tight loop.
+			if ended {
+				c.wakeup()
+			}
 		}()
 		c.readShard(rctx, id, from)
 	})
