@@ -153,9 +153,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ShardDiscoveryInterval < time.Second {
 		add("shard_discovery_interval %s is below 1s: listing shards that often only spends ListShards quota", cfg.ShardDiscoveryInterval)
 	}
-	if err := cfg.ErrorBackoff.Validate(); err != nil {
-		add("error_backoff: %w", err)
-	}
+	// error_backoff's own Validate runs too: the collector validates nested configs.
 	if cfg.ErrorBackoff.Enabled && cfg.ErrorBackoff.MaxElapsedTime != 0 {
 		add("error_backoff::max_elapsed_time must be 0: the receiver never gives up on a batch, as that would lose it")
 	}

@@ -1,0 +1,301 @@
+package awsconnectreceiver
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+)
+
+// loadConfig unmarshals aws_connect/name of testdata/config.yaml over the defaults.
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	require.NotEmpty(t, sub.AllKeys(), "no aws_connect/%s in testdata/config.yaml", name)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Empty(t, cfg.StreamName)
+	assert.Empty(t, cfg.StreamARN)
+	assert.Empty(t, cfg.Region)
+	assert.Empty(t, cfg.Endpoint)
+	assert.Empty(t, cfg.RoleARN)
+	assert.Empty(t, cfg.ExternalID)
+	assert.Equal(t, StartLatest, cfg.StartPosition)
+	assert.True(t, cfg.StartTimestamp.IsZero())
+	assert.Nil(t, cfg.Storage)
+	assert.Equal(t, time.Second, cfg.PollInterval)
+	assert.Equal(t, int32(10000), cfg.MaxRecordsPerCall)
+	assert.Equal(t, 30*time.Second, cfg.ShardDiscoveryInterval)
+	assert.True(t, cfg.ErrorBackoff.Enabled)
+	assert.Equal(t, 500*time.Millisecond, cfg.ErrorBackoff.InitialInterval)
+	assert.Equal(t, 30*time.Second, cfg.ErrorBackoff.MaxInterval)
+	assert.Equal(t, time.Duration(0), cfg.ErrorBackoff.MaxElapsedTime, "a batch is never given up on")
+	assert.InDelta(t, configretry.NewDefaultBackOffConfig().Multiplier, cfg.ErrorBackoff.Multiplier, 0)
+	assert.InDelta(t, configretry.NewDefaultBackOffConfig().RandomizationFactor, cfg.ErrorBackoff.RandomizationFactor, 0)
+	assert.Equal(t, metadata.DefaultResourceAttributesConfig(), cfg.ResourceAttributes)
+	for _, ra := range []metadata.ResourceAttributeConfig{
+		cfg.ResourceAttributes.AwsConnectInstanceID, cfg.ResourceAttributes.CloudAccountID,
+		cfg.ResourceAttributes.CloudProvider, cfg.ResourceAttributes.CloudRegion, cfg.ResourceAttributes.CloudResourceID,
+	} {
+		assert.True(t, ra.Enabled)
+	}
+
+	// The defaults lack only the stream.
+	err := confmap.Validate(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "stream_name or stream_arn is required")
+	cfg.StreamName = "connect-agent-events"
+	assert.NoError(t, confmap.Validate(cfg))
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(t, "defaults")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+
+	want := createDefaultConfig().(*Config)
+	want.StreamName = "connect-agent-events"
+	assert.Equal(t, want, cfg)
+}
+
+func TestLoadConfigFull(t *testing.T) {
+	cfg, err := loadConfig(t, "full")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+
+	assert.Empty(t, cfg.StreamName)
+	assert.Equal(t, "arn:aws:kinesis:eu-west-2:210987654321:stream/connect-agent-events", cfg.StreamARN)
+	assert.Equal(t, "eu-west-2", cfg.Region)
+	assert.Equal(t, "https://vpce-0123456789abcdef0-abcdefgh.kinesis.eu-west-2.vpce.amazonaws.com", cfg.Endpoint)
+	assert.Equal(t, "arn:aws:iam::210987654321:role/connect-reader", cfg.RoleARN)
+	assert.Equal(t, configopaque.String("s3cr3t-external-id"), cfg.ExternalID)
+	assert.Equal(t, StartAtTimestamp, cfg.StartPosition)
+	assert.Equal(t, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), cfg.StartTimestamp.UTC())
+	assert.True(t, cfg.StartTimestamp.Equal(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)))
+	require.NotNil(t, cfg.Storage)
+	assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
+	assert.Equal(t, 500*time.Millisecond, cfg.PollInterval)
+	assert.Equal(t, int32(2500), cfg.MaxRecordsPerCall)
+	assert.Equal(t, time.Minute, cfg.ShardDiscoveryInterval)
+	assert.Equal(t, configretry.BackOffConfig{
+		Enabled:             true,
+		InitialInterval:     time.Second,
+		RandomizationFactor: 0.2,
+		Multiplier:          2,
+		MaxInterval:         time.Minute,
+		MaxElapsedTime:      0,
+	}, cfg.ErrorBackoff)
+	assert.False(t, cfg.ResourceAttributes.CloudAccountID.Enabled)
+	assert.False(t, cfg.ResourceAttributes.AwsConnectInstanceID.Enabled)
+	assert.True(t, cfg.ResourceAttributes.CloudProvider.Enabled)
+	assert.True(t, cfg.ResourceAttributes.CloudRegion.Enabled)
+	assert.True(t, cfg.ResourceAttributes.CloudResourceID.Enabled)
+
+	// The receiver reads from the time the configuration names.
+	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type), consumertest.NewNop())
+	require.NoError(t, err)
+	pos, err := r.startPosition()
+	require.NoError(t, err)
+	assert.True(t, pos.Timestamp.Equal(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)), pos.String())
+}
+
+// TestLoadConfigUnquotedTimestamp: start_timestamp written as a plain YAML timestamp,
+// without quotes, is how most users will write it.
+func TestLoadConfigUnquotedTimestamp(t *testing.T) {
+	cfg, err := loadConfig(t, "unquoted_timestamp")
+	require.NoError(t, err, "an unquoted YAML timestamp must decode into start_timestamp")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, StartAtTimestamp, cfg.StartPosition)
+	assert.True(t, cfg.StartTimestamp.Equal(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)), cfg.StartTimestamp.String())
+}
+
+func TestLoadConfigOffsetTimestamp(t *testing.T) {
+	cfg, err := loadConfig(t, "offset_timestamp")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+	assert.True(t, cfg.StartTimestamp.Equal(time.Date(2024, 5, 1, 0, 0, 0, 500_000_000, time.UTC)), cfg.StartTimestamp.String())
+}
+
+func TestLoadConfigTrimHorizon(t *testing.T) {
+	cfg, err := loadConfig(t, "trim_horizon")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, "connect.agent_events-1", cfg.StreamName)
+	assert.Equal(t, "us-west-2", cfg.Region)
+	assert.Equal(t, "http://localhost:4568", cfg.Endpoint)
+	assert.Equal(t, StartTrimHorizon, cfg.StartPosition)
+	require.NotNil(t, cfg.Storage)
+	assert.Equal(t, component.MustNewIDWithName("file_storage", "checkpoints"), *cfg.Storage)
+	assert.False(t, cfg.ErrorBackoff.Enabled)
+	// The rest of error_backoff keeps its defaults.
+	assert.Equal(t, 500*time.Millisecond, cfg.ErrorBackoff.InitialInterval)
+}
+
+func TestLoadConfigInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		// want are substrings of the error; the first is the field it must name.
+		want []string
+	}{
+		{"no_stream", []string{"stream_name", "stream_arn", "required"}},
+		{"both_streams", []string{"stream_name", "stream_arn", "exactly one"}},
+		{"bad_stream_name", []string{"stream_name", `"connect agent events"`}},
+		{"long_stream_name", []string{"stream_name"}},
+		{"bad_stream_arn", []string{"stream_arn", "arn:aws:kinesis:us-east-1:1234:stream/connect-agent-events"}},
+		{"stream_arn_not_kinesis", []string{"stream_arn"}},
+		{"region_mismatch", []string{"region", "eu-west-1", "us-east-1"}},
+		{"bad_region", []string{"region", `"US East"`}},
+		{"endpoint_no_scheme", []string{"endpoint", "kinesis.local:4568"}},
+		{"endpoint_bad_scheme", []string{"endpoint", "ftp://kinesis.local"}},
+		{"bad_role_arn", []string{"role_arn", "connect-reader"}},
+		{"external_id_without_role", []string{"external_id", "role_arn"}},
+		{"bad_start_position", []string{"start_position", "earliest"}},
+		{"at_timestamp_without_timestamp", []string{"start_timestamp", "at_timestamp"}},
+		{"timestamp_without_at_timestamp", []string{"start_timestamp", "start_position"}},
+		{"poll_interval_too_short", []string{"poll_interval", "100ms"}},
+		{"poll_interval_negative", []string{"poll_interval"}},
+		{"max_records_zero", []string{"max_records_per_call"}},
+		{"max_records_too_many", []string{"max_records_per_call", "10001"}},
+		{"shard_discovery_too_often", []string{"shard_discovery_interval", "500ms"}},
+		{"error_backoff_bad_multiplier", []string{"error_backoff", "multiplier"}},
+		{"error_backoff_max_elapsed", []string{"error_backoff", "max_elapsed_time"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(t, tc.name)
+			require.NoError(t, err, "unmarshal")
+			err = confmap.Validate(cfg)
+			require.Error(t, err)
+			for _, s := range tc.want {
+				assert.Contains(t, err.Error(), s)
+			}
+			// The secret never shows in an error.
+			assert.NotContains(t, err.Error(), "s3cr3t")
+		})
+	}
+}
+
+func TestLoadConfigUnmarshalErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		want string
+	}{
+		{"start_timestamp_not_a_time", "start_timestamp"},
+		{"max_records_not_a_number", "max_records_per_call"},
+		{"unknown_field", "stream"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(t, tc.name)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestConfigValidateCollectsAllErrors(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Region = "nowhere"
+	cfg.PollInterval = time.Millisecond
+	cfg.MaxRecordsPerCall = -5
+	err := confmap.Validate(cfg)
+	require.Error(t, err)
+	for _, s := range []string{"stream_name", "region", "poll_interval", "max_records_per_call"} {
+		assert.Contains(t, err.Error(), s)
+	}
+}
+
+func TestConfigValidateBounds(t *testing.T) {
+	base := func() *Config {
+		cfg := createDefaultConfig().(*Config)
+		cfg.StreamName = "connect-agent-events"
+		return cfg
+	}
+	ok := []func(*Config){
+		func(c *Config) { c.PollInterval = 200 * time.Millisecond },
+		func(c *Config) { c.MaxRecordsPerCall = 1 },
+		func(c *Config) { c.MaxRecordsPerCall = 10000 },
+		func(c *Config) { c.ShardDiscoveryInterval = time.Second },
+		func(c *Config) { c.Region = "us-gov-west-1" },
+		func(c *Config) { c.Region = "ap-southeast-2" },
+		func(c *Config) { c.RoleARN = "arn:aws-cn:iam::123456789012:role/path/connect-reader" },
+		func(c *Config) {
+			c.StreamName = ""
+			c.StreamARN = "arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/s"
+		},
+		func(c *Config) {
+			c.StreamName = ""
+			c.StreamARN = "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+			c.Region = "us-east-1"
+		},
+		func(c *Config) { c.ErrorBackoff.Enabled = false; c.ErrorBackoff.MaxElapsedTime = time.Minute },
+	}
+	for i, mod := range ok {
+		t.Run(fmt.Sprint("ok", i), func(t *testing.T) {
+			cfg := base()
+			mod(cfg)
+			assert.NoError(t, confmap.Validate(cfg))
+		})
+	}
+	bad := []struct {
+		mod  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.PollInterval = 199 * time.Millisecond }, "poll_interval"},
+		{func(c *Config) { c.MaxRecordsPerCall = -1 }, "max_records_per_call"},
+		{func(c *Config) { c.ShardDiscoveryInterval = 999 * time.Millisecond }, "shard_discovery_interval"},
+		{func(c *Config) { c.ShardDiscoveryInterval = 0 }, "shard_discovery_interval"},
+		{func(c *Config) { c.StartPosition = "" }, "start_position"},
+		{func(c *Config) { c.StartPosition = "LATEST" }, "start_position"},
+		{func(c *Config) { c.Endpoint = "http://" }, "endpoint"},
+		{func(c *Config) { c.RoleARN = "arn:aws:iam::12345:role/x" }, "role_arn"},
+		{func(c *Config) { c.ErrorBackoff.InitialInterval = -time.Second }, "error_backoff"},
+	}
+	for i, tc := range bad {
+		t.Run(fmt.Sprint("bad", i, "_", tc.want), func(t *testing.T) {
+			cfg := base()
+			tc.mod(cfg)
+			err := confmap.Validate(cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestExternalIDIsOpaque(t *testing.T) {
+	cfg, err := loadConfig(t, "full")
+	require.NoError(t, err)
+	var _ configopaque.String = cfg.ExternalID // the field's type
+	assert.Equal(t, "[REDACTED]", cfg.ExternalID.String())
+	assert.Equal(t, "[REDACTED]", fmt.Sprintf("%v", cfg.ExternalID))
+	assert.Equal(t, "[REDACTED]", fmt.Sprint(cfg.ExternalID))
+	assert.Equal(t, "s3cr3t-external-id", string(cfg.ExternalID))
+	assert.NotContains(t, fmt.Sprintf("%+v", *cfg), "s3cr3t")
+
+	// Marshalling the configuration back, as the collector does to print it, redacts it.
+	out := confmap.New()
+	require.NoError(t, out.Marshal(cfg))
+	assert.Equal(t, "[REDACTED]", out.Get("external_id"))
+}
