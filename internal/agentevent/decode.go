@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/valyala/fastjson"
 )
 
 // Kinds of decode failure, stable enough to be used as the error.type of a log record.
@@ -40,13 +38,14 @@ func (e *DecodeError) Error() string {
 // goroutine its own. It reuses its parse buffers, and interns the short, repetitive
 // strings (statuses, channels, states, queue and profile names) it sees, up to a bound.
 type Decoder struct {
-	parser fastjson.Parser
+	sc     scanner
 	intern map[string]string
 	err    *DecodeError
 	// path is where the decoder is in the document, rendered only when a field is bad.
 	path []pathElem
 	// arena holds the bytes of short strings, in chunks; see Copy.
 	arena []byte
+	sink  Sink
 }
 
 type pathElem struct {
@@ -64,57 +63,97 @@ const (
 	maxInternedLen = 256
 )
 
-// Decode parses one record into ev, reusing ev's slices. It returns the parsed document,
-// which stays valid until the next call to Decode, so the caller can walk every field,
-// including those the model does not know. A record that is not an agent event returns
-// a *DecodeError.
-func (d *Decoder) Decode(data []byte, ev *Event) (*fastjson.Value, error) {
+// Sink receives every value of a record, in document order, while the decoder reads
+// it: the caller builds its own copy of the whole document (every field, known or not)
+// in the same pass. Members of an object come as Key then the value; the elements of an
+// array as values; both end with End. Strings are the decoder's: interned or carved
+// from its buffer (see Copy), never to be modified.
+type Sink interface {
+	Object(members int)
+	Array(elements int)
+	End()
+	Key(key []byte)
+	String(s string)
+	Int(i int64)
+	Double(f float64)
+	Bool(b bool)
+	Null()
+}
+
+type nopSink struct{}
+
+func (nopSink) Object(int)     {}
+func (nopSink) Array(int)      {}
+func (nopSink) End()           {}
+func (nopSink) Key([]byte)     {}
+func (nopSink) String(string)  {}
+func (nopSink) Int(int64)      {}
+func (nopSink) Double(float64) {}
+func (nopSink) Bool(bool)      {}
+func (nopSink) Null()          {}
+
+// Decode parses one record into ev, reusing ev's slices, and hands every value of it to
+// sink, which may be nil. A record that is not an agent event returns a *DecodeError;
+// sink has then seen part of it, to be thrown away.
+func (d *Decoder) Decode(data []byte, ev *Event, sink Sink) (err error) {
 	ev.reset()
+	if sink == nil {
+		sink = nopSink{}
+	}
+	d.sink = sink
 	if !utf8.Valid(data) {
-		return nil, &DecodeError{Kind: ErrKindInvalidUTF8, Msg: "record is not valid UTF-8"}
+		return &DecodeError{Kind: ErrKindInvalidUTF8, Msg: "record is not valid UTF-8"}
 	}
-	root, err := d.parser.ParseBytes(data)
-	if err != nil {
-		return nil, &DecodeError{Kind: ErrKindInvalidJSON, Msg: "record is not valid JSON: " + err.Error()}
-	}
-	obj, err := root.Object()
-	if err != nil {
-		return nil, &DecodeError{Kind: ErrKindNotAnObject, Msg: "record is a JSON " + root.Type().String() + ", not an object"}
-	}
+	d.sc.reset(data)
 	d.err = nil
 	d.path = d.path[:0]
-	obj.Visit(func(key []byte, v *fastjson.Value) {
-		if d.err != nil {
-			return
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(*syntaxError)
+			if !ok {
+				panic(r)
+			}
+			err = &DecodeError{Kind: ErrKindInvalidJSON, Msg: fmt.Sprintf("record is not valid JSON: %s at offset %d", se.msg, se.pos)}
 		}
+	}()
+	if k := d.sc.next(); k != kindObject {
+		d.emit() // only to find out whether it is JSON at all
+		d.sc.end()
+		return &DecodeError{Kind: ErrKindNotAnObject, Msg: "record is a JSON " + k.String() + ", not an object"}
+	}
+	d.members("", 10, func(key []byte) bool {
 		switch string(key) {
 		case "EventId":
-			ev.EventID = d.str(v, "EventId")
+			ev.EventID = d.str("EventId")
 		case "EventType":
-			ev.EventType = d.enum(v, "EventType")
+			ev.EventType = d.enum("EventType")
 		case "EventTimestamp":
-			ev.EventTimestamp = d.timestamp(v, "EventTimestamp")
+			ev.EventTimestamp = d.timestamp("EventTimestamp")
 		case "AgentARN":
-			ev.AgentARN = d.str(v, "AgentARN")
+			ev.AgentARN = d.str("AgentARN")
 		case "InstanceARN":
-			ev.InstanceARN = d.enum(v, "InstanceARN")
+			ev.InstanceARN = d.enum("InstanceARN")
 		case "AWSAccountId":
-			ev.AWSAccountID = d.enum(v, "AWSAccountId")
+			ev.AWSAccountID = d.enum("AWSAccountId")
 		case "Version":
-			ev.Version = d.enum(v, "Version")
+			ev.Version = d.enum("Version")
 		case "CurrentAgentSnapshot":
-			d.snapshot(v, "CurrentAgentSnapshot", &ev.Current)
+			d.snapshot("CurrentAgentSnapshot", &ev.Current)
 		case "PreviousAgentSnapshot":
-			ev.HasPrevious = d.snapshot(v, "PreviousAgentSnapshot", &ev.Previous)
+			ev.HasPrevious = d.snapshot("PreviousAgentSnapshot", &ev.Previous)
+		default:
+			return false
 		}
+		return true
 	})
+	d.sc.end()
 	if d.err != nil {
-		return nil, d.err
+		return d.err
 	}
 	if ev.EventType == "" {
-		return nil, &DecodeError{Kind: ErrKindMissingField, Field: "EventType", Msg: "missing, so this is not an agent event"}
+		return &DecodeError{Kind: ErrKindMissingField, Field: "EventType", Msg: "missing, so this is not an agent event"}
 	}
-	return root, nil
+	return nil
 }
 
 func (ev *Event) reset() {
@@ -167,54 +206,148 @@ func (d *Decoder) fieldPath(leaf string) string {
 	return b.String()
 }
 
-func (d *Decoder) wrongType(v *fastjson.Value, field, want string) {
-	d.fail(ErrKindWrongType, field, "want "+want+", got "+v.Type().String())
+// wrongType records a type error and reads past the value, so that the rest of the
+// record is still checked to be JSON: a syntax error anywhere takes precedence.
+func (d *Decoder) wrongType(field, want string, got kind) {
+	d.fail(ErrKindWrongType, field, "want "+want+", got "+got.String())
+	d.emit()
 }
 
-// object returns v's object, nil for null, and records a wrong type otherwise.
-func (d *Decoder) object(v *fastjson.Value, field string) *fastjson.Object {
-	if v.Type() == fastjson.TypeNull {
-		return nil
+// members reads an object or null where the model expects an object, handing it to the
+// sink; for an object it calls known for each member, with field on the path. known
+// reads the member's value and returns true, or returns false to have the value handed to
+// the sink as it is. hint is the number of members the model has there.
+func (d *Decoder) members(field string, hint int, known func(key []byte) bool) bool {
+	switch k := d.sc.next(); k {
+	case kindObject:
+	case kindNull:
+		d.sc.literal("null")
+		d.sink.Null()
+		return false
+	default:
+		d.wrongType(field, "object", k)
+		return false
 	}
-	o, err := v.Object()
-	if err != nil {
-		d.wrongType(v, field, "object")
-		return nil
+	d.sc.enter()
+	d.sink.Object(hint)
+	if field != "" {
+		d.push(field)
 	}
-	return o
+	for first := true; ; {
+		key, ok := d.sc.nextKey(&first)
+		if !ok {
+			break
+		}
+		d.sink.Key(key)
+		if !known(key) {
+			d.emit()
+		}
+	}
+	if field != "" {
+		d.pop()
+	}
+	d.sink.End()
+	return true
 }
 
-func (d *Decoder) array(v *fastjson.Value, field string) []*fastjson.Value {
-	if v.Type() == fastjson.TypeNull {
-		return nil
+// each reads an array or null where the model expects an array, handing it to the sink,
+// and calls fn to read each element, with the element's index on the path.
+func (d *Decoder) each(field string, hint int, fn func()) {
+	switch k := d.sc.next(); k {
+	case kindArray:
+	case kindNull:
+		d.sc.literal("null")
+		d.sink.Null()
+		return
+	default:
+		d.wrongType(field, "array", k)
+		return
 	}
-	a, err := v.Array()
-	if err != nil {
-		d.wrongType(v, field, "array")
-		return nil
+	d.sc.enter()
+	d.sink.Array(hint)
+	d.push(field)
+	for i, first := 0, true; d.sc.nextElement(&first); i++ {
+		d.pushIndex(i)
+		fn()
+		d.pop()
 	}
-	return a
+	d.pop()
+	d.sink.End()
 }
 
-func (d *Decoder) rawString(v *fastjson.Value, field string) ([]byte, bool) {
-	if v.Type() == fastjson.TypeNull {
-		return nil, false
+// emit reads a value the model does not know and hands it to the sink as it is.
+func (d *Decoder) emit() {
+	switch d.sc.next() {
+	case kindObject:
+		d.sc.enter()
+		d.sink.Object(4)
+		for first := true; ; {
+			key, ok := d.sc.nextKey(&first)
+			if !ok {
+				break
+			}
+			d.sink.Key(key)
+			d.emit()
+		}
+		d.sink.End()
+	case kindArray:
+		d.sc.enter()
+		d.sink.Array(4)
+		for first := true; d.sc.nextElement(&first); {
+			d.emit()
+		}
+		d.sink.End()
+	case kindString:
+		d.sink.String(d.Copy(d.sc.readString(&d.sc.strBuf)))
+	case kindNumber:
+		d.emitNumber()
+	case kindTrue:
+		d.sc.literal("true")
+		d.sink.Bool(true)
+	case kindFalse:
+		d.sc.literal("false")
+		d.sink.Bool(false)
+	case kindNull:
+		d.sc.literal("null")
+		d.sink.Null()
 	}
-	b, err := v.StringBytes()
-	if err != nil {
-		d.wrongType(v, field, "string")
-		return nil, false
-	}
-	return b, true
 }
 
-// str copies a string field.
-func (d *Decoder) str(v *fastjson.Value, field string) string {
-	b, ok := d.rawString(v, field)
+// emitNumber reads a number and hands it to the sink: an integer when it is one, else a
+// double. It returns its value.
+func (d *Decoder) emitNumber() float64 {
+	i, f, isInt := d.sc.readNumber()
+	if isInt {
+		d.sink.Int(i)
+	} else {
+		d.sink.Double(f)
+	}
+	return f
+}
+
+// rawString reads a string field; null and a wrong type give false.
+func (d *Decoder) rawString(field string) ([]byte, bool) {
+	switch k := d.sc.next(); k {
+	case kindString:
+		return d.sc.readString(&d.sc.strBuf), true
+	case kindNull:
+		d.sc.literal("null")
+		d.sink.Null()
+	default:
+		d.wrongType(field, "string", k)
+	}
+	return nil, false
+}
+
+// str reads a string field.
+func (d *Decoder) str(field string) string {
+	b, ok := d.rawString(field)
 	if !ok {
 		return ""
 	}
-	return d.Copy(b)
+	s := d.Copy(b)
+	d.sink.String(s)
+	return s
 }
 
 // arenaChunk is the size of the buffers Copy carves strings from.
@@ -239,58 +372,63 @@ func (d *Decoder) Copy(b []byte) string {
 	return unsafe.String(&d.arena[start], len(b))
 }
 
-// enum returns a string field through the intern table: for values that repeat across
+// enum reads a string field through the intern table: for values that repeat across
 // events, so they cost one allocation in all and are shared by whoever keeps them.
-func (d *Decoder) enum(v *fastjson.Value, field string) string {
-	b, ok := d.rawString(v, field)
+func (d *Decoder) enum(field string) string {
+	b, ok := d.rawString(field)
 	if !ok {
 		return ""
 	}
-	if s, ok := d.intern[string(b)]; ok {
-		return s
+	s, ok := d.intern[string(b)]
+	if !ok {
+		s = string(b)
+		if len(s) <= maxInternedLen && len(d.intern) < maxInterned {
+			d.intern[s] = s
+		}
 	}
-	s := string(b)
-	if len(s) <= maxInternedLen && len(d.intern) < maxInterned {
-		d.intern[s] = s
-	}
+	d.sink.String(s)
 	return s
 }
 
-// String returns b as a string, shared with the intern table when the decoder has seen
-// it as a repetitive value (a status, a queue ARN...), so the values of a record's body
-// that the typed decode already met cost no allocation.
-func (d *Decoder) String(b []byte) string {
-	if s, ok := d.intern[string(b)]; ok {
-		return s
+func (d *Decoder) number(field string) float64 {
+	switch k := d.sc.next(); k {
+	case kindNumber:
+		return d.emitNumber()
+	case kindNull:
+		d.sc.literal("null")
+		d.sink.Null()
+	default:
+		d.wrongType(field, "number", k)
 	}
-	return d.Copy(b)
+	return 0
 }
 
-func (d *Decoder) number(v *fastjson.Value, field string) float64 {
-	if v.Type() == fastjson.TypeNull {
-		return 0
+func (d *Decoder) integer(field string) int64 {
+	switch k := d.sc.next(); k {
+	case kindNumber:
+		i, _, isInt := d.sc.readNumber()
+		if !isInt {
+			d.fail(ErrKindWrongType, field, "want integer, got number")
+			return 0
+		}
+		d.sink.Int(i)
+		return i
+	case kindNull:
+		d.sc.literal("null")
+		d.sink.Null()
+	default:
+		d.wrongType(field, "integer", k)
 	}
-	f, err := v.Float64()
-	if err != nil {
-		d.wrongType(v, field, "number")
-	}
-	return f
+	return 0
 }
 
-func (d *Decoder) integer(v *fastjson.Value, field string) int64 {
-	if v.Type() == fastjson.TypeNull {
-		return 0
+func (d *Decoder) timestamp(field string) time.Time {
+	b, ok := d.rawString(field)
+	if !ok {
+		return time.Time{}
 	}
-	i, err := v.Int64()
-	if err != nil {
-		d.wrongType(v, field, "integer")
-	}
-	return i
-}
-
-func (d *Decoder) timestamp(v *fastjson.Value, field string) time.Time {
-	b, ok := d.rawString(v, field)
-	if !ok || len(b) == 0 {
+	d.sink.String(d.Copy(b))
+	if len(b) == 0 {
 		return time.Time{}
 	}
 	t, err := ParseTimestamp(b)
@@ -301,280 +439,217 @@ func (d *Decoder) timestamp(v *fastjson.Value, field string) time.Time {
 }
 
 // snapshot decodes an AgentSnapshot; it reports whether one was present (not null).
-func (d *Decoder) snapshot(v *fastjson.Value, field string, s *Snapshot) bool {
-	o := d.enter(v, field)
-	if o == nil {
-		return false
-	}
-	defer d.pop()
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		if d.err != nil {
-			return
-		}
+func (d *Decoder) snapshot(field string, s *Snapshot) bool {
+	present := d.members(field, 4, func(key []byte) bool {
 		switch string(key) {
 		case "AgentStatus":
-			d.agentStatus(v, "AgentStatus", &s.AgentStatus)
+			d.agentStatus("AgentStatus", &s.AgentStatus)
 		case "NextAgentStatus":
-			d.nextAgentStatus(v, "NextAgentStatus", &s.NextAgentStatus)
+			d.nextAgentStatus("NextAgentStatus", &s.NextAgentStatus)
 		case "Configuration":
-			d.configuration(v, "Configuration", &s.Configuration)
+			d.configuration("Configuration", &s.Configuration)
 		case "Contacts":
-			d.each(v, "Contacts", func(c *fastjson.Value) {
+			d.each("Contacts", 2, func() {
 				s.Contacts = append(s.Contacts, Contact{})
-				d.contact(c, &s.Contacts[len(s.Contacts)-1])
+				d.contact(&s.Contacts[len(s.Contacts)-1])
 			})
+		default:
+			return false
 		}
+		return true
 	})
 	if s.AgentStatus.Type == "" && s.AgentStatus.Name != "" {
 		s.AgentStatus.Type = DeriveStatusType(s.AgentStatus.Name)
 		s.AgentStatus.TypeDerived = true
 	}
-	return true
+	return present
 }
 
-// enter checks that v is an object or null; for an object it pushes field onto the path
-// and returns it, and the caller pops.
-func (d *Decoder) enter(v *fastjson.Value, field string) *fastjson.Object {
-	o := d.object(v, field)
-	if o != nil {
-		d.push(field)
-	}
-	return o
-}
-
-// each calls fn for every element of the array field, with the element's index on the path.
-func (d *Decoder) each(v *fastjson.Value, field string, fn func(*fastjson.Value)) {
-	a := d.array(v, field)
-	if len(a) == 0 {
-		return
-	}
-	d.push(field)
-	for i, e := range a {
-		if d.err != nil {
-			break
-		}
-		d.pushIndex(i)
-		fn(e)
-		d.pop()
-	}
-	d.pop()
-}
-
-func (d *Decoder) agentStatus(v *fastjson.Value, field string, st *AgentStatus) {
-	o := d.enter(v, field)
-	if o == nil {
-		return
-	}
-	defer d.pop()
-	o.Visit(func(key []byte, v *fastjson.Value) {
+func (d *Decoder) agentStatus(field string, st *AgentStatus) {
+	d.members(field, 4, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			st.ARN = d.enum(v, "ARN")
+			st.ARN = d.enum("ARN")
 		case "Name":
-			st.Name = d.enum(v, "Name")
+			st.Name = d.enum("Name")
 		case "Type":
-			st.Type = d.enum(v, "Type")
+			st.Type = d.enum("Type")
 		case "StartTimestamp":
-			st.StartTimestamp = d.timestamp(v, "StartTimestamp")
+			st.StartTimestamp = d.timestamp("StartTimestamp")
+		default:
+			return false
 		}
+		return true
 	})
 }
 
-func (d *Decoder) nextAgentStatus(v *fastjson.Value, field string, st *NextAgentStatus) {
-	o := d.enter(v, field)
-	if o == nil {
-		return
-	}
-	defer d.pop()
-	o.Visit(func(key []byte, v *fastjson.Value) {
+func (d *Decoder) nextAgentStatus(field string, st *NextAgentStatus) {
+	d.members(field, 3, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			st.ARN = d.enum(v, "ARN")
+			st.ARN = d.enum("ARN")
 		case "Name":
-			st.Name = d.enum(v, "Name")
+			st.Name = d.enum("Name")
 		case "EnqueuedTimestamp":
-			st.EnqueuedTimestamp = d.timestamp(v, "EnqueuedTimestamp")
+			st.EnqueuedTimestamp = d.timestamp("EnqueuedTimestamp")
 		case "EnqueueTimestamp": // some AWS pages spell it so
-			st.EnqueuedTimestamp = d.timestamp(v, "EnqueueTimestamp")
+			st.EnqueuedTimestamp = d.timestamp("EnqueueTimestamp")
+		default:
+			return false
 		}
+		return true
 	})
 }
 
-func (d *Decoder) configuration(v *fastjson.Value, field string, c *Configuration) {
-	o := d.enter(v, field)
-	if o == nil {
-		return
-	}
-	defer d.pop()
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		if d.err != nil {
-			return
-		}
+func (d *Decoder) configuration(field string, c *Configuration) {
+	d.members(field, 6, func(key []byte) bool {
 		switch string(key) {
 		case "Username":
-			c.Username = d.str(v, "Username")
+			c.Username = d.str("Username")
 		case "FirstName":
-			c.FirstName = d.str(v, "FirstName")
+			c.FirstName = d.str("FirstName")
 		case "LastName":
-			c.LastName = d.str(v, "LastName")
+			c.LastName = d.str("LastName")
 		case "RoutingProfile":
-			d.routingProfile(v, "RoutingProfile", &c.RoutingProfile)
+			d.routingProfile("RoutingProfile", &c.RoutingProfile)
 		case "AgentHierarchyGroups":
-			d.hierarchyGroups(v, "AgentHierarchyGroups", &c.HierarchyGroups)
+			d.hierarchyGroups("AgentHierarchyGroups", &c.HierarchyGroups)
 		case "Proficiencies":
-			d.each(v, "Proficiencies", func(p *fastjson.Value) {
+			d.each("Proficiencies", 3, func() {
 				c.Proficiencies = append(c.Proficiencies, Proficiency{})
-				d.proficiency(p, &c.Proficiencies[len(c.Proficiencies)-1])
+				d.proficiency(&c.Proficiencies[len(c.Proficiencies)-1])
 			})
+		default:
+			return false
 		}
+		return true
 	})
 }
 
 var hierarchyLevels = [5]string{"Level1", "Level2", "Level3", "Level4", "Level5"}
 
-func (d *Decoder) hierarchyGroups(v *fastjson.Value, field string, h *HierarchyGroups) {
-	o := d.enter(v, field)
-	if o == nil {
-		return
-	}
-	defer d.pop()
-	for i, level := range hierarchyLevels {
-		lv := o.Get(level)
-		if lv == nil || d.err != nil {
-			continue
+func (d *Decoder) hierarchyGroups(field string, h *HierarchyGroups) {
+	d.members(field, 5, func(key []byte) bool {
+		if len(key) != 6 || string(key[:5]) != "Level" || key[5] < '1' || key[5] > '5' {
+			return false
 		}
-		g := &h.Levels[i]
-		lo := d.enter(lv, level)
-		if lo == nil {
-			continue
-		}
-		lo.Visit(func(key []byte, v *fastjson.Value) {
+		g := &h.Levels[key[5]-'1']
+		d.members(hierarchyLevels[key[5]-'1'], 2, func(key []byte) bool {
 			switch string(key) {
 			case "ARN":
-				g.ARN = d.enum(v, "ARN")
+				g.ARN = d.enum("ARN")
 			case "Name":
-				g.Name = d.enum(v, "Name")
+				g.Name = d.enum("Name")
+			default:
+				return false
 			}
+			return true
 		})
-		d.pop()
-	}
-}
-
-func (d *Decoder) proficiency(v *fastjson.Value, p *Proficiency) {
-	o := d.object(v, "")
-	if o == nil {
-		return
-	}
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		switch string(key) {
-		case "Name":
-			p.Name = d.enum(v, "Name")
-		case "Value":
-			p.Value = d.enum(v, "Value")
-		case "Level":
-			p.Level = d.number(v, "Level")
-		}
+		return true
 	})
 }
 
-func (d *Decoder) routingProfile(v *fastjson.Value, field string, rp *RoutingProfile) {
-	o := d.enter(v, field)
-	if o == nil {
-		return
-	}
-	defer d.pop()
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		if d.err != nil {
-			return
+func (d *Decoder) proficiency(p *Proficiency) {
+	d.members("", 3, func(key []byte) bool {
+		switch string(key) {
+		case "Name":
+			p.Name = d.enum("Name")
+		case "Value":
+			p.Value = d.enum("Value")
+		case "Level":
+			p.Level = d.number("Level")
+		default:
+			return false
 		}
+		return true
+	})
+}
+
+func (d *Decoder) routingProfile(field string, rp *RoutingProfile) {
+	d.members(field, 5, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			rp.ARN = d.enum(v, "ARN")
+			rp.ARN = d.enum("ARN")
 		case "Name":
-			rp.Name = d.enum(v, "Name")
+			rp.Name = d.enum("Name")
 		case "DefaultOutboundQueue":
-			if qo := d.enter(v, "DefaultOutboundQueue"); qo != nil {
-				d.queue(qo, &rp.DefaultOutboundQueue)
-				d.pop()
-			}
+			d.queue("DefaultOutboundQueue", &rp.DefaultOutboundQueue)
 		case "InboundQueues":
-			d.each(v, "InboundQueues", func(q *fastjson.Value) {
+			d.each("InboundQueues", 2, func() {
 				rp.InboundQueues = append(rp.InboundQueues, Queue{})
-				if qo := d.object(q, ""); qo != nil {
-					d.queue(qo, &rp.InboundQueues[len(rp.InboundQueues)-1])
-				}
+				d.queue("", &rp.InboundQueues[len(rp.InboundQueues)-1])
 			})
 		case "Concurrency":
-			d.each(v, "Concurrency", func(c *fastjson.Value) {
+			d.each("Concurrency", 3, func() {
 				rp.Concurrency = append(rp.Concurrency, Concurrency{})
-				d.concurrency(c, &rp.Concurrency[len(rp.Concurrency)-1])
+				d.concurrency(&rp.Concurrency[len(rp.Concurrency)-1])
 			})
+		default:
+			return false
 		}
+		return true
 	})
 }
 
-func (d *Decoder) concurrency(v *fastjson.Value, c *Concurrency) {
-	o := d.object(v, "")
-	if o == nil {
-		return
-	}
-	o.Visit(func(key []byte, v *fastjson.Value) {
+func (d *Decoder) concurrency(c *Concurrency) {
+	d.members("", 3, func(key []byte) bool {
 		switch string(key) {
 		case "Channel":
-			c.Channel = d.enum(v, "Channel")
+			c.Channel = d.enum("Channel")
 		case "AvailableSlots":
-			c.AvailableSlots = d.integer(v, "AvailableSlots")
+			c.AvailableSlots = d.integer("AvailableSlots")
 		case "MaximumSlots":
-			c.MaximumSlots = d.integer(v, "MaximumSlots")
+			c.MaximumSlots = d.integer("MaximumSlots")
+		default:
+			return false
 		}
+		return true
 	})
 }
 
-// queue decodes a Queue object whose path the caller has pushed.
-func (d *Decoder) queue(o *fastjson.Object, q *Queue) {
-	o.Visit(func(key []byte, v *fastjson.Value) {
+func (d *Decoder) queue(field string, q *Queue) {
+	d.members(field, 3, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			q.ARN = d.enum(v, "ARN")
+			q.ARN = d.enum("ARN")
 		case "Name":
-			q.Name = d.enum(v, "Name")
+			q.Name = d.enum("Name")
 		case "Channels":
-			d.each(v, "Channels", func(c *fastjson.Value) {
-				q.Channels = append(q.Channels, d.enum(c, ""))
+			d.each("Channels", 3, func() {
+				q.Channels = append(q.Channels, d.enum(""))
 			})
+		default:
+			return false
 		}
+		return true
 	})
 }
 
-func (d *Decoder) contact(v *fastjson.Value, c *Contact) {
-	o := d.object(v, "")
-	if o == nil {
-		return
-	}
-	o.Visit(func(key []byte, v *fastjson.Value) {
+func (d *Decoder) contact(c *Contact) {
+	d.members("", 9, func(key []byte) bool {
 		switch string(key) {
 		case "ContactId":
-			c.ContactID = d.str(v, "ContactId")
+			c.ContactID = d.str("ContactId")
 		case "InitialContactId":
-			c.InitialContactID = d.str(v, "InitialContactId")
+			c.InitialContactID = d.str("InitialContactId")
 		case "Channel":
-			c.Channel = d.enum(v, "Channel")
+			c.Channel = d.enum("Channel")
 		case "InitiationMethod":
-			c.InitiationMethod = d.enum(v, "InitiationMethod")
+			c.InitiationMethod = d.enum("InitiationMethod")
 		case "State":
-			c.State = d.enum(v, "State")
+			c.State = d.enum("State")
 		case "StateStartTimestamp":
-			c.StateStartTimestamp = d.timestamp(v, "StateStartTimestamp")
+			c.StateStartTimestamp = d.timestamp("StateStartTimestamp")
 		case "ConnectedToAgentTimestamp":
-			c.ConnectedToAgentTimestamp = d.timestamp(v, "ConnectedToAgentTimestamp")
+			c.ConnectedToAgentTimestamp = d.timestamp("ConnectedToAgentTimestamp")
 		case "QueueTimestamp":
-			c.QueueTimestamp = d.timestamp(v, "QueueTimestamp")
+			c.QueueTimestamp = d.timestamp("QueueTimestamp")
 		case "Queue":
-			if qo := d.enter(v, "Queue"); qo != nil {
-				d.queue(qo, &c.Queue)
-				d.pop()
-			}
+			d.queue("Queue", &c.Queue)
+		default:
+			return false
 		}
+		return true
 	})
 }
 

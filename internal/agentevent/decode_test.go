@@ -70,15 +70,14 @@ func readFixture(t testing.TB, name string) []byte {
 func decodeFixture(t *testing.T, name string) *Event {
 	t.Helper()
 	var ev Event
-	root, err := NewDecoder().Decode(readFixture(t, name), &ev)
+	err := NewDecoder().Decode(readFixture(t, name), &ev, nil)
 	require.NoError(t, err, name)
-	require.NotNil(t, root)
 	return &ev
 }
 
 func decodeString(t *testing.T, d *Decoder, ev *Event, record string) {
 	t.Helper()
-	_, err := d.Decode([]byte(record), ev)
+	err := d.Decode([]byte(record), ev, nil)
 	require.NoError(t, err, record)
 }
 
@@ -543,35 +542,87 @@ func TestBenchFixtureSize(t *testing.T) {
 
 	// The compact form decodes to the same event as the pretty-printed one.
 	var ev Event
-	_, err := NewDecoder().Decode(buf.Bytes(), &ev)
+	err := NewDecoder().Decode(buf.Bytes(), &ev, nil)
 	require.NoError(t, err)
 	assert.Equal(t, *decodeFixture(t, "bench_state_change.json"), ev)
 }
 
-// The returned document gives access to the fields the model does not know.
-func TestDecodeReturnsDocumentWithUnknownFields(t *testing.T) {
-	var ev Event
-	root, err := NewDecoder().Decode(readFixture(t, "extras.json"), &ev)
-	require.NoError(t, err)
-	require.NotNil(t, root)
+// treeSink rebuilds the document from what the decoder hands its Sink, the way
+// encoding/json decodes into any (numbers as float64).
+type treeSink struct {
+	root  any
+	stack []*treeNode
+}
 
-	a := root.GetArray("SomeNewField", "a")
-	require.Len(t, a, 4)
-	assert.Equal(t, 1, a[0].GetInt())
-	assert.Equal(t, 2.5, a[1].GetFloat64())
-	assert.True(t, a[2].GetBool())
-	assert.Equal(t, "null", a[3].Type().String())
-	assert.Equal(t, []string{"team:billing", "site:london"}, []string{
-		string(root.GetStringBytes("Tags", "0")), string(root.GetStringBytes("Tags", "1")),
-	})
-	assert.Equal(t, 42, root.GetInt("CurrentAgentSnapshot", "SnapshotRevision"))
-	assert.Equal(t, "Ready for contacts", string(root.GetStringBytes("CurrentAgentSnapshot", "AgentStatus", "Description")))
-	assert.Equal(t, "en-GB", string(root.GetStringBytes("CurrentAgentSnapshot", "Configuration", "LanguageCode")))
-	assert.Equal(t, 2.5, root.GetFloat64("CurrentAgentSnapshot", "Configuration", "RoutingProfile", "SomeNewField", "a", "1"))
-	assert.Equal(t, "connect:Task", string(root.GetStringBytes("CurrentAgentSnapshot", "Contacts", "1", "SubType")))
-	assert.Equal(t, "y", string(root.GetStringBytes("CurrentAgentSnapshot", "Contacts", "2", "Segments", "0", "Tags", "x")))
-	assert.Equal(t, "Support", string(root.GetStringBytes("CurrentAgentSnapshot", "Contacts", "0", "Queue", "OutboundCallerConfig", "OutboundCallerIdName")))
-	assert.Equal(t, "STATE_CHANGE", string(root.GetStringBytes("EventType")))
+type treeNode struct {
+	isArray bool
+	m       map[string]any
+	a       []any
+	key     string
+}
+
+func (s *treeSink) put(v any) {
+	if len(s.stack) == 0 {
+		s.root = v
+		return
+	}
+	top := s.stack[len(s.stack)-1]
+	if top.isArray {
+		top.a = append(top.a, v)
+	} else {
+		top.m[top.key] = v
+	}
+}
+
+func (s *treeSink) Object(int) { s.stack = append(s.stack, &treeNode{m: map[string]any{}}) }
+func (s *treeSink) Array(int)  { s.stack = append(s.stack, &treeNode{isArray: true, a: []any{}}) }
+func (s *treeSink) End() {
+	n := s.stack[len(s.stack)-1]
+	s.stack = s.stack[:len(s.stack)-1]
+	if n.isArray {
+		s.put(n.a)
+	} else {
+		s.put(n.m)
+	}
+}
+func (s *treeSink) Key(k []byte)     { s.stack[len(s.stack)-1].key = string(k) }
+func (s *treeSink) String(v string)  { s.put(v) }
+func (s *treeSink) Int(i int64)      { s.put(float64(i)) }
+func (s *treeSink) Double(f float64) { s.put(f) }
+func (s *treeSink) Bool(b bool)      { s.put(b) }
+func (s *treeSink) Null()            { s.put(nil) }
+
+// The sink sees the whole document, every field the model knows and every one it does
+// not, exactly as encoding/json reads it.
+func TestDecodeSinkSeesWholeDocument(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	d := NewDecoder()
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data := readFixture(t, filepath.Base(f))
+			var want any
+			require.NoError(t, json.Unmarshal(data, &want))
+			var ev Event
+			sink := &treeSink{}
+			require.NoError(t, d.Decode(data, &ev, sink))
+			assert.Empty(t, sink.stack, "every Object and Array was ended")
+			assert.Equal(t, want, sink.root)
+		})
+	}
+
+	// The undocumented fields of extras.json among them.
+	var ev Event
+	sink := &treeSink{}
+	require.NoError(t, d.Decode(readFixture(t, "extras.json"), &ev, sink))
+	root := sink.root.(map[string]any)
+	assert.Equal(t, []any{1.0, 2.5, true, nil}, root["SomeNewField"].(map[string]any)["a"])
+	assert.Equal(t, []any{"team:billing", "site:london"}, root["Tags"])
+	current := root["CurrentAgentSnapshot"].(map[string]any)
+	assert.Equal(t, 42.0, current["SnapshotRevision"])
+	assert.Equal(t, "Ready for contacts", current["AgentStatus"].(map[string]any)["Description"])
+	assert.Equal(t, "connect:Task", current["Contacts"].([]any)[1].(map[string]any)["SubType"])
 }
 
 func TestDeriveStatusType(t *testing.T) {
@@ -664,9 +715,8 @@ func TestDecodeMalformedFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			var ev Event
-			root, err := d.Decode(readFixture(t, filepath.Join("malformed", tc.file)), &ev)
+			err := d.Decode(readFixture(t, filepath.Join("malformed", tc.file)), &ev, nil)
 			require.Error(t, err)
-			assert.Nil(t, root)
 			var de *DecodeError
 			require.True(t, errors.As(err, &de), "want *DecodeError, got %T: %v", err, err)
 			assert.Equal(t, tc.kind, de.Kind)
@@ -696,7 +746,7 @@ func TestDecodeMalformedFixtures(t *testing.T) {
 
 	// The decoder still works after all those failures.
 	var ev Event
-	_, err = d.Decode(readFixture(t, "login.json"), &ev)
+	err = d.Decode(readFixture(t, "login.json"), &ev, nil)
 	require.NoError(t, err)
 	assert.Equal(t, TypeLogin, ev.EventType)
 	assert.Equal(t, jdoeARN, ev.AgentARN)
@@ -708,7 +758,7 @@ func TestDecodeMalformedFixtureContents(t *testing.T) {
 	assert.True(t, bytes.Contains(data, []byte("\"Jo\xff\xfehn\"")))
 	fixed := bytes.Replace(data, []byte("\xff\xfe"), nil, 1)
 	var ev Event
-	_, err := NewDecoder().Decode(fixed, &ev)
+	err := NewDecoder().Decode(fixed, &ev, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "John", ev.Current.Configuration.FirstName)
 
@@ -778,9 +828,8 @@ func TestDecodeErrorPaths(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var ev Event
-			root, err := d.Decode([]byte(tc.record), &ev)
+			err := d.Decode([]byte(tc.record), &ev, nil)
 			require.Error(t, err)
-			assert.Nil(t, root)
 			var de *DecodeError
 			require.True(t, errors.As(err, &de), "want *DecodeError, got %T: %v", err, err)
 			assert.Equal(t, tc.kind, de.Kind, de.Error())
@@ -901,7 +950,7 @@ func TestDecoderReuseNoStaleData(t *testing.T) {
 
 	d := NewDecoder()
 	var ev Event
-	_, err = d.Decode(first, &ev)
+	err = d.Decode(first, &ev, nil)
 	require.NoError(t, err)
 	require.Len(t, ev.Current.Contacts, 2)
 	require.True(t, ev.HasPrevious)
@@ -912,7 +961,7 @@ func TestDecoderReuseNoStaleData(t *testing.T) {
 	require.Len(t, ev.Previous.Configuration.RoutingProfile.Concurrency, 2)
 
 	// Then a record with no contacts and no previous snapshot.
-	_, err = d.Decode(readFixture(t, "login.json"), &ev)
+	err = d.Decode(readFixture(t, "login.json"), &ev, nil)
 	require.NoError(t, err)
 	assert.Empty(t, ev.Current.Contacts)
 	assert.Equal(t, NextAgentStatus{}, ev.Current.NextAgentStatus)
@@ -946,7 +995,7 @@ func TestDecoderReuseNoStaleData(t *testing.T) {
 	assert.False(t, ev.Current.AgentStatus.TypeDerived)
 
 	// A failed record leaves nothing behind for the next one either.
-	_, err = d.Decode(readFixture(t, "malformed/wrong_type_contacts.json"), &ev)
+	err = d.Decode(readFixture(t, "malformed/wrong_type_contacts.json"), &ev, nil)
 	require.Error(t, err)
 	decodeString(t, d, &ev, `{"EventType":"LOGOUT"}`)
 	assert.Equal(t, TypeLogout, ev.EventType)
@@ -981,7 +1030,7 @@ func TestDecodedStringsOutliveRecord(t *testing.T) {
 	d := NewDecoder()
 	data := readFixture(t, "extras.json")
 	var ev Event
-	_, err := d.Decode(data, &ev)
+	err := d.Decode(data, &ev, nil)
 	require.NoError(t, err)
 	for i := range data {
 		data[i] = 'x'
@@ -996,7 +1045,7 @@ func TestDecodedStringsOutliveRecord(t *testing.T) {
 	other = bytes.ReplaceAll(other, []byte(`"EventId": "`), []byte(`"EventId": "~`))
 	var ev2 Event
 	for _, rec := range [][]byte{other, readFixture(t, "bench_state_change.json"), other} {
-		_, err = d.Decode(rec, &ev2)
+		err = d.Decode(rec, &ev2, nil)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, "~"+want.EventID, ev2.EventID)
@@ -1059,7 +1108,7 @@ func TestInternTableBounded(t *testing.T) {
 		want := fmt.Sprintf("Custom status %05d", i)
 		rec := fmt.Sprintf(`{"EventType":"STATE_CHANGE","CurrentAgentSnapshot":{"AgentStatus":{"Name":%q},`+
 			`"Contacts":[{"Channel":"VOICE","State":"CONNECTED"}]}}`, want)
-		_, err := d.Decode([]byte(rec), &ev)
+		err := d.Decode([]byte(rec), &ev, nil)
 		require.NoError(t, err)
 		require.Equal(t, want, ev.Current.AgentStatus.Name)
 		require.Equal(t, StatusCustom, ev.Current.AgentStatus.Type)
@@ -1076,7 +1125,7 @@ func TestInternTableBounded(t *testing.T) {
 	}
 
 	// Still decoding full events correctly once the table is full.
-	_, err := d.Decode(readFixture(t, "bench_state_change.json"), &ev)
+	err := d.Decode(readFixture(t, "bench_state_change.json"), &ev, nil)
 	require.NoError(t, err)
 	assert.Equal(t, *decodeFixture(t, "bench_state_change.json"), ev)
 	assert.LessOrEqual(t, len(d.intern), maxInterned)

@@ -1,16 +1,13 @@
 package eventlog
 
 import (
-	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
 )
 
-// bodyKey returns a field name of the data model without allocating, and whether the
-// field's values repeat across events (statuses, queues, channels...), which makes them
-// worth looking up among the decoder's interned strings. A switch compiles to a few
-// length and byte comparisons, cheaper here than a map lookup.
+// bodyKey returns a field name of the data model without allocating. A switch compiles
+// to a few length and byte comparisons, cheaper here than a map lookup.
 func bodyKey(b []byte) (key string, repetitive bool) {
 	switch string(b) {
 	case "AWSAccountId":
@@ -111,43 +108,58 @@ func bodyKey(b []byte) (key string, repetitive bool) {
 	return string(b), false
 }
 
-// putJSON stores a parsed JSON value into dst, keeping every field and the order of
-// object keys. Integers stay integers; other numbers become doubles; null stays empty.
-// repetitive says the value sits under a key whose values repeat across events.
-func putJSON(dst pcommon.Value, v *fastjson.Value, strs *agentevent.Decoder, repetitive bool) {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		m := dst.SetEmptyMap()
-		m.EnsureCapacity(o.Len())
-		o.Visit(func(k []byte, v *fastjson.Value) {
-			key, rep := bodyKey(k)
-			putJSON(m.PutEmpty(key), v, strs, rep)
-		})
-	case fastjson.TypeArray:
-		a, _ := v.Array()
-		s := dst.SetEmptySlice()
-		s.EnsureCapacity(len(a))
-		for _, e := range a {
-			putJSON(s.AppendEmpty(), e, strs, repetitive)
-		}
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		if repetitive {
-			dst.SetStr(strs.String(b))
-		} else {
-			dst.SetStr(strs.Copy(b))
-		}
-	case fastjson.TypeNumber:
-		if i, err := v.Int64(); err == nil {
-			dst.SetInt(i)
-		} else {
-			f, _ := v.Float64()
-			dst.SetDouble(f)
-		}
-	case fastjson.TypeTrue:
-		dst.SetBool(true)
-	case fastjson.TypeFalse:
-		dst.SetBool(false)
-	}
+// bodySink builds a log record's body from what the decoder hands it, in the same pass
+// as the decode: every field, in document order. Integers stay integers; other numbers
+// become doubles; null stays an empty value.
+type bodySink struct {
+	// slot is where the next value goes when the innermost container is a map (set by
+	// Key), or the body itself before the first value.
+	slot  pcommon.Value
+	stack []container
 }
+
+type container struct {
+	m       pcommon.Map
+	s       pcommon.Slice
+	isSlice bool
+}
+
+var _ agentevent.Sink = (*bodySink)(nil)
+
+func (b *bodySink) reset(body pcommon.Value) {
+	b.slot = body
+	b.stack = b.stack[:0]
+}
+
+// next returns the value to fill: a new element inside an array, else the slot.
+func (b *bodySink) next() pcommon.Value {
+	if n := len(b.stack); n > 0 && b.stack[n-1].isSlice {
+		return b.stack[n-1].s.AppendEmpty()
+	}
+	return b.slot
+}
+
+func (b *bodySink) Object(members int) {
+	m := b.next().SetEmptyMap()
+	m.EnsureCapacity(members)
+	b.stack = append(b.stack, container{m: m})
+}
+
+func (b *bodySink) Array(elements int) {
+	s := b.next().SetEmptySlice()
+	s.EnsureCapacity(elements)
+	b.stack = append(b.stack, container{s: s, isSlice: true})
+}
+
+func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
+
+func (b *bodySink) Key(k []byte) {
+	key, _ := bodyKey(k)
+	b.slot = b.stack[len(b.stack)-1].m.PutEmpty(key)
+}
+
+func (b *bodySink) String(s string)  { b.next().SetStr(s) }
+func (b *bodySink) Int(i int64)      { b.next().SetInt(i) }
+func (b *bodySink) Double(f float64) { b.next().SetDouble(f) }
+func (b *bodySink) Bool(v bool)      { b.next().SetBool(v) }
+func (b *bodySink) Null()            { b.next() }

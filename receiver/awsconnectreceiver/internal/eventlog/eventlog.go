@@ -66,13 +66,17 @@ type Builder struct {
 // NewBuilder returns a Builder whose resources carry the attributes rac enables.
 func NewBuilder(rac metadata.ResourceAttributesConfig) *Builder {
 	b := &Builder{resourceConfig: rac, resources: map[string]pcommon.Resource{}}
-	b.decoders.New = func() any { return &decoder{d: agentevent.NewDecoder()} }
+	b.decoders.New = func() any { return &decoder{d: agentevent.NewDecoder(), scratch: plog.NewLogRecord()} }
 	return b
 }
 
 type decoder struct {
-	d  *agentevent.Decoder
-	ev agentevent.Event
+	d    *agentevent.Decoder
+	ev   agentevent.Event
+	body bodySink
+	// scratch is the record an event is built into before it is moved to its resource,
+	// which is known only once the event is decoded.
+	scratch plog.LogRecord
 }
 
 // Result is the outcome of one batch.
@@ -105,21 +109,20 @@ func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result 
 	obs := pcommon.NewTimestampFromTime(observed)
 	for i := range batch.Records {
 		rec := &batch.Records[i]
-		doc, err := dec.d.Decode(rec.Data, &dec.ev)
-		if err != nil {
+		lr := dec.scratch
+		dec.body.reset(lr.Body())
+		if err := dec.d.Decode(rec.Data, &dec.ev, &dec.body); err != nil {
 			res.Malformed++
-			lr := records(noInstance).AppendEmpty()
-			lr.SetObservedTimestamp(obs)
 			fillMalformed(lr, rec.Data, err)
+			lr.SetObservedTimestamp(obs)
 			putKinesis(lr.Attributes(), batch, rec)
+			lr.MoveTo(records(noInstance).AppendEmpty())
 			continue
 		}
-		ev := &dec.ev
-		lr := records(ev.InstanceARN).AppendEmpty()
+		fillEvent(lr, &dec.ev)
 		lr.SetObservedTimestamp(obs)
-		fillEvent(lr, ev)
 		putKinesis(lr.Attributes(), batch, rec)
-		putJSON(lr.Body(), doc, dec.d, false)
+		lr.MoveTo(records(dec.ev.InstanceARN).AppendEmpty())
 	}
 	return res
 }
