@@ -10,6 +10,8 @@ import (
 type Checkpoint struct {
 	// SequenceNumber is the last record the Processor accepted.
 	SequenceNumber string `json:"sequence_number,omitempty"`
+	// ArrivalTime is when that record reached the stream.
+	ArrivalTime time.Time `json:"arrival_time,omitzero"`
 	// ShardEnd is set once a closed shard has been read to its end.
 	ShardEnd bool `json:"shard_end,omitempty"`
 	// StartedAt is set for a shard first opened at LATEST before any record was accepted:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +58,11 @@ type Options struct {
 	ProcessBackoff Backoff
 	// ReadBackoff paces the retries of failed Kinesis calls (throttling, 5xx, network).
 	ReadBackoff Backoff
+	// Replay, when set, rebuilds state a restart lost: before reading a shard on from its
+	// checkpoint (or from LATEST), its records of that long before are handed to the
+	// Processor once more as Replay batches. Amazon Connect writes an event for every
+	// live agent at least every 120 s, so a little more than that rebuilds every agent.
+	Replay time.Duration
 
 	Logger *zap.Logger
 }
@@ -320,7 +326,7 @@ func (p *planner) decide(id string) plan {
 	}
 	switch {
 	case ok && cp.SequenceNumber != "":
-		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber}}
+		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber, arrival: cp.ArrivalTime}}
 	case ok && !cp.StartedAt.IsZero():
 		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt}}
 	case parentRead:
@@ -369,7 +375,20 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
 	log := c.logger.With(zap.String("shard_id", id))
 	lastSeq := from.SequenceNumber
 	if from.Type == types.ShardIteratorTypeLatest {
-		c.save(ctx, log, id, Checkpoint{StartedAt: time.Now()})
+		startedAt := time.Now()
+		c.save(ctx, log, id, Checkpoint{StartedAt: startedAt})
+		if c.opts.Replay > 0 {
+			if !c.replay(ctx, log, id, startedAt, func(r *Record) bool { return !r.ArrivalTime.Before(startedAt) }) {
+				return
+			}
+			// Read on from where the replay began to stop, which LATEST was.
+			from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: startedAt}
+		}
+	} else if from.Type == types.ShardIteratorTypeAfterSequenceNumber && c.opts.Replay > 0 && from.arrival.After(time.Now().Add(-c.opts.Replay)) {
+		// The checkpoint is recent, so what came before it is needed to rebuild state.
+		if !c.replay(ctx, log, id, time.Now(), func(r *Record) bool { return compareSequence(r.SequenceNumber, from.SequenceNumber) > 0 }) {
+			return
+		}
 	}
 	stream, err := c.opts.Source.Open(ctx, id, from)
 	if err != nil {
@@ -412,8 +431,9 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
 			if !c.deliver(ctx, log, b) {
 				return
 			}
-			lastSeq = b.Records[n-1].SequenceNumber
-			c.save(ctx, log, id, Checkpoint{SequenceNumber: lastSeq})
+			last := &b.Records[n-1]
+			lastSeq = last.SequenceNumber
+			c.save(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ArrivalTime: last.ArrivalTime})
 		}
 		if b.End {
 			if !c.saveUntilDone(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true}) {
@@ -433,6 +453,64 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
 			return
 		}
 	}
+}
+
+// replay hands the shard's records of the last Replay before now to the Processor as
+// Replay batches, up to the first record past where reading resumes (past reports it).
+// False means ctx ended first.
+func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now time.Time, past func(*Record) bool) bool {
+	since := now.Add(-c.opts.Replay)
+	stream, err := c.opts.Source.Open(ctx, id, Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: since})
+	if err != nil {
+		log.Warn("Cannot replay shard; its agents' state will fill in as they send events", zap.Error(err))
+		return ctx.Err() == nil
+	}
+	defer stream.Close()
+	retry := c.opts.ReadBackoff.start()
+	replayed := 0
+	for {
+		b, err := stream.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			if !retry.wait(ctx) {
+				return false
+			}
+			continue
+		}
+		retry.reset()
+		end := len(b.Records)
+		for i := range b.Records {
+			if past(&b.Records[i]) {
+				end = i
+				break
+			}
+		}
+		if end > 0 {
+			b.Records, b.Replay = b.Records[:end], true
+			if !c.deliver(ctx, log, b) {
+				return false
+			}
+			replayed += end
+		}
+		// Done once past the resume point, at the shard's end, or caught up with the tip.
+		if end < len(b.Records) || b.End || b.MillisBehindLatest == 0 {
+			log.Info("Replayed the shard's recent records to rebuild state", zap.Int("records", replayed), zap.Time("since", since))
+			return true
+		}
+		if len(b.Records) == 0 && !sleep(ctx, minPollGap) { // a sparse stretch of the shard
+			return false
+		}
+	}
+}
+
+// compareSequence orders Kinesis sequence numbers: decimal strings of up to 128 digits.
+func compareSequence(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
 }
 
 // deliver offers b to the Processor until it is accepted; false means ctx ended first.

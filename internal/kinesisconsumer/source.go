@@ -26,6 +26,10 @@ type Batch struct {
 	End bool
 	// Attempt counts the offers of this batch to the Processor, from 1.
 	Attempt int
+	// Replay marks records read again only to rebuild state: they were handed on before
+	// (or predate where reading starts), so they are not to be emitted again, and their
+	// shard's checkpoint does not move for them.
+	Replay bool
 }
 
 // Position is where reading a shard starts.
@@ -33,6 +37,9 @@ type Position struct {
 	Type           types.ShardIteratorType
 	SequenceNumber string    // for AFTER_SEQUENCE_NUMBER
 	Timestamp      time.Time // for AT_TIMESTAMP
+
+	// arrival is when the record at SequenceNumber arrived, when the checkpoint says.
+	arrival time.Time
 }
 
 func (p Position) String() string {

@@ -68,11 +68,38 @@ type Config struct {
 	// ResourceAttributes turns each resource attribute on or off.
 	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
 
+	// CollectionInterval is how often the gauges of a metrics pipeline are exported.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// AgentTTL is how long an agent with no event is kept. Amazon Connect writes an
+	// event for every live agent at least every 120 s.
+	AgentTTL time.Duration `mapstructure:"agent_ttl"`
+	// Metrics turns each metric on or off.
+	Metrics MetricsConfig `mapstructure:"metrics"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
 var _ component.Config = (*Config)(nil)
+
+// MetricsConfig turns each metric on or off: the gauges declared in metadata.yaml, and
+// the two histograms, which mdatagen v0.161.0 cannot generate (its histogram template
+// writes number data points).
+type MetricsConfig struct {
+	metadata.MetricsConfig `mapstructure:",squash"`
+
+	AwsConnectAgentStatusDuration             HistogramConfig `mapstructure:"aws.connect.agent.status.duration"`
+	AwsConnectContactAfterContactWorkDuration HistogramConfig `mapstructure:"aws.connect.contact.after_contact_work.duration"`
+}
+
+// HistogramConfig turns a histogram on or off.
+type HistogramConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// replayWindow is how far back a shard is replayed to rebuild agent state: a little
+// more than the 120 s within which every live agent has an event.
+const replayWindow = 150 * time.Second
 
 func createDefaultConfig() component.Config {
 	backoff := configretry.NewDefaultBackOffConfig()
@@ -87,6 +114,13 @@ func createDefaultConfig() component.Config {
 		ShardDiscoveryInterval: 30 * time.Second,
 		ErrorBackoff:           backoff,
 		ResourceAttributes:     metadata.DefaultResourceAttributesConfig(),
+		CollectionInterval:     10 * time.Second,
+		AgentTTL:               5 * time.Minute,
+		Metrics: MetricsConfig{
+			MetricsConfig:                             metadata.DefaultMetricsConfig(),
+			AwsConnectAgentStatusDuration:             HistogramConfig{Enabled: true},
+			AwsConnectContactAfterContactWorkDuration: HistogramConfig{Enabled: true},
+		},
 	}
 }
 
@@ -154,6 +188,12 @@ func (cfg *Config) Validate() error {
 		add("shard_discovery_interval %s is below 1s: listing shards that often only spends ListShards quota", cfg.ShardDiscoveryInterval)
 	}
 	// error_backoff's own Validate runs too: the collector validates nested configs.
+	if cfg.CollectionInterval < time.Second {
+		add("collection_interval %s is below 1s: gauges change with agent events, which come in at most a few a second per agent", cfg.CollectionInterval)
+	}
+	if cfg.AgentTTL < 3*time.Minute {
+		add("agent_ttl %s is below 3m: Amazon Connect sends a live agent's heartbeat only every 120 s, so live agents would be dropped", cfg.AgentTTL)
+	}
 	if cfg.ErrorBackoff.Enabled && cfg.ErrorBackoff.MaxElapsedTime != 0 {
 		add("error_backoff::max_elapsed_time must be 0: the receiver never gives up on a batch, as that would lose it")
 	}

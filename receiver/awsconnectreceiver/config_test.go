@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
@@ -114,7 +113,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.True(t, cfg.ResourceAttributes.CloudResourceID.Enabled)
 
 	// The receiver reads from the time the configuration names.
-	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type), consumertest.NewNop())
+	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
 	require.NoError(t, err)
 	pos, err := r.startPosition()
 	require.NoError(t, err)

@@ -144,8 +144,9 @@ func startReceiver(t *testing.T, cfg *Config, sink *eventSink, host component.Ho
 	// A fixed ID, as in a real collector: the storage extension keys its data by it.
 	set.ID = component.NewID(metadata.Type)
 	set.Logger = zaptest.NewLogger(t)
-	r, err := newReceiver(cfg, set, next)
+	r, err := newReceiver(cfg, set)
 	require.NoError(t, err)
+	r.nextLogs = next
 	require.NoError(t, r.Start(context.Background(), host))
 	return r
 }

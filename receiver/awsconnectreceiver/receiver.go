@@ -24,6 +24,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
@@ -31,13 +33,22 @@ import (
 
 const transport = "kinesis"
 
+// awsConnectReceiver serves the logs and the metrics pipeline from one Kinesis consumer.
 type awsConnectReceiver struct {
 	cfg       *Config
 	set       receiver.Settings
-	nextLogs  consumer.Logs
 	obsrecv   *receiverhelper.ObsReport
 	telemetry *metadata.TelemetryBuilder
 	builder   *eventlog.Builder
+
+	// nextLogs and nextMetrics are set by the factory before Start, for the pipelines
+	// the receiver is in; either may be nil.
+	nextLogs    consumer.Logs
+	nextMetrics consumer.Metrics
+	state       *agentstate.Store
+	metrics     *agentMetrics
+	stopMetrics context.CancelFunc
+	metricsDone chan struct{}
 
 	// transport is the HTTP transport of every AWS call, kept to close its idle
 	// connections at shutdown.
@@ -46,7 +57,7 @@ type awsConnectReceiver struct {
 	consumer  *kinesisconsumer.Consumer
 }
 
-func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*awsConnectReceiver, error) {
+func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error) {
 	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID:             set.ID,
 		Transport:              transport,
@@ -62,7 +73,6 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*awsCo
 	return &awsConnectReceiver{
 		cfg:       cfg,
 		set:       set,
-		nextLogs:  next,
 		obsrecv:   obsrecv,
 		telemetry: tb,
 		builder:   eventlog.NewBuilder(cfg.ResourceAttributes),
@@ -106,6 +116,13 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	if err != nil {
 		return err
 	}
+	var replay time.Duration
+	if r.nextMetrics != nil {
+		r.state = agentstate.New(r.cfg.AgentTTL)
+		r.metrics = newAgentMetrics(r.cfg, r.set, r.builder, r.state, time.Now())
+		// Gauges must be right at once after a restart: replay what rebuilds the state.
+		replay = replayWindow
+	}
 	backoff := consumerBackoff(r.cfg)
 	c, err := kinesisconsumer.New(kinesisconsumer.Options{
 		API:               api,
@@ -118,6 +135,7 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		DiscoveryInterval: r.cfg.ShardDiscoveryInterval,
 		ProcessBackoff:    backoff,
 		ReadBackoff:       backoff,
+		Replay:            replay,
 		Logger:            r.set.Logger,
 	})
 	if err != nil {
@@ -125,13 +143,51 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	}
 	r.consumer = c
 	c.Start()
+	if r.metrics != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		r.stopMetrics, r.metricsDone = cancel, make(chan struct{})
+		go r.exportMetrics(ctx)
+	}
 	return nil
+}
+
+// exportMetrics sends the gauges every collection_interval until ctx ends.
+func (r *awsConnectReceiver) exportMetrics(ctx context.Context) {
+	defer close(r.metricsDone)
+	t := time.NewTicker(r.cfg.CollectionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n := r.state.Expire(now); n > 0 {
+				r.set.Logger.Debug("Forgot agents with no event within agent_ttl", zap.Int("agents", n))
+			}
+			md := r.metrics.collect(now)
+			n := md.DataPointCount()
+			if n == 0 {
+				continue
+			}
+			obsCtx := r.obsrecv.StartMetricsOp(ctx)
+			err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
+			r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+			if err != nil && ctx.Err() == nil {
+				// Gauges are sent again, fresh, next interval; histograms are cumulative.
+				r.set.Logger.Warn("Metrics pipeline refused the agent gauges; the next interval sends them again", zap.Error(err))
+			}
+		}
+	}
 }
 
 func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
 	if r.consumer != nil {
 		errs = append(errs, r.consumer.Shutdown(ctx))
+	}
+	if r.stopMetrics != nil {
+		r.stopMetrics()
+		<-r.metricsDone
 	}
 	if r.storage != nil {
 		errs = append(errs, r.storage.Close(ctx))
@@ -214,16 +270,43 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 	return client, nil
 }
 
-// Process implements kinesisconsumer.Processor: it hands a batch to the logs pipeline.
+// Process implements kinesisconsumer.Processor: it hands a batch to the logs pipeline
+// and applies it to the agents' state, once each. Replayed records only rebuild state.
 func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batch) error {
-	res := r.builder.Build(b, time.Now())
-	if b.Attempt == 1 {
+	now := time.Now()
+	if b.Replay {
+		if r.state != nil {
+			r.builder.Visit(b, func(ev *agentevent.Event) { r.state.Apply(ev, now, nil) })
+		}
+		return nil
+	}
+	first := b.Attempt == 1
+	if first {
 		shard := metric.WithAttributeSet(attribute.NewSet(attribute.String("shard_id", b.ShardID)))
 		r.telemetry.ReceiverAwsConnectRecordsRead.Add(ctx, int64(len(b.Records)))
 		r.telemetry.ReceiverAwsConnectShardMillisBehindLatest.Record(ctx, b.MillisBehindLatest, shard)
-		if res.Malformed > 0 {
-			r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(res.Malformed))
+	}
+	// The state takes the batch on its first offer only; a batch the logs pipeline
+	// refuses is offered again, but its events are already counted.
+	var apply func(*agentevent.Event)
+	if r.state != nil && first {
+		var obs []agentstate.Observation
+		apply = func(ev *agentevent.Event) {
+			var applied bool
+			if obs, applied = r.state.Apply(ev, now, obs[:0]); applied {
+				r.metrics.observe(ev.InstanceARN, obs)
+			}
 		}
+	}
+	if r.nextLogs == nil {
+		if apply != nil {
+			r.recordMalformed(ctx, r.builder.Visit(b, apply))
+		}
+		return nil
+	}
+	res := r.builder.BuildVisiting(b, now, apply)
+	if first {
+		r.recordMalformed(ctx, res.Malformed)
 	}
 	n := res.Logs.LogRecordCount()
 	obsCtx := r.obsrecv.StartLogsOp(ctx)
@@ -243,5 +326,11 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 	default:
 		r.telemetry.ReceiverAwsConnectBatchesRefused.Add(ctx, 1)
 		return err
+	}
+}
+
+func (r *awsConnectReceiver) recordMalformed(ctx context.Context, n int) {
+	if n > 0 {
+		r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(n))
 	}
 }

@@ -88,6 +88,27 @@ type Result struct {
 // Build turns a batch into logs: one log record per record, grouped by Amazon Connect
 // instance. A record that is not an agent event becomes a record with severity ERROR.
 func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result {
+	return b.BuildVisiting(batch, observed, nil)
+}
+
+// Visit decodes a batch without building logs and calls visit with each agent event, in
+// order; it returns how many records were not agent events.
+func (b *Builder) Visit(batch kinesisconsumer.Batch, visit func(*agentevent.Event)) (malformed int) {
+	dec := b.decoders.Get().(*decoder)
+	defer b.decoders.Put(dec)
+	for i := range batch.Records {
+		if err := dec.d.Decode(batch.Records[i].Data, &dec.ev, nil); err != nil {
+			malformed++
+			continue
+		}
+		visit(&dec.ev)
+	}
+	return malformed
+}
+
+// BuildVisiting is Build that also calls visit, when not nil, with each agent event, in
+// order, in the same pass.
+func (b *Builder) BuildVisiting(batch kinesisconsumer.Batch, observed time.Time, visit func(*agentevent.Event)) Result {
 	res := Result{Logs: plog.NewLogs()}
 	dec := b.decoders.Get().(*decoder)
 	defer b.decoders.Put(dec)
@@ -98,7 +119,7 @@ func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result 
 			return lrs
 		}
 		rl := res.Logs.ResourceLogs().AppendEmpty()
-		b.resource(instance).CopyTo(rl.Resource())
+		b.Resource(instance).CopyTo(rl.Resource())
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(metadata.ScopeName)
 		lrs := sl.LogRecords()
@@ -119,6 +140,9 @@ func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result 
 			lr.MoveTo(records(noInstance).AppendEmpty())
 			continue
 		}
+		if visit != nil {
+			visit(&dec.ev)
+		}
 		fillEvent(lr, &dec.ev)
 		lr.SetObservedTimestamp(obs)
 		putKinesis(lr.Attributes(), batch, rec)
@@ -127,8 +151,9 @@ func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result 
 	return res
 }
 
-// resource returns the resource of an instance, built once and cached.
-func (b *Builder) resource(instanceARN string) pcommon.Resource {
+// Resource returns the resource of an instance, built once and cached; it must not be
+// modified. Logs and metrics of one instance share it.
+func (b *Builder) Resource(instanceARN string) pcommon.Resource {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if r, ok := b.resources[instanceARN]; ok {

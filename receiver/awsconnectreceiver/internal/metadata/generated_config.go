@@ -3,12 +3,633 @@
 package metadata
 
 import (
+	"fmt"
+
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/filter"
 )
+
+// AwsConnectAgentAvailableMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.available metric.
+type AwsConnectAgentAvailableMetricAttributeKey string
+
+const (
+	AwsConnectAgentAvailableMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentAvailableMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentAvailableMetricConfig provides config for the aws.connect.agent.available metric.
+type AwsConnectAgentAvailableMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentAvailableMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentAvailableMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentAvailableMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentAvailableMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.available doesn't have an attribute %v, valid attributes: [aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectAgentCountMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.count metric.
+type AwsConnectAgentCountMetricAttributeKey string
+
+const (
+	AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusType    AwsConnectAgentCountMetricAttributeKey = "aws.connect.agent.status.type"
+	AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusName    AwsConnectAgentCountMetricAttributeKey = "aws.connect.agent.status.name"
+	AwsConnectAgentCountMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentCountMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentCountMetricConfig provides config for the aws.connect.agent.count metric.
+type AwsConnectAgentCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentCountMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentCountMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusType, AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusName, AwsConnectAgentCountMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.count doesn't have an attribute %v, valid attributes: [aws.connect.agent.status.type, aws.connect.agent.status.name, aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectAgentErrorMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.error metric.
+type AwsConnectAgentErrorMetricAttributeKey string
+
+const (
+	AwsConnectAgentErrorMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentErrorMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentErrorMetricConfig provides config for the aws.connect.agent.error metric.
+type AwsConnectAgentErrorMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentErrorMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentErrorMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentErrorMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentErrorMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.error doesn't have an attribute %v, valid attributes: [aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectAgentNonProductiveMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.non_productive metric.
+type AwsConnectAgentNonProductiveMetricAttributeKey string
+
+const (
+	AwsConnectAgentNonProductiveMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentNonProductiveMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentNonProductiveMetricConfig provides config for the aws.connect.agent.non_productive metric.
+type AwsConnectAgentNonProductiveMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                           `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentNonProductiveMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentNonProductiveMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentNonProductiveMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentNonProductiveMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.non_productive doesn't have an attribute %v, valid attributes: [aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectAgentOnContactMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.on_contact metric.
+type AwsConnectAgentOnContactMetricAttributeKey string
+
+const (
+	AwsConnectAgentOnContactMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentOnContactMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentOnContactMetricConfig provides config for the aws.connect.agent.on_contact metric.
+type AwsConnectAgentOnContactMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentOnContactMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentOnContactMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentOnContactMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentOnContactMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.on_contact doesn't have an attribute %v, valid attributes: [aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectAgentOnlineMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.online metric.
+type AwsConnectAgentOnlineMetricAttributeKey string
+
+const (
+	AwsConnectAgentOnlineMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentOnlineMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentOnlineMetricConfig provides config for the aws.connect.agent.online metric.
+type AwsConnectAgentOnlineMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentOnlineMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentOnlineMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentOnlineMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentOnlineMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.online doesn't have an attribute %v, valid attributes: [aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectAgentStaffedMetricAttributeKey specifies the key of an attribute for the aws.connect.agent.staffed metric.
+type AwsConnectAgentStaffedMetricAttributeKey string
+
+const (
+	AwsConnectAgentStaffedMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectAgentStaffedMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectAgentStaffedMetricConfig provides config for the aws.connect.agent.staffed metric.
+type AwsConnectAgentStaffedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectAgentStaffedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectAgentStaffedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectAgentStaffedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectAgentStaffedMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.agent.staffed doesn't have an attribute %v, valid attributes: [aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectContactCountMetricAttributeKey specifies the key of an attribute for the aws.connect.contact.count metric.
+type AwsConnectContactCountMetricAttributeKey string
+
+const (
+	AwsConnectContactCountMetricAttributeKeyAwsConnectContactState            AwsConnectContactCountMetricAttributeKey = "aws.connect.contact.state"
+	AwsConnectContactCountMetricAttributeKeyAwsConnectChannel                 AwsConnectContactCountMetricAttributeKey = "aws.connect.channel"
+	AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName               AwsConnectContactCountMetricAttributeKey = "aws.connect.queue.name"
+	AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod AwsConnectContactCountMetricAttributeKey = "aws.connect.contact.initiation_method"
+)
+
+// AwsConnectContactCountMetricConfig provides config for the aws.connect.contact.count metric.
+type AwsConnectContactCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectContactCountMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectContactCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectContactCountMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod:
+		default:
+			return fmt.Errorf("metric aws.connect.contact.count doesn't have an attribute %v, valid attributes: [aws.connect.contact.state, aws.connect.channel, aws.connect.queue.name, aws.connect.contact.initiation_method]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectSlotActiveMetricAttributeKey specifies the key of an attribute for the aws.connect.slot.active metric.
+type AwsConnectSlotActiveMetricAttributeKey string
+
+const (
+	AwsConnectSlotActiveMetricAttributeKeyAwsConnectChannel            AwsConnectSlotActiveMetricAttributeKey = "aws.connect.channel"
+	AwsConnectSlotActiveMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectSlotActiveMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectSlotActiveMetricConfig provides config for the aws.connect.slot.active metric.
+type AwsConnectSlotActiveMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectSlotActiveMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectSlotActiveMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectSlotActiveMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectSlotActiveMetricAttributeKeyAwsConnectChannel, AwsConnectSlotActiveMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.slot.active doesn't have an attribute %v, valid attributes: [aws.connect.channel, aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectSlotAvailableMetricAttributeKey specifies the key of an attribute for the aws.connect.slot.available metric.
+type AwsConnectSlotAvailableMetricAttributeKey string
+
+const (
+	AwsConnectSlotAvailableMetricAttributeKeyAwsConnectChannel            AwsConnectSlotAvailableMetricAttributeKey = "aws.connect.channel"
+	AwsConnectSlotAvailableMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectSlotAvailableMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectSlotAvailableMetricConfig provides config for the aws.connect.slot.available metric.
+type AwsConnectSlotAvailableMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectSlotAvailableMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectSlotAvailableMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectSlotAvailableMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectSlotAvailableMetricAttributeKeyAwsConnectChannel, AwsConnectSlotAvailableMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.slot.available doesn't have an attribute %v, valid attributes: [aws.connect.channel, aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectSlotMaximumMetricAttributeKey specifies the key of an attribute for the aws.connect.slot.maximum metric.
+type AwsConnectSlotMaximumMetricAttributeKey string
+
+const (
+	AwsConnectSlotMaximumMetricAttributeKeyAwsConnectChannel            AwsConnectSlotMaximumMetricAttributeKey = "aws.connect.channel"
+	AwsConnectSlotMaximumMetricAttributeKeyAwsConnectRoutingProfileName AwsConnectSlotMaximumMetricAttributeKey = "aws.connect.routing_profile.name"
+)
+
+// AwsConnectSlotMaximumMetricConfig provides config for the aws.connect.slot.maximum metric.
+type AwsConnectSlotMaximumMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectSlotMaximumMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectSlotMaximumMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectSlotMaximumMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectSlotMaximumMetricAttributeKeyAwsConnectChannel, AwsConnectSlotMaximumMetricAttributeKeyAwsConnectRoutingProfileName:
+		default:
+			return fmt.Errorf("metric aws.connect.slot.maximum doesn't have an attribute %v, valid attributes: [aws.connect.channel, aws.connect.routing_profile.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// MetricsConfig provides config for aws_connect metrics.
+type MetricsConfig struct {
+	AwsConnectAgentAvailable     AwsConnectAgentAvailableMetricConfig     `mapstructure:"aws.connect.agent.available"`
+	AwsConnectAgentCount         AwsConnectAgentCountMetricConfig         `mapstructure:"aws.connect.agent.count"`
+	AwsConnectAgentError         AwsConnectAgentErrorMetricConfig         `mapstructure:"aws.connect.agent.error"`
+	AwsConnectAgentNonProductive AwsConnectAgentNonProductiveMetricConfig `mapstructure:"aws.connect.agent.non_productive"`
+	AwsConnectAgentOnContact     AwsConnectAgentOnContactMetricConfig     `mapstructure:"aws.connect.agent.on_contact"`
+	AwsConnectAgentOnline        AwsConnectAgentOnlineMetricConfig        `mapstructure:"aws.connect.agent.online"`
+	AwsConnectAgentStaffed       AwsConnectAgentStaffedMetricConfig       `mapstructure:"aws.connect.agent.staffed"`
+	AwsConnectContactCount       AwsConnectContactCountMetricConfig       `mapstructure:"aws.connect.contact.count"`
+	AwsConnectSlotActive         AwsConnectSlotActiveMetricConfig         `mapstructure:"aws.connect.slot.active"`
+	AwsConnectSlotAvailable      AwsConnectSlotAvailableMetricConfig      `mapstructure:"aws.connect.slot.available"`
+	AwsConnectSlotMaximum        AwsConnectSlotMaximumMetricConfig        `mapstructure:"aws.connect.slot.maximum"`
+}
+
+func DefaultMetricsConfig() MetricsConfig {
+	return MetricsConfig{
+		AwsConnectAgentAvailable: AwsConnectAgentAvailableMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentAvailableMetricAttributeKey{AwsConnectAgentAvailableMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectAgentCount: AwsConnectAgentCountMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentCountMetricAttributeKey{AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusType, AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusName, AwsConnectAgentCountMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectAgentError: AwsConnectAgentErrorMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentErrorMetricAttributeKey{AwsConnectAgentErrorMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectAgentNonProductive: AwsConnectAgentNonProductiveMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentNonProductiveMetricAttributeKey{AwsConnectAgentNonProductiveMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectAgentOnContact: AwsConnectAgentOnContactMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentOnContactMetricAttributeKey{AwsConnectAgentOnContactMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectAgentOnline: AwsConnectAgentOnlineMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentOnlineMetricAttributeKey{AwsConnectAgentOnlineMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectAgentStaffed: AwsConnectAgentStaffedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectAgentStaffedMetricAttributeKey{AwsConnectAgentStaffedMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectContactCount: AwsConnectContactCountMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectContactCountMetricAttributeKey{AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod},
+		},
+		AwsConnectSlotActive: AwsConnectSlotActiveMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectSlotActiveMetricAttributeKey{AwsConnectSlotActiveMetricAttributeKeyAwsConnectChannel, AwsConnectSlotActiveMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectSlotAvailable: AwsConnectSlotAvailableMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectSlotAvailableMetricAttributeKey{AwsConnectSlotAvailableMetricAttributeKeyAwsConnectChannel, AwsConnectSlotAvailableMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+		AwsConnectSlotMaximum: AwsConnectSlotMaximumMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectSlotMaximumMetricAttributeKey{AwsConnectSlotMaximumMetricAttributeKeyAwsConnectChannel, AwsConnectSlotMaximumMetricAttributeKeyAwsConnectRoutingProfileName},
+		},
+	}
+}
 
 // ResourceAttributeConfig provides common config for a particular resource attribute.
 type ResourceAttributeConfig struct {
 	Enabled bool `mapstructure:"enabled"`
+	// Experimental: MetricsInclude defines a list of filters for attribute values.
+	// If the list is not empty, only metrics with matching resource attribute values will be emitted.
+	MetricsInclude []filter.Config `mapstructure:"metrics_include"`
+	// Experimental: MetricsExclude defines a list of filters for attribute values.
+	// If the list is not empty, metrics with matching resource attribute values will not be emitted.
+	// MetricsInclude has higher priority than MetricsExclude.
+	MetricsExclude []filter.Config `mapstructure:"metrics_exclude"`
 
 	enabledSetByUser bool
 }
@@ -51,5 +672,18 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		CloudResourceID: ResourceAttributeConfig{
 			Enabled: true,
 		},
+	}
+}
+
+// MetricsBuilderConfig is a configuration for aws_connect metrics builder.
+type MetricsBuilderConfig struct {
+	Metrics            MetricsConfig            `mapstructure:"metrics"`
+	ResourceAttributes ResourceAttributesConfig `mapstructure:"resource_attributes"`
+}
+
+func NewDefaultMetricsBuilderConfig() MetricsBuilderConfig {
+	return MetricsBuilderConfig{
+		Metrics:            DefaultMetricsConfig(),
+		ResourceAttributes: DefaultResourceAttributesConfig(),
 	}
 }

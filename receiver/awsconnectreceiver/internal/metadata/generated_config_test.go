@@ -9,8 +9,307 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 )
+
+func TestMetricsBuilderConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		want MetricsBuilderConfig
+	}{
+		{
+			name: "default",
+			want: NewDefaultMetricsBuilderConfig(),
+		},
+		{
+			name: "all_set",
+			want: MetricsBuilderConfig{
+				Metrics: MetricsConfig{
+					AwsConnectAgentAvailable: AwsConnectAgentAvailableMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentAvailableMetricAttributeKey{AwsConnectAgentAvailableMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentCount: AwsConnectAgentCountMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentCountMetricAttributeKey{AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusType, AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusName, AwsConnectAgentCountMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentError: AwsConnectAgentErrorMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentErrorMetricAttributeKey{AwsConnectAgentErrorMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentNonProductive: AwsConnectAgentNonProductiveMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentNonProductiveMetricAttributeKey{AwsConnectAgentNonProductiveMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentOnContact: AwsConnectAgentOnContactMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentOnContactMetricAttributeKey{AwsConnectAgentOnContactMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentOnline: AwsConnectAgentOnlineMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentOnlineMetricAttributeKey{AwsConnectAgentOnlineMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentStaffed: AwsConnectAgentStaffedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentStaffedMetricAttributeKey{AwsConnectAgentStaffedMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectContactCount: AwsConnectContactCountMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectContactCountMetricAttributeKey{AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod},
+					},
+					AwsConnectSlotActive: AwsConnectSlotActiveMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectSlotActiveMetricAttributeKey{AwsConnectSlotActiveMetricAttributeKeyAwsConnectChannel, AwsConnectSlotActiveMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectSlotAvailable: AwsConnectSlotAvailableMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectSlotAvailableMetricAttributeKey{AwsConnectSlotAvailableMetricAttributeKeyAwsConnectChannel, AwsConnectSlotAvailableMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectSlotMaximum: AwsConnectSlotMaximumMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectSlotMaximumMetricAttributeKey{AwsConnectSlotMaximumMetricAttributeKeyAwsConnectChannel, AwsConnectSlotMaximumMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+				},
+				ResourceAttributes: ResourceAttributesConfig{
+					AwsConnectInstanceID: ResourceAttributeConfig{Enabled: true},
+					CloudAccountID:       ResourceAttributeConfig{Enabled: true},
+					CloudProvider:        ResourceAttributeConfig{Enabled: true},
+					CloudRegion:          ResourceAttributeConfig{Enabled: true},
+					CloudResourceID:      ResourceAttributeConfig{Enabled: true},
+				},
+			},
+		},
+		{
+			name: "none_set",
+			want: MetricsBuilderConfig{
+				Metrics: MetricsConfig{
+					AwsConnectAgentAvailable: AwsConnectAgentAvailableMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentAvailableMetricAttributeKey{AwsConnectAgentAvailableMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentCount: AwsConnectAgentCountMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentCountMetricAttributeKey{AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusType, AwsConnectAgentCountMetricAttributeKeyAwsConnectAgentStatusName, AwsConnectAgentCountMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentError: AwsConnectAgentErrorMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentErrorMetricAttributeKey{AwsConnectAgentErrorMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentNonProductive: AwsConnectAgentNonProductiveMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentNonProductiveMetricAttributeKey{AwsConnectAgentNonProductiveMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentOnContact: AwsConnectAgentOnContactMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentOnContactMetricAttributeKey{AwsConnectAgentOnContactMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentOnline: AwsConnectAgentOnlineMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentOnlineMetricAttributeKey{AwsConnectAgentOnlineMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectAgentStaffed: AwsConnectAgentStaffedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectAgentStaffedMetricAttributeKey{AwsConnectAgentStaffedMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectContactCount: AwsConnectContactCountMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectContactCountMetricAttributeKey{AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod},
+					},
+					AwsConnectSlotActive: AwsConnectSlotActiveMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectSlotActiveMetricAttributeKey{AwsConnectSlotActiveMetricAttributeKeyAwsConnectChannel, AwsConnectSlotActiveMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectSlotAvailable: AwsConnectSlotAvailableMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectSlotAvailableMetricAttributeKey{AwsConnectSlotAvailableMetricAttributeKeyAwsConnectChannel, AwsConnectSlotAvailableMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+					AwsConnectSlotMaximum: AwsConnectSlotMaximumMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectSlotMaximumMetricAttributeKey{AwsConnectSlotMaximumMetricAttributeKeyAwsConnectChannel, AwsConnectSlotMaximumMetricAttributeKeyAwsConnectRoutingProfileName},
+					},
+				},
+				ResourceAttributes: ResourceAttributesConfig{
+					AwsConnectInstanceID: ResourceAttributeConfig{Enabled: false},
+					CloudAccountID:       ResourceAttributeConfig{Enabled: false},
+					CloudProvider:        ResourceAttributeConfig{Enabled: false},
+					CloudRegion:          ResourceAttributeConfig{Enabled: false},
+					CloudResourceID:      ResourceAttributeConfig{Enabled: false},
+				},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := loadMetricsBuilderConfig(t, tt.name)
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsConnectAgentAvailableMetricConfig{}, AwsConnectAgentCountMetricConfig{}, AwsConnectAgentErrorMetricConfig{}, AwsConnectAgentNonProductiveMetricConfig{}, AwsConnectAgentOnContactMetricConfig{}, AwsConnectAgentOnlineMetricConfig{}, AwsConnectAgentStaffedMetricConfig{}, AwsConnectContactCountMetricConfig{}, AwsConnectSlotActiveMetricConfig{}, AwsConnectSlotAvailableMetricConfig{}, AwsConnectSlotMaximumMetricConfig{}, ResourceAttributeConfig{}))
+			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
+		})
+	}
+}
+func TestAwsConnectAgentAvailableMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentAvailable
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentAvailableMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.available doesn't have an attribute invalid, valid attributes: [aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentAvailable
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectAgentCountMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentCount
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentCountMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.count doesn't have an attribute invalid, valid attributes: [aws.connect.agent.status.type, aws.connect.agent.status.name, aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectAgentErrorMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentError
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentErrorMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.error doesn't have an attribute invalid, valid attributes: [aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentError
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectAgentNonProductiveMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentNonProductive
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentNonProductiveMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.non_productive doesn't have an attribute invalid, valid attributes: [aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentNonProductive
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectAgentOnContactMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentOnContact
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentOnContactMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.on_contact doesn't have an attribute invalid, valid attributes: [aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentOnContact
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectAgentOnlineMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentOnline
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentOnlineMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.online doesn't have an attribute invalid, valid attributes: [aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentOnline
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectAgentStaffedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectAgentStaffed
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectAgentStaffedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.agent.staffed doesn't have an attribute invalid, valid attributes: [aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectAgentStaffed
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectContactCountMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectContactCount
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectContactCountMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.contact.count doesn't have an attribute invalid, valid attributes: [aws.connect.contact.state, aws.connect.channel, aws.connect.queue.name, aws.connect.contact.initiation_method]")
+
+	cfg = DefaultMetricsConfig().AwsConnectContactCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectSlotActiveMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectSlotActive
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectSlotActiveMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.slot.active doesn't have an attribute invalid, valid attributes: [aws.connect.channel, aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectSlotActive
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectSlotAvailableMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectSlotAvailable
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectSlotAvailableMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.slot.available doesn't have an attribute invalid, valid attributes: [aws.connect.channel, aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectSlotAvailable
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectSlotMaximumMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectSlotMaximum
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectSlotMaximumMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.slot.maximum doesn't have an attribute invalid, valid attributes: [aws.connect.channel, aws.connect.routing_profile.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectSlotMaximum
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func loadMetricsBuilderConfig(t *testing.T, name string) MetricsBuilderConfig {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(name)
+	require.NoError(t, err)
+	cfg := NewDefaultMetricsBuilderConfig()
+	require.NoError(t, sub.Unmarshal(&cfg, confmap.WithIgnoreUnused()))
+	return cfg
+}
 
 func TestResourceAttributesConfig(t *testing.T) {
 	tests := []struct {

@@ -1,0 +1,181 @@
+package awsconnectreceiver
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+)
+
+// Histogram attributes, the same as the gauges'.
+const (
+	attrStatusType  = "aws.connect.agent.status.type"
+	attrStatusName  = "aws.connect.agent.status.name"
+	attrChannel     = "aws.connect.channel"
+	attrQueueName   = "aws.connect.queue.name"
+	metricStatusDur = "aws.connect.agent.status.duration"
+	metricACWDur    = "aws.connect.contact.after_contact_work.duration"
+)
+
+// Bucket bounds, in seconds: statuses last from seconds to a shift; after contact work
+// from seconds to tens of minutes.
+var (
+	statusDurationBounds = []float64{1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800}
+	acwDurationBounds    = []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200}
+)
+
+type statusDurationKey struct {
+	instance, statusType, statusName string
+}
+
+type acwDurationKey struct {
+	instance, channel, queue string
+}
+
+// agentMetrics turns the agents' state into metrics.
+type agentMetrics struct {
+	cfg       *Config
+	mb        *metadata.MetricsBuilder
+	resources *eventlog.Builder
+	state     *agentstate.Store
+	start     pcommon.Timestamp
+
+	statusDurations *agentstate.Histogram[statusDurationKey]
+	acwDurations    *agentstate.Histogram[acwDurationKey]
+}
+
+func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Builder, state *agentstate.Store, start time.Time) *agentMetrics {
+	ts := pcommon.NewTimestampFromTime(start)
+	mbc := metadata.MetricsBuilderConfig{Metrics: cfg.Metrics.MetricsConfig, ResourceAttributes: cfg.ResourceAttributes}
+	return &agentMetrics{
+		cfg:             cfg,
+		mb:              metadata.NewMetricsBuilder(mbc, set, metadata.WithStartTime(ts)),
+		resources:       resources,
+		state:           state,
+		start:           ts,
+		statusDurations: agentstate.NewHistogram[statusDurationKey](statusDurationBounds),
+		acwDurations:    agentstate.NewHistogram[acwDurationKey](acwDurationBounds),
+	}
+}
+
+// observe records the durations an event measured.
+func (m *agentMetrics) observe(instance string, obs []agentstate.Observation) {
+	for _, o := range obs {
+		switch o.Kind {
+		case agentstate.StatusDuration:
+			if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
+				m.statusDurations.Record(statusDurationKey{instance, o.StatusType, o.StatusName}, o.Seconds)
+			}
+		case agentstate.AfterContactWork:
+			if m.cfg.Metrics.AwsConnectContactAfterContactWorkDuration.Enabled {
+				m.acwDurations.Record(acwDurationKey{instance, o.Channel, o.Queue}, o.Seconds)
+			}
+		}
+	}
+}
+
+// collect returns the metrics of every instance as of now. It is not safe for
+// concurrent use (the metrics builder is not).
+func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
+	ts := pcommon.NewTimestampFromTime(now)
+	out := pmetric.NewMetrics()
+	instances := map[string]pmetric.MetricSlice{}
+	// The histograms of instances without agents any more still go out: they are cumulative.
+	scopeOf := func(instance string) pmetric.MetricSlice {
+		if ms, ok := instances[instance]; ok {
+			return ms
+		}
+		rm := out.ResourceMetrics().AppendEmpty()
+		m.resources.Resource(instance).CopyTo(rm.Resource())
+		sm := rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(metadata.ScopeName)
+		instances[instance] = sm.Metrics()
+		return sm.Metrics()
+	}
+	m.state.Count(func(c *agentstate.Counts) {
+		m.recordGauges(ts, c)
+		gauges := m.mb.Emit(metadata.WithResource(m.resources.Resource(c.InstanceARN)))
+		if gauges.ResourceMetrics().Len() == 0 {
+			return
+		}
+		src := gauges.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+		src.MoveAndAppendTo(scopeOf(c.InstanceARN))
+	})
+	if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
+		perInstance := map[string]pmetric.HistogramDataPointSlice{}
+		m.statusDurations.Each(func(k statusDurationKey, s agentstate.Series) {
+			dps, ok := perInstance[k.instance]
+			if !ok {
+				dps = newHistogram(scopeOf(k.instance), metricStatusDur, "Time agents spent in a status, recorded when they leave it.")
+				perInstance[k.instance] = dps
+			}
+			dp := m.histogramPoint(dps, ts, statusDurationBounds, s)
+			dp.Attributes().PutStr(attrStatusType, k.statusType)
+			dp.Attributes().PutStr(attrStatusName, k.statusName)
+		})
+	}
+	if m.cfg.Metrics.AwsConnectContactAfterContactWorkDuration.Enabled {
+		perInstance := map[string]pmetric.HistogramDataPointSlice{}
+		m.acwDurations.Each(func(k acwDurationKey, s agentstate.Series) {
+			dps, ok := perInstance[k.instance]
+			if !ok {
+				dps = newHistogram(scopeOf(k.instance), metricACWDur, "Time contacts spent in after contact work: from the contact's ENDED state start to the event that no longer lists it.")
+				perInstance[k.instance] = dps
+			}
+			dp := m.histogramPoint(dps, ts, acwDurationBounds, s)
+			dp.Attributes().PutStr(attrChannel, k.channel)
+			dp.Attributes().PutStr(attrQueueName, k.queue)
+		})
+	}
+	return out
+}
+
+func (m *agentMetrics) recordGauges(ts pcommon.Timestamp, c *agentstate.Counts) {
+	for k, n := range c.Agents {
+		m.mb.RecordAwsConnectAgentCountDataPoint(ts, n, k.StatusType, k.StatusName, k.RoutingProfile)
+	}
+	for profile, p := range c.Profiles {
+		m.mb.RecordAwsConnectAgentOnlineDataPoint(ts, p.Online, profile)
+		m.mb.RecordAwsConnectAgentStaffedDataPoint(ts, p.Staffed, profile)
+		m.mb.RecordAwsConnectAgentAvailableDataPoint(ts, p.Available, profile)
+		m.mb.RecordAwsConnectAgentOnContactDataPoint(ts, p.OnContact, profile)
+		m.mb.RecordAwsConnectAgentNonProductiveDataPoint(ts, p.NonProductive, profile)
+		m.mb.RecordAwsConnectAgentErrorDataPoint(ts, p.Error, profile)
+	}
+	for k, s := range c.Slots {
+		m.mb.RecordAwsConnectSlotAvailableDataPoint(ts, s.Available, k.Channel, k.RoutingProfile)
+		m.mb.RecordAwsConnectSlotMaximumDataPoint(ts, s.Maximum, k.Channel, k.RoutingProfile)
+		m.mb.RecordAwsConnectSlotActiveDataPoint(ts, s.Active, k.Channel, k.RoutingProfile)
+	}
+	for k, n := range c.Contacts {
+		m.mb.RecordAwsConnectContactCountDataPoint(ts, n, k.State, k.Channel, k.Queue, k.InitiationMethod)
+	}
+}
+
+func newHistogram(ms pmetric.MetricSlice, name, description string) pmetric.HistogramDataPointSlice {
+	metric := ms.AppendEmpty()
+	metric.SetName(name)
+	metric.SetDescription(description)
+	metric.SetUnit("s")
+	h := metric.SetEmptyHistogram()
+	h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	return h.DataPoints()
+}
+
+func (m *agentMetrics) histogramPoint(dps pmetric.HistogramDataPointSlice, ts pcommon.Timestamp, bounds []float64, s agentstate.Series) pmetric.HistogramDataPoint {
+	dp := dps.AppendEmpty()
+	dp.SetStartTimestamp(m.start)
+	dp.SetTimestamp(ts)
+	dp.ExplicitBounds().FromRaw(bounds)
+	dp.BucketCounts().FromRaw(s.Counts)
+	dp.SetCount(s.Count)
+	dp.SetSum(s.Sum)
+	dp.SetMin(s.Min)
+	dp.SetMax(s.Max)
+	return dp
+}
