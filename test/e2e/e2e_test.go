@@ -71,8 +71,13 @@ type collector struct {
 
 // startCollector runs the binary with a config writing to out.
 func startCollector(t *testing.T, dir, stream, endpoint, out string) *collector {
+	return runCollector(t, dir, fmt.Sprintf(configTemplate, dir, stream, endpoint, out))
+}
+
+// runCollector runs the binary with the given configuration.
+func runCollector(t *testing.T, dir, config string) *collector {
 	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, dir, stream, endpoint, out), 0o600))
+	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o600))
 	cmd := exec.Command(binary(t), "--config", cfgPath)
 	cmd.Env = append(os.Environ(),
 		"AWS_ACCESS_KEY_ID="+kinesistest.AccessKey,

@@ -1,0 +1,265 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+)
+
+const metricsConfigTemplate = `
+extensions:
+  file_storage:
+    directory: %[1]s/state
+    create_directory: true
+receivers:
+  aws_connect:
+    stream_name: %[2]s
+    region: us-east-1
+    endpoint: %[3]s
+    start_position: trim_horizon
+    storage: file_storage
+    poll_interval: 200ms
+    collection_interval: 1s
+exporters:
+  file/logs:
+    path: %[4]s
+    flush_interval: 100ms
+  file/metrics:
+    path: %[5]s
+    flush_interval: 100ms
+service:
+  extensions: [file_storage]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [aws_connect]
+      exporters: [file/logs]
+    metrics:
+      receivers: [aws_connect]
+      exporters: [file/metrics]
+`
+
+const instanceARN = "arn:aws:connect:eu-west-2:210987654321:instance/0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+
+type contactSpec struct {
+	id, state, channel, method, queue string
+	stateStart                        time.Time
+}
+
+type agentSpec struct {
+	name, statusName, statusType, profile string
+	// slots per channel: available, maximum
+	slots    map[string][2]int
+	contacts []contactSpec
+	logout   bool
+}
+
+// agentEvent writes an agent event the way Amazon Connect does.
+func agentEvent(a agentSpec, id string, at time.Time) (key string, data []byte) {
+	agentARN := instanceARN + "/agent/" + a.name
+	var conc []any
+	channels := make([]string, 0, len(a.slots))
+	for ch := range a.slots {
+		channels = append(channels, ch)
+	}
+	sort.Strings(channels)
+	for _, ch := range channels {
+		conc = append(conc, map[string]any{"Channel": ch, "AvailableSlots": a.slots[ch][0], "MaximumSlots": a.slots[ch][1]})
+	}
+	contacts := []any{}
+	for _, c := range a.contacts {
+		contacts = append(contacts, map[string]any{
+			"ContactId": c.id, "InitialContactId": nil, "Channel": c.channel, "InitiationMethod": c.method,
+			"State": c.state, "StateStartTimestamp": c.stateStart.UTC().Format("2006-01-02T15:04:05.000Z"),
+			"Queue": map[string]any{"ARN": instanceARN + "/queue/" + c.queue, "Name": c.queue},
+		})
+	}
+	eventType := "STATE_CHANGE"
+	if a.logout {
+		eventType = "LOGOUT"
+	}
+	ev := map[string]any{
+		"AWSAccountId": "210987654321", "AgentARN": agentARN, "EventId": id, "EventType": eventType,
+		"EventTimestamp": at.UTC().Format("2006-01-02T15:04:05.000Z"), "InstanceARN": instanceARN, "Version": "2019-05-25",
+		"CurrentAgentSnapshot": map[string]any{
+			"AgentStatus": map[string]any{"ARN": instanceARN + "/agent-state/" + a.statusName, "Name": a.statusName, "Type": a.statusType,
+				"StartTimestamp": at.Add(-time.Minute).UTC().Format("2006-01-02T15:04:05.000Z")},
+			"Configuration": map[string]any{"Username": a.name, "FirstName": a.name, "LastName": "Agent",
+				"RoutingProfile": map[string]any{"ARN": instanceARN + "/routing-profile/" + a.profile, "Name": a.profile, "Concurrency": conc}},
+			"Contacts": contacts, "NextAgentStatus": nil,
+		},
+	}
+	data, _ = json.Marshal(ev)
+	return agentARN, data
+}
+
+// gaugeValues reads the last export of each gauge in the metrics file: name and
+// attributes (sorted, k=v) to value.
+func gaugeValues(t *testing.T, path string) map[string]int64 {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	defer f.Close()
+	var last pmetric.Metrics
+	found := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	var u pmetric.JSONUnmarshaler
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		md, err := u.UnmarshalMetrics(sc.Bytes())
+		if err != nil {
+			continue
+		}
+		last, found = md, true
+	}
+	if !found {
+		return nil
+	}
+	values := map[string]int64{}
+	for i := 0; i < last.ResourceMetrics().Len(); i++ {
+		rm := last.ResourceMetrics().At(i)
+		if id, _ := rm.Resource().Attributes().Get("cloud.resource_id"); id.Str() != instanceARN {
+			continue
+		}
+		ms := rm.ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			if m.Type() != pmetric.MetricTypeGauge {
+				continue
+			}
+			dps := m.Gauge().DataPoints()
+			for k := 0; k < dps.Len(); k++ {
+				var attrs []string
+				for key, v := range dps.At(k).Attributes().All() {
+					attrs = append(attrs, key+"="+v.AsString())
+				}
+				sort.Strings(attrs)
+				values[m.Name()+"{"+strings.Join(attrs, ",")+"}"] = dps.At(k).IntValue()
+			}
+		}
+	}
+	return values
+}
+
+func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
+	srv := kinesistest.Start(t)
+	const stream = "connect-agent-gauges"
+	srv.CreateStream(t, stream, 2)
+	dir := t.TempDir()
+	now := time.Now().Add(-30 * time.Second)
+
+	agents := []agentSpec{
+		{name: "ana", statusName: "Available", statusType: "ROUTABLE", profile: "Sales",
+			slots: map[string][2]int{"VOICE": {1, 1}, "CHAT": {3, 3}}},
+		{name: "ben", statusName: "Available", statusType: "ROUTABLE", profile: "Sales",
+			slots: map[string][2]int{"VOICE": {0, 1}, "CHAT": {2, 3}},
+			contacts: []contactSpec{
+				{id: "c-voice", state: "CONNECTED", channel: "VOICE", method: "INBOUND", queue: "SalesQueue", stateStart: now.Add(-40 * time.Second)},
+				{id: "c-chat", state: "ENDED", channel: "CHAT", method: "INBOUND", queue: "SalesQueue", stateStart: now.Add(-5 * time.Second)},
+			}},
+		{name: "cleo", statusName: "Break", statusType: "CUSTOM", profile: "Support",
+			slots: map[string][2]int{"VOICE": {1, 1}}},
+		{name: "dan", statusName: "Available", statusType: "ROUTABLE", profile: "Support",
+			slots:    map[string][2]int{"VOICE": {0, 1}},
+			contacts: []contactSpec{{id: "c-missed", state: "MISSED", channel: "VOICE", method: "INBOUND", queue: "SupportQueue", stateStart: now.Add(-3 * time.Second)}}},
+		{name: "eve", statusName: "Offline", statusType: "OFFLINE", profile: "Support", logout: true,
+			slots: map[string][2]int{"VOICE": {0, 1}}},
+	}
+	var keys []string
+	var data [][]byte
+	for i, a := range agents {
+		// An older event first, with another status: the newer one must win.
+		older := a
+		older.statusName, older.statusType, older.contacts = "Lunch", "CUSTOM", nil
+		k, d := agentEvent(older, fmt.Sprintf("old-%d", i), now.Add(-20*time.Second))
+		keys, data = append(keys, k), append(data, d)
+		k, d = agentEvent(a, fmt.Sprintf("new-%d", i), now)
+		keys, data = append(keys, k), append(data, d)
+	}
+	srv.Put(t, stream, keys, data)
+
+	want := map[string]int64{
+		"aws.connect.agent.online{aws.connect.routing_profile.name=Sales}":                                                                                                         2,
+		"aws.connect.agent.online{aws.connect.routing_profile.name=Support}":                                                                                                       2,
+		"aws.connect.agent.staffed{aws.connect.routing_profile.name=Sales}":                                                                                                        2,
+		"aws.connect.agent.staffed{aws.connect.routing_profile.name=Support}":                                                                                                      1,
+		"aws.connect.agent.available{aws.connect.routing_profile.name=Sales}":                                                                                                      1,
+		"aws.connect.agent.available{aws.connect.routing_profile.name=Support}":                                                                                                    0,
+		"aws.connect.agent.on_contact{aws.connect.routing_profile.name=Sales}":                                                                                                     1,
+		"aws.connect.agent.non_productive{aws.connect.routing_profile.name=Support}":                                                                                               1,
+		"aws.connect.agent.error{aws.connect.routing_profile.name=Support}":                                                                                                        1,
+		"aws.connect.agent.count{aws.connect.agent.status.name=Offline,aws.connect.agent.status.type=OFFLINE,aws.connect.routing_profile.name=Support}":                            1,
+		"aws.connect.agent.count{aws.connect.agent.status.name=Available,aws.connect.agent.status.type=ROUTABLE,aws.connect.routing_profile.name=Sales}":                           2,
+		"aws.connect.slot.available{aws.connect.channel=VOICE,aws.connect.routing_profile.name=Sales}":                                                                             1,
+		"aws.connect.slot.available{aws.connect.channel=CHAT,aws.connect.routing_profile.name=Sales}":                                                                              5,
+		"aws.connect.slot.available{aws.connect.channel=VOICE,aws.connect.routing_profile.name=Support}":                                                                           0,
+		"aws.connect.slot.maximum{aws.connect.channel=VOICE,aws.connect.routing_profile.name=Support}":                                                                             2,
+		"aws.connect.slot.maximum{aws.connect.channel=CHAT,aws.connect.routing_profile.name=Sales}":                                                                                6,
+		"aws.connect.slot.active{aws.connect.channel=VOICE,aws.connect.routing_profile.name=Sales}":                                                                                1,
+		"aws.connect.slot.active{aws.connect.channel=CHAT,aws.connect.routing_profile.name=Sales}":                                                                                 1,
+		"aws.connect.contact.count{aws.connect.channel=VOICE,aws.connect.contact.initiation_method=INBOUND,aws.connect.contact.state=CONNECTED,aws.connect.queue.name=SalesQueue}": 1,
+		"aws.connect.contact.count{aws.connect.channel=CHAT,aws.connect.contact.initiation_method=INBOUND,aws.connect.contact.state=ENDED,aws.connect.queue.name=SalesQueue}":      1,
+		"aws.connect.contact.count{aws.connect.channel=VOICE,aws.connect.contact.initiation_method=INBOUND,aws.connect.contact.state=MISSED,aws.connect.queue.name=SupportQueue}":  1,
+	}
+	check := func(c *collector, metricsPath string) {
+		var got map[string]int64
+		ok := assert.Eventually(t, func() bool {
+			select {
+			case <-c.exited:
+				t.Fatalf("the collector exited:\n%s", c.log.String())
+			default:
+			}
+			got = gaugeValues(t, metricsPath)
+			for k, v := range want {
+				if g, ok := got[k]; !ok || g != v {
+					return false
+				}
+			}
+			return true
+		}, 60*time.Second, 250*time.Millisecond)
+		if !ok {
+			for k, v := range want {
+				g, present := got[k]
+				assert.True(t, present && g == v, "%s = %d (present %v), want %d", k, g, present, v)
+			}
+		}
+		// No Lunch: the older events lost to the newer ones.
+		for k := range got {
+			assert.NotContains(t, k, "Lunch", "an older event overrode a newer one")
+		}
+	}
+
+	logs1, metrics1 := filepath.Join(dir, "logs1.json"), filepath.Join(dir, "metrics1.json")
+	c := runCollector(t, dir, fmt.Sprintf(metricsConfigTemplate, dir, stream, srv.Endpoint, logs1, metrics1))
+	check(c, metrics1)
+	require.Eventually(t, func() bool { return len(readLogs(t, logs1)) == len(data) }, 30*time.Second, 200*time.Millisecond)
+	c.stop(t)
+
+	// Restart with nothing new on the stream: the gauges are right again at once, rebuilt
+	// from a replay of the shards, and no log record is written twice.
+	logs2, metrics2 := filepath.Join(dir, "logs2.json"), filepath.Join(dir, "metrics2.json")
+	c = runCollector(t, dir, fmt.Sprintf(metricsConfigTemplate, dir, stream, srv.Endpoint, logs2, metrics2))
+	check(c, metrics2)
+	c.stop(t)
+	assert.Empty(t, readLogs(t, logs2), "the replay after a restart emits no log records")
+}
