@@ -41,8 +41,9 @@ lint:
 test: npm build lint
 	OTELCOL_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 -timeout 15m ./...
 
+# Figures for one core: decode + map per event beside its baseline, and the agent state.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./receiver/awsconnectreceiver/internal/eventlog/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./internal/agentstate/
 
 # mdatagen v0.161.0 needs go.opentelemetry.io/collector/internal/schemagen, which some
 # module proxies do not serve; generated code is committed.
