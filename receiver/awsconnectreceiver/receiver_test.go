@@ -1,0 +1,131 @@
+package awsconnectreceiver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+)
+
+func fixtureBatch(t *testing.T, files ...string) kinesisconsumer.Batch {
+	b := kinesisconsumer.Batch{StreamName: "s", ShardID: "shardId-000000000000", Attempt: 1}
+	for i, f := range files {
+		raw, err := os.ReadFile("../../testdata/events/" + f)
+		require.NoError(t, err)
+		var c bytes.Buffer
+		require.NoError(t, json.Compact(&c, raw))
+		b.Records = append(b.Records, kinesisconsumer.Record{Data: c.Bytes(), SequenceNumber: string(rune('1' + i))})
+	}
+	return b
+}
+
+// startTestReceiver starts a receiver whose stream does not exist (nothing listens at
+// the endpoint), to drive Process by hand.
+func startTestReceiver(t *testing.T, logs consumer.Logs, metrics consumer.Metrics) *awsConnectReceiver {
+	cfg := createDefaultConfig().(*Config)
+	cfg.StreamName, cfg.Region, cfg.Endpoint = "s", "us-east-1", "http://127.0.0.1:9"
+	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	r.nextLogs, r.nextMetrics = logs, metrics
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return r
+}
+
+func gauge(t *testing.T, md pmetric.Metrics, name string) int64 {
+	var total int64
+	found := false
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		ms := md.ResourceMetrics().At(i).ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			if ms.At(j).Name() != name {
+				continue
+			}
+			found = true
+			for k := 0; k < ms.At(j).Gauge().DataPoints().Len(); k++ {
+				total += ms.At(j).Gauge().DataPoints().At(k).IntValue()
+			}
+		}
+	}
+	require.True(t, found, "no %s", name)
+	return total
+}
+
+func histogramCount(md pmetric.Metrics, name string) uint64 {
+	var n uint64
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		ms := md.ResourceMetrics().At(i).ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			if ms.At(j).Name() == name {
+				for k := 0; k < ms.At(j).Histogram().DataPoints().Len(); k++ {
+					n += ms.At(j).Histogram().DataPoints().At(k).Count()
+				}
+			}
+		}
+	}
+	return n
+}
+
+// With only a metrics pipeline, batches still reach the state, and replayed ones do too.
+func TestMetricsOnlyPipelineKeepsState(t *testing.T) {
+	r := startTestReceiver(t, nil, consumertest.NewNop())
+	require.NoError(t, r.Process(context.Background(), fixtureBatch(t, "login.json", "state_change_status.json")))
+	replay := fixtureBatch(t, "heart_beat.json")
+	replay.Replay = true
+	require.NoError(t, r.Process(context.Background(), replay))
+	md := r.metrics.collect(time.Now())
+	assert.Positive(t, gauge(t, md, "aws.connect.agent.count"))
+	assert.Equal(t, int64(r.state.Agents()), gauge(t, md, "aws.connect.agent.count"))
+	// The resource is the instance's, as for the logs.
+	id, ok := md.ResourceMetrics().At(0).Resource().Attributes().Get("cloud.resource_id")
+	require.True(t, ok)
+	assert.Contains(t, id.Str(), ":instance/")
+}
+
+// A batch the logs pipeline refuses and takes on the second offer counts its events in
+// the state once; a replayed batch emits no log record.
+func TestRetriedBatchCountsOnce(t *testing.T) {
+	refusals := 1
+	var delivered []plog.Logs
+	logs, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		if refusals > 0 {
+			refusals--
+			return errors.New("queue full")
+		}
+		delivered = append(delivered, ld)
+		return nil
+	})
+	require.NoError(t, err)
+	r := startTestReceiver(t, logs, consumertest.NewNop())
+
+	// state_change_status.json moves its agent from Available to Break: one status duration.
+	b := fixtureBatch(t, "login.json", "state_change_status.json")
+	require.Error(t, r.Process(context.Background(), b))
+	b.Attempt = 2
+	require.NoError(t, r.Process(context.Background(), b))
+	require.Len(t, delivered, 1)
+	assert.Equal(t, 2, delivered[0].LogRecordCount())
+
+	replay := fixtureBatch(t, "heart_beat.json")
+	replay.Replay = true
+	require.NoError(t, r.Process(context.Background(), replay))
+	assert.Len(t, delivered, 1, "a replayed batch emits no log record")
+
+	md := r.metrics.collect(time.Now())
+	assert.Equal(t, uint64(1), histogramCount(md, metricStatusDur), "the status change is counted once, not once per offer")
+}
