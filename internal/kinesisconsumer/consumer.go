@@ -474,6 +474,9 @@ func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now t
 			if ctx.Err() != nil {
 				return false
 			}
+			if _, gone := errors.AsType[*types.ResourceNotFoundException](err); gone {
+				return true // the normal read finds out, and leaves it to the next listing
+			}
 			if !retry.wait(ctx) {
 				return false
 			}
@@ -487,6 +490,7 @@ func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now t
 				break
 			}
 		}
+		reachedResume := end < len(b.Records)
 		if end > 0 {
 			b.Records, b.Replay = b.Records[:end], true
 			if !c.deliver(ctx, log, b) {
@@ -495,11 +499,12 @@ func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now t
 			replayed += end
 		}
 		// Done once past the resume point, at the shard's end, or caught up with the tip.
-		if end < len(b.Records) || b.End || b.MillisBehindLatest == 0 {
+		if reachedResume || b.End || b.MillisBehindLatest == 0 {
 			log.Info("Replayed the shard's recent records to rebuild state", zap.Int("records", replayed), zap.Time("since", since))
 			return true
 		}
-		if len(b.Records) == 0 && !sleep(ctx, minPollGap) { // a sparse stretch of the shard
+		// Within Kinesis's 5 GetRecords calls a second per shard.
+		if !sleep(ctx, minPollGap) {
 			return false
 		}
 	}
