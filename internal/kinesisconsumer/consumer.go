@@ -378,16 +378,26 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
 		startedAt := time.Now()
 		c.save(ctx, log, id, Checkpoint{StartedAt: startedAt})
 		if c.opts.Replay > 0 {
-			if !c.replay(ctx, log, id, startedAt, func(r *Record) bool { return !r.ArrivalTime.Before(startedAt) }) {
-				return
-			}
-			// Read on from where the replay began to stop, which LATEST was.
+			// Read on from where the replay stops, which LATEST was.
 			from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: startedAt}
 		}
-	} else if from.Type == types.ShardIteratorTypeAfterSequenceNumber && c.opts.Replay > 0 && from.arrival.After(time.Now().Add(-c.opts.Replay)) {
-		// The checkpoint is recent, so what came before it is needed to rebuild state.
-		if !c.replay(ctx, log, id, time.Now(), func(r *Record) bool { return compareSequence(r.SequenceNumber, from.SequenceNumber) > 0 }) {
-			return
+	}
+	if c.opts.Replay > 0 {
+		now := time.Now()
+		since := now.Add(-c.opts.Replay)
+		switch {
+		case from.Type == types.ShardIteratorTypeAtTimestamp && from.Timestamp.After(since):
+			// Reading starts at a time (LATEST, or a restart before the first record): what
+			// arrived in the window before it rebuilds state.
+			at := from.Timestamp
+			if !c.replay(ctx, log, id, now, func(r *Record) bool { return !r.ArrivalTime.Before(at) }) {
+				return
+			}
+		case from.Type == types.ShardIteratorTypeAfterSequenceNumber && from.arrival.After(since):
+			// The checkpoint is recent, so what came before it is needed to rebuild state.
+			if !c.replay(ctx, log, id, now, func(r *Record) bool { return compareSequence(r.SequenceNumber, from.SequenceNumber) > 0 }) {
+				return
+			}
 		}
 	}
 	stream, err := c.opts.Source.Open(ctx, id, from)
