@@ -70,6 +70,12 @@ func (c *contact) active() bool {
 
 func (a *agent) count(c *Counts) {
 	c.Agents[StatusKey{StatusType: a.statusType, StatusName: a.statusName, RoutingProfile: a.profile}]++
+	// Contacts count whoever holds them; Amazon Connect normally holds an Offline status
+	// back until they end, so an offline agent rarely has any.
+	for i := range a.contacts {
+		ct := &a.contacts[i]
+		c.Contacts[ContactKey{State: ct.state, Channel: ct.channel, Queue: ct.queue, InitiationMethod: ct.initiation}]++
+	}
 	online := a.statusType != agentevent.StatusOffline
 	if !online {
 		return
@@ -93,7 +99,6 @@ func (a *agent) count(c *Counts) {
 	onContact, inError := false, false
 	for i := range a.contacts {
 		ct := &a.contacts[i]
-		c.Contacts[ContactKey{State: ct.state, Channel: ct.channel, Queue: ct.queue, InitiationMethod: ct.initiation}]++
 		if ct.active() {
 			onContact = true
 			c.slots(ct.channel, a.profile).Active++

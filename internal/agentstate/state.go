@@ -5,6 +5,7 @@ package agentstate
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,9 +33,11 @@ type instance struct {
 // agent holds only what the metrics need, compactly: shared strings, times as unix
 // nanoseconds, IDs as hashes.
 type agent struct {
-	eventTime   int64  // EventTimestamp of the last applied event
-	eventID     uint64 // hash of its EventId, to skip the same event delivered again
-	applied     int64  // when it was applied (wall clock), for agent_ttl
+	eventTime int64 // EventTimestamp of the last applied event
+	// eventIDs hashes the EventIds applied at eventTime, to skip the same events
+	// delivered again; one, nearly always.
+	eventIDs    []uint64
+	applied     int64 // when it was applied (wall clock), for agent_ttl
 	statusName  string
 	statusType  string
 	statusStart int64
@@ -124,7 +127,7 @@ func (s *Store) Apply(ev *agentevent.Event, now time.Time, obs []Observation) ([
 		s.instances[strings.Clone(ev.InstanceARN)] = inst
 	}
 	a := inst.agents[ev.AgentARN]
-	if a != nil && (at < a.eventTime || (at == a.eventTime && id == a.eventID)) {
+	if a != nil && (at < a.eventTime || (at == a.eventTime && slices.Contains(a.eventIDs, id))) {
 		return obs, false
 	}
 
@@ -137,7 +140,9 @@ func (s *Store) Apply(ev *agentevent.Event, now time.Time, obs []Observation) ([
 		}
 	}
 	statusStart := cur.AgentStatus.StartTimestamp
-	if statusStart.IsZero() {
+	if statusStart.IsZero() || statusType != cur.AgentStatus.Type {
+		// No start given, or Offline put in place of a status the LOGOUT still showed:
+		// the status began with this event.
 		statusStart = ev.EventTimestamp
 	}
 
@@ -149,7 +154,10 @@ func (s *Store) Apply(ev *agentevent.Event, now time.Time, obs []Observation) ([
 		obs = a.observe(ev, statusType, statusName, statusStart, s, obs)
 	}
 
-	a.eventTime, a.eventID, a.applied = at, id, now.UnixNano()
+	if at != a.eventTime {
+		a.eventIDs = a.eventIDs[:0]
+	}
+	a.eventTime, a.eventIDs, a.applied = at, append(a.eventIDs, id), now.UnixNano()
 	a.statusName, a.statusType = s.share(statusName), s.share(statusType)
 	a.statusStart = statusStart.UnixNano()
 	a.profile = s.share(cur.Configuration.RoutingProfile.Name)
