@@ -1,0 +1,99 @@
+// Command connectwatch shows the receiver's agent gauges as a live wallboard in the
+// terminal, from the collector's Prometheus endpoint: the demo's window on the contact
+// center.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/wallboard"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:9464/metrics", "the collector's Prometheus endpoint")
+	every := flag.Duration("every", 5*time.Second, "refresh interval")
+	tail := flag.String("tail", "", "a log file to show the last lines of under the board")
+	lines := flag.Int("lines", 8, "how many lines of -tail to show")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		var screen bytes.Buffer
+		screen.WriteString("\033[H\033[2J") // home and clear
+		if b, err := scrape(ctx, client, *url); err != nil {
+			fmt.Fprintf(&screen, "Waiting for the collector at %s: %v\n", *url, err)
+		} else {
+			b.Render(&screen, time.Now())
+		}
+		if *tail != "" {
+			fmt.Fprintf(&screen, "\nLatest agent events (%s):\n", *tail)
+			screen.Write(lastLines(*tail, *lines))
+		}
+		os.Stdout.Write(screen.Bytes())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(*every):
+		}
+	}
+}
+
+func scrape(ctx context.Context, client *http.Client, url string) (*wallboard.Board, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return wallboard.Parse(resp.Body)
+}
+
+// lastLines returns up to n last lines of a file, read from its last 64 KiB.
+func lastLines(path string, n int) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return []byte("  (none yet)\n")
+	}
+	defer f.Close()
+	const window = 64 << 10
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	off := max(st.Size()-window, 0)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil
+	}
+	buf = bytes.TrimRight(buf, "\n")
+	parts := bytes.Split(buf, []byte("\n"))
+	if len(parts) > n {
+		parts = parts[len(parts)-n:]
+	}
+	var out bytes.Buffer
+	for _, p := range parts {
+		if len(p) > 200 {
+			p = append(p[:197:197], "..."...)
+		}
+		out.WriteString("  ")
+		out.Write(p)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
