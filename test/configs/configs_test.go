@@ -1,0 +1,231 @@
+package configs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readyConfigs are the configurations a user copies; demo.yaml is the `make run` demo.
+var readyConfigs = []string{
+	"datadog-agent.yaml",
+	"datadog-agentless.yaml",
+	"grafana-cloud.yaml",
+	"honeycomb.yaml",
+	"prometheus-remote-write.yaml",
+}
+
+// configFiles lists config/*.yaml, checking the known ones are there.
+func configFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "config", "*.yaml"))
+	require.NoError(t, err)
+	names := map[string]bool{}
+	for _, f := range files {
+		names[filepath.Base(f)] = true
+	}
+	for _, want := range append([]string{"demo.yaml"}, readyConfigs...) {
+		require.True(t, names[want], "config/%s is missing", want)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// TestConfigsValidate runs the built binary's validate command over every config/*.yaml,
+// with each required ${env:NAME} set to a dummy value and each ${env:NAME:-default} left
+// unset, so its default is what is validated.
+func TestConfigsValidate(t *testing.T) {
+	bin := binary(t)
+	for _, file := range configFiles(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			content, err := os.ReadFile(file)
+			require.NoError(t, err)
+			set := map[string]string{}
+			var unset []string
+			for name, hasDefault := range envVars(string(content)) {
+				if hasDefault {
+					unset = append(unset, name)
+				} else {
+					set[name] = dummyValue(t, name)
+				}
+			}
+			sort.Strings(unset)
+			out, err := validate(t, file, set, unset)
+			if err != nil {
+				var env []string
+				for name, value := range set {
+					env = append(env, name+"="+value)
+				}
+				sort.Strings(env)
+				t.Fatalf("%s validate --config %s failed (%v)\nset: %s\nunset (defaults apply): %s\noutput:\n%s",
+					bin, file, err, strings.Join(env, " "), strings.Join(unset, " "), out)
+			}
+		})
+	}
+}
+
+// TestConfigsRequiredVariablesAreRequired checks the negative side of the above: a ready
+// config with none of its variables set does not validate, so a user who forgets the
+// stream name hears about it at start rather than reading nothing.
+func TestConfigsRequiredVariablesAreRequired(t *testing.T) {
+	for _, name := range readyConfigs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(repoRoot(t), "config", name)
+			content, err := os.ReadFile(file)
+			require.NoError(t, err)
+			vars := envVars(string(content))
+			require.Contains(t, vars, "CONNECT_STREAM_NAME")
+			require.False(t, vars["CONNECT_STREAM_NAME"], "CONNECT_STREAM_NAME must have no default")
+			var all []string
+			for v := range vars {
+				all = append(all, v)
+			}
+			out, err := validate(t, file, nil, all)
+			require.Error(t, err, "validate passed with no variables set; output:\n%s", out)
+			assert.Contains(t, out, "stream_name or stream_arn is required", "output:\n%s", out)
+		})
+	}
+}
+
+// TestValidateNamesTheMisspelledKey is the negative control of TestConfigsValidate: the
+// same command rejects a misspelled aws_connect key and names it, and accepts the
+// configuration once the key is spelled right.
+func TestValidateNamesTheMisspelledKey(t *testing.T) {
+	const template = `
+receivers:
+  aws_connect:
+    %s: connect-agent-events
+    region: %s
+exporters:
+  debug:
+service:
+  pipelines:
+    logs:
+      receivers: [aws_connect]
+      exporters: [debug]
+`
+	for _, tc := range []struct {
+		name, key, region string
+		wantOK            bool
+		wantInOutput      []string
+	}{
+		{name: "correct", key: "stream_name", region: "us-east-1", wantOK: true},
+		{name: "misspelled key", key: "stream_nmae", region: "us-east-1",
+			wantInOutput: []string{"aws_connect", "stream_nmae"}},
+		{name: "bad value", key: "stream_name", region: "narnia",
+			wantInOutput: []string{"aws_connect", `region "narnia"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "config.yaml")
+			require.NoError(t, os.WriteFile(file, []byte(fmt.Sprintf(template, tc.key, tc.region)), 0o600))
+			out, err := validate(t, file, nil, nil)
+			if tc.wantOK {
+				require.NoError(t, err, "output:\n%s", out)
+				return
+			}
+			require.Error(t, err, "validate accepted the configuration; output:\n%s", out)
+			for _, want := range tc.wantInOutput {
+				assert.Contains(t, out, want, "validate's output should name %q", want)
+			}
+		})
+	}
+}
+
+// TestReadyConfigsShape checks what every ready config promises: the aws_connect receiver
+// with its checkpoints in file_storage (directory from the environment), a logs and a
+// metrics pipeline each starting with memory_limiter and without the batch processor
+// (which acknowledges data still in memory, so a crash would lose what the receiver
+// already checkpointed), logs exported through a queue kept in file_storage, and the
+// health_check and file_storage extensions.
+func TestReadyConfigsShape(t *testing.T) {
+	for _, name := range readyConfigs {
+		t.Run(name, func(t *testing.T) {
+			cfg := readYAML(t, filepath.Join(repoRoot(t), "config", name))
+			assert.Equal(t, "${env:CONNECT_STREAM_NAME}", dig(cfg, "receivers", "aws_connect", "stream_name"))
+			assert.Equal(t, "${env:AWS_REGION}", dig(cfg, "receivers", "aws_connect", "region"))
+			assert.Equal(t, "file_storage", dig(cfg, "receivers", "aws_connect", "storage"))
+			dir, _ := dig(cfg, "extensions", "file_storage", "directory").(string)
+			assert.Contains(t, dir, "${env:", "file_storage::directory should come from the environment")
+			assert.ElementsMatch(t, []string{"health_check", "file_storage"}, stringList(dig(cfg, "service", "extensions")))
+			for _, pipeline := range []string{"logs", "metrics"} {
+				p := dig(cfg, "service", "pipelines", pipeline)
+				require.NotNil(t, p, "pipeline %s missing", pipeline)
+				assert.Equal(t, []string{"aws_connect"}, stringList(dig(p, "receivers")), "pipeline %s receivers", pipeline)
+				procs := stringList(dig(p, "processors"))
+				require.NotEmpty(t, procs, "pipeline %s processors", pipeline)
+				assert.Equal(t, "memory_limiter", procs[0], "pipeline %s: memory_limiter comes first", pipeline)
+				for _, proc := range procs {
+					assert.NotEqual(t, "batch", strings.SplitN(proc, "/", 2)[0], "pipeline %s: no batch processor; batch in the exporter's queue", pipeline)
+				}
+				exporters := stringList(dig(p, "exporters"))
+				assert.NotEmpty(t, exporters, "pipeline %s exporters", pipeline)
+				if pipeline != "logs" {
+					continue
+				}
+				for _, exp := range exporters {
+					if strings.HasPrefix(exp, "debug") {
+						continue // a trial stand-in for a log backend, said so in the file
+					}
+					assert.Equal(t, "file_storage", dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s queues on disk", exp)
+					assert.NotNil(t, dig(cfg, "exporters", exp, "sending_queue", "batch"), "exporter %s batches in its queue", exp)
+					assert.EqualValues(t, 0, dig(cfg, "exporters", exp, "retry_on_failure", "max_elapsed_time"), "exporter %s never gives up on logs", exp)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigsPutInstanceLabelOnEverySeries pins what the dashboard's instance variable
+// relies on: the configs that feed Prometheus-compatible stores put
+// aws.connect.instance.id (label aws_connect_instance_id) on every series.
+func TestConfigsPutInstanceLabelOnEverySeries(t *testing.T) {
+	root := repoRoot(t)
+
+	rw := readYAML(t, filepath.Join(root, "config", "prometheus-remote-write.yaml"))
+	assert.Contains(t, stringList(dig(rw, "exporters", "prometheusremotewrite", "resource_constant_labels", "included")),
+		"aws.connect.instance.id")
+
+	gc := readYAML(t, filepath.Join(root, "config", "grafana-cloud.yaml"))
+	procs := stringList(dig(gc, "service", "pipelines", "metrics", "processors"))
+	assert.Contains(t, procs, "transform/instance_label")
+	var statements []string
+	groups, _ := dig(gc, "processors", "transform/instance_label", "metric_statements").([]any)
+	for _, g := range groups {
+		statements = append(statements, stringList(dig(g, "statements"))...)
+	}
+	assert.True(t, containsSubstring(statements,
+		`set(attributes["aws.connect.instance.id"], resource.attributes["aws.connect.instance.id"])`),
+		"grafana-cloud.yaml should copy aws.connect.instance.id onto the data points; statements: %q", statements)
+}
+
+func containsSubstring(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEnvVars pins the discovery of variables the validate test relies on.
+func TestEnvVars(t *testing.T) {
+	got := envVars(`
+a: ${env:REQUIRED}
+b: "Basic ${env:AUTH}" # ${env:IN_COMMENT}
+c: https://otlp.${env:SITE:-datadoghq.com}/v1/logs
+# d: ${env:COMMENTED_OUT}
+e: ${env:BOTH:-x}
+f: ${env:BOTH}
+g: "${env:EMPTY_DEFAULT:-}"
+`)
+	assert.Equal(t, map[string]bool{"REQUIRED": false, "AUTH": false, "SITE": true, "BOTH": false, "EMPTY_DEFAULT": true}, got)
+}
