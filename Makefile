@@ -8,7 +8,7 @@ OCB := $(TOOLS)/builder
 BINARY := _build/otelcol-amazonconnect
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build run test unit-test lint bench generate npm clean tools
+.PHONY: all build run test lint bench fuzz generate npm clean tools
 
 all: build
 
@@ -44,6 +44,13 @@ test: npm build lint
 # Figures for one core: decode + map per event beside its baseline, and the agent state.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./internal/agentstate/
+
+# Fuzz the decoder and the record-to-log mapping for FUZZTIME each (their seed corpus
+# runs with every go test).
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/eventlog/
 
 # mdatagen v0.161.0 needs go.opentelemetry.io/collector/internal/schemagen, which some
 # module proxies do not serve; generated code is committed.

@@ -349,8 +349,9 @@ func (s *scanner) readNumber() (i int64, f float64, isInt bool) {
 	}
 	raw := d[start:p]
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
-	if err != nil && !math.IsInf(f, 0) {
-		s.fail("invalid number")
+	if err != nil {
+		// Beyond float64 (1e400): no OTLP value holds it, and encoding/json refuses it too.
+		s.fail("number out of range")
 	}
 	if integral && f >= math.MinInt64 && f < math.MaxInt64 {
 		if n, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(raw), len(raw)), 10, 64); err == nil {
