@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one-command demo behind `make run`: the Kinesis stand-in, a writer of sample agent
-# events, and the collector printing what it reads. Ctrl-C stops all of it.
+# The one-command demo behind `make run`: the Kinesis stand-in, the contact-center
+# simulator writing agent events in real time, the collector reading them, and a live
+# wallboard of its gauges. Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +21,10 @@ cleanup() {
   trap - INT TERM EXIT
   echo
   echo "Stopping the demo..."
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   sleep 2
   # kinesis-local may ignore SIGTERM once it has served traffic.
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "Stopped."
   exit 0
@@ -44,9 +45,19 @@ done
 curl -s -o /dev/null "http://127.0.0.1:$PORT" || { echo "kinesis-local did not start; see $STATE/kinesis-local.log"; exit 1; }
 sleep 1 # the stream becomes active shortly after the port opens
 
-echo "Starting the sample event writer (logs: $STATE/writer.log)..."
-start go run ./cmd/eventreplay -endpoint "$KINESIS_ENDPOINT" -stream "$STREAM" -interval "${EVENT_INTERVAL:-1s}" > "$STATE/writer.log" 2>&1
+echo "Building the simulator and the wallboard..."
+go build -o "$STATE/connectsim" ./cmd/connectsim
+go build -o "$STATE/connectwatch" ./cmd/connectwatch
 
-echo "Starting the collector with config/demo.yaml; agent events follow. Press Ctrl-C to stop."
-start ./_build/otelcol-amazonconnect --config config/demo.yaml
-wait "${pids[-1]}"
+echo "Starting the simulator: ${AGENTS:-50} agents in real time (logs: $STATE/simulator.log)..."
+start "$STATE/connectsim" -output kinesis -endpoint "$KINESIS_ENDPOINT" -stream "$STREAM" \
+  -agents "${AGENTS:-50}" -speed "${SPEED:-1}" -shift-stagger "${SHIFT_STAGGER:-1m}" > "$STATE/simulator.log" 2>&1
+
+echo "Starting the collector with config/demo.yaml (its debug output: $STATE/collector.log)..."
+start ./_build/otelcol-amazonconnect --config config/demo.yaml > "$STATE/collector.log" 2>&1
+collector=${pids[-1]}
+
+# The wallboard in the foreground; the gauges come every 5 s once agents log in.
+"$STATE/connectwatch" -url http://127.0.0.1:9464/metrics -tail "$STATE/collector.log" -lines "${LOG_LINES:-6}" &
+pids+=($!)
+wait "$collector"

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,7 +37,7 @@ func main() {
 			b.Render(&screen, time.Now())
 		}
 		if *tail != "" {
-			fmt.Fprintf(&screen, "\nLatest agent events (%s):\n", *tail)
+			fmt.Fprintf(&screen, "\nLatest agent events (all of them: %s):\n", *tail)
 			screen.Write(lastLines(*tail, *lines))
 		}
 		os.Stdout.Write(screen.Bytes())
@@ -64,14 +65,15 @@ func scrape(ctx context.Context, client *http.Client, url string) (*wallboard.Bo
 	return wallboard.Parse(resp.Body)
 }
 
-// lastLines returns up to n last lines of a file, read from its last 64 KiB.
+// lastLines returns the n last agent events of a debug exporter's output, one short line
+// each, read from the file's last 256 KiB.
 func lastLines(path string, n int) []byte {
 	f, err := os.Open(path)
 	if err != nil {
 		return []byte("  (none yet)\n")
 	}
 	defer f.Close()
-	const window = 64 << 10
+	const window = 256 << 10
 	st, err := f.Stat()
 	if err != nil {
 		return nil
@@ -81,19 +83,18 @@ func lastLines(path string, n int) []byte {
 	if _, err := f.ReadAt(buf, off); err != nil {
 		return nil
 	}
-	buf = bytes.TrimRight(buf, "\n")
-	parts := bytes.Split(buf, []byte("\n"))
-	if len(parts) > n {
-		parts = parts[len(parts)-n:]
+	var events []string
+	for line := range strings.SplitSeq(string(buf), "\n") {
+		if ev, ok := wallboard.EventLine(line); ok {
+			events = append(events, ev)
+		}
+	}
+	if len(events) > n {
+		events = events[len(events)-n:]
 	}
 	var out bytes.Buffer
-	for _, p := range parts {
-		if len(p) > 200 {
-			p = append(p[:197:197], "..."...)
-		}
-		out.WriteString("  ")
-		out.Write(p)
-		out.WriteByte('\n')
+	for _, ev := range events {
+		out.WriteString("  " + ev + "\n")
 	}
 	return out.Bytes()
 }
