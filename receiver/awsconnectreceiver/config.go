@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
@@ -46,6 +47,9 @@ type Config struct {
 	RoleARN string `mapstructure:"role_arn"`
 	// ExternalID goes with RoleARN when the role's trust policy asks for one.
 	ExternalID configopaque.String `mapstructure:"external_id"`
+	// TLS settings of the AWS calls: a CA for a TLS-intercepting proxy or a private
+	// endpoint, say. Certificates are verified unless insecure_skip_verify is set.
+	TLS configtls.ClientConfig `mapstructure:"tls"`
 
 	// StartPosition applies to shards that have no checkpoint yet.
 	StartPosition string `mapstructure:"start_position"`
@@ -109,6 +113,7 @@ func createDefaultConfig() component.Config {
 	backoff.MaxElapsedTime = 0
 	return &Config{
 		StartPosition:          StartLatest,
+		TLS:                    configtls.NewDefaultClientConfig(),
 		PollInterval:           time.Second,
 		MaxRecordsPerCall:      maxRecordsPerCallLimit,
 		ShardDiscoveryInterval: 30 * time.Second,

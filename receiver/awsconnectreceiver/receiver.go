@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -217,6 +219,16 @@ func (r *awsConnectReceiver) awsConfig(ctx context.Context) (aws.Config, error) 
 	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
 		r.transport = bc.GetTransport()
 		awsCfg.HTTPClient = &http.Client{Transport: r.transport, Timeout: bc.GetTimeout()}
+		if !reflect.DeepEqual(r.cfg.TLS, configtls.NewDefaultClientConfig()) {
+			tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
+			if err != nil {
+				return aws.Config{}, fmt.Errorf("tls: %w", err)
+			}
+			if r.cfg.TLS.InsecureSkipVerify {
+				r.set.Logger.Warn("tls::insecure_skip_verify is set: the certificates of the AWS endpoints are not verified")
+			}
+			r.transport.TLSClientConfig = tlsCfg
+		}
 	}
 	if awsCfg.Region == "" {
 		return aws.Config{}, errors.New("region: not set, and the AWS SDK found none in AWS_REGION or the shared config: set region to the stream's region, e.g. us-east-1")
