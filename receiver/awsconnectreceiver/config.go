@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/config/configtls"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -69,6 +70,10 @@ type Config struct {
 	// ErrorBackoff paces retries when the pipeline refuses a batch or Kinesis fails.
 	ErrorBackoff configretry.BackOffConfig `mapstructure:"error_backoff"`
 
+	// Redact drops or hashes agents' names and usernames, for teams that may not export
+	// personal data.
+	Redact RedactConfig `mapstructure:"redact"`
+
 	// ResourceAttributes turns each resource attribute on or off.
 	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
 
@@ -96,6 +101,16 @@ type MetricsConfig struct {
 	AwsConnectContactAfterContactWorkDuration HistogramConfig `mapstructure:"aws.connect.contact.after_contact_work.duration"`
 }
 
+// RedactConfig says what happens to agents' first and last names and usernames, in log
+// record attributes and bodies.
+type RedactConfig struct {
+	// Mode is none (the default), drop, or hash (a keyed SHA-256: the same agent keeps
+	// the same pseudonym).
+	Mode string `mapstructure:"mode"`
+	// Salt keys the hash, so that pseudonyms cannot be recomputed from known usernames.
+	Salt configopaque.String `mapstructure:"salt"`
+}
+
 // HistogramConfig turns a histogram on or off.
 type HistogramConfig struct {
 	Enabled bool `mapstructure:"enabled"`
@@ -113,6 +128,7 @@ func createDefaultConfig() component.Config {
 	backoff.MaxElapsedTime = 0
 	return &Config{
 		StartPosition:          StartLatest,
+		Redact:                 RedactConfig{Mode: eventlog.RedactNone},
 		TLS:                    configtls.NewDefaultClientConfig(),
 		PollInterval:           time.Second,
 		MaxRecordsPerCall:      maxRecordsPerCallLimit,
@@ -193,6 +209,14 @@ func (cfg *Config) Validate() error {
 		add("shard_discovery_interval %s is below 1s: listing shards that often only spends ListShards quota", cfg.ShardDiscoveryInterval)
 	}
 	// error_backoff's own Validate runs too: the collector validates nested configs.
+	switch cfg.Redact.Mode {
+	case eventlog.RedactNone, eventlog.RedactDrop, eventlog.RedactHash:
+	default:
+		add("redact::mode %q is not one of %s, %s, %s", cfg.Redact.Mode, eventlog.RedactNone, eventlog.RedactDrop, eventlog.RedactHash)
+	}
+	if cfg.Redact.Mode == eventlog.RedactHash && cfg.Redact.Salt == "" {
+		add("redact::salt is required with redact::mode hash: without it anyone can hash a known username and match it")
+	}
 	if cfg.CollectionInterval < time.Second {
 		add("collection_interval %s is below 1s: gauges change with agent events, which come in at most a few a second per agent", cfg.CollectionInterval)
 	}

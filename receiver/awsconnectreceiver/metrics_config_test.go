@@ -44,3 +44,24 @@ func TestMetricsConfigUnmarshal(t *testing.T) {
 	assert.Contains(t, err.Error(), "collection_interval")
 	assert.Contains(t, err.Error(), "agent_ttl")
 }
+
+func TestRedactConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.StreamName = "s"
+	assert.Equal(t, "none", cfg.Redact.Mode)
+	require.NoError(t, cfg.Validate())
+
+	cfg.Redact.Mode = "scramble"
+	err := cfg.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redact::mode")
+
+	cfg.Redact.Mode = "hash"
+	err = cfg.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redact::salt")
+
+	cfg.Redact.Salt = "pepper"
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, "[REDACTED]", cfg.Redact.Salt.String(), "the salt is never printed")
+}

@@ -77,7 +77,8 @@ func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error
 		set:       set,
 		obsrecv:   obsrecv,
 		telemetry: tb,
-		builder:   eventlog.NewBuilder(cfg.ResourceAttributes),
+		builder: eventlog.NewBuilder(cfg.ResourceAttributes,
+			eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)))),
 	}, nil
 }
 

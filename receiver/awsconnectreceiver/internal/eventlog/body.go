@@ -116,6 +116,12 @@ type bodySink struct {
 	// Key), or the body itself before the first value.
 	slot  pcommon.Value
 	stack []container
+
+	redact *Redactor
+	// hashNext says the next string is personal data to hash.
+	hashNext bool
+	// discard takes the values of dropped personal fields.
+	discard pcommon.Value
 }
 
 type container struct {
@@ -129,6 +135,7 @@ var _ agentevent.Sink = (*bodySink)(nil)
 func (b *bodySink) reset(body pcommon.Value) {
 	b.slot = body
 	b.stack = b.stack[:0]
+	b.hashNext = false
 }
 
 // next returns the value to fill: a new element inside an array, else the slot.
@@ -155,10 +162,23 @@ func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
 
 func (b *bodySink) Key(k []byte) {
 	key, _ := bodyKey(k)
+	b.hashNext = false
+	if b.redact.active() && personal(key) {
+		if b.redact.mode == RedactDrop {
+			b.slot = b.discard
+			return
+		}
+		b.hashNext = true
+	}
 	b.slot = b.stack[len(b.stack)-1].m.PutEmpty(key)
 }
 
-func (b *bodySink) String(s string)  { b.next().SetStr(s) }
+func (b *bodySink) String(s string) {
+	if b.hashNext {
+		s, b.hashNext = b.redact.hash(s), false
+	}
+	b.next().SetStr(s)
+}
 func (b *bodySink) Int(i int64)      { b.next().SetInt(i) }
 func (b *bodySink) Double(f float64) { b.next().SetDouble(f) }
 func (b *bodySink) Bool(v bool)      { b.next().SetBool(v) }

@@ -57,16 +57,32 @@ func EventName(eventType string) string {
 // Builder builds log records; it is safe for concurrent use.
 type Builder struct {
 	resourceConfig metadata.ResourceAttributesConfig
+	redact         *Redactor
 	decoders       sync.Pool
 
 	mu        sync.Mutex
 	resources map[string]pcommon.Resource // by instance ARN; read-only once stored
 }
 
+// Option changes a Builder.
+type Option func(*Builder)
+
+// WithRedactor has the Builder drop or hash agents' names and usernames.
+func WithRedactor(r *Redactor) Option { return func(b *Builder) { b.redact = r } }
+
 // NewBuilder returns a Builder whose resources carry the attributes rac enables.
-func NewBuilder(rac metadata.ResourceAttributesConfig) *Builder {
+func NewBuilder(rac metadata.ResourceAttributesConfig, opts ...Option) *Builder {
 	b := &Builder{resourceConfig: rac, resources: map[string]pcommon.Resource{}}
-	b.decoders.New = func() any { return &decoder{d: agentevent.NewDecoder(), scratch: plog.NewLogRecord()} }
+	for _, opt := range opts {
+		opt(b)
+	}
+	b.decoders.New = func() any {
+		return &decoder{
+			d:       agentevent.NewDecoder(),
+			scratch: plog.NewLogRecord(),
+			body:    bodySink{redact: b.redact, discard: pcommon.NewValueEmpty()},
+		}
+	}
 	return b
 }
 
@@ -143,7 +159,7 @@ func (b *Builder) BuildVisiting(batch kinesisconsumer.Batch, observed time.Time,
 		if visit != nil {
 			visit(&dec.ev)
 		}
-		fillEvent(lr, &dec.ev)
+		fillEvent(lr, &dec.ev, b.redact)
 		lr.SetObservedTimestamp(obs)
 		putKinesis(lr.Attributes(), batch, rec)
 		lr.MoveTo(records(dec.ev.InstanceARN).AppendEmpty())
@@ -174,7 +190,7 @@ func (b *Builder) Resource(instanceARN string) pcommon.Resource {
 	return r
 }
 
-func fillEvent(lr plog.LogRecord, ev *agentevent.Event) {
+func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
 	if !ev.EventTimestamp.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.EventTimestamp))
 	}
@@ -192,7 +208,12 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event) {
 	attrs.PutStr(AttrEventType, ev.EventType)
 	putNonEmpty(attrs, AttrAgentARN, ev.AgentARN)
 	snap := &ev.Current
-	putNonEmpty(attrs, AttrAgentUsername, snap.Configuration.Username)
+	switch username := snap.Configuration.Username; {
+	case !redact.active():
+		putNonEmpty(attrs, AttrAgentUsername, username)
+	case redact.mode == RedactHash && username != "":
+		attrs.PutStr(AttrAgentUsername, redact.hash(username))
+	}
 	putNonEmpty(attrs, AttrStatusName, snap.AgentStatus.Name)
 	putNonEmpty(attrs, AttrStatusType, snap.AgentStatus.Type)
 	if snap.AgentStatus.TypeDerived {
