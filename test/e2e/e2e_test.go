@@ -78,12 +78,17 @@ func startCollector(t *testing.T, dir, stream, endpoint, out string) *collector 
 func runCollector(t *testing.T, dir, config string) *collector {
 	cfgPath := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o600))
-	cmd := exec.Command(binary(t), "--config", cfgPath)
-	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID="+kinesistest.AccessKey,
-		"AWS_SECRET_ACCESS_KEY="+kinesistest.SecretKey,
+	return runCollectorEnv(t, cfgPath, []string{
+		"AWS_ACCESS_KEY_ID=" + kinesistest.AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + kinesistest.SecretKey,
 		"AWS_EC2_METADATA_DISABLED=true",
-	)
+	})
+}
+
+// runCollectorEnv runs the binary with a config file and extra environment.
+func runCollectorEnv(t *testing.T, cfgPath string, env []string) *collector {
+	cmd := exec.Command(binary(t), "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
 	c := &collector{cmd: cmd, log: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.log, c.log
 	require.NoError(t, cmd.Start())
