@@ -107,32 +107,40 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 		src.MoveAndAppendTo(scopeOf(c.InstanceARN))
 	})
 	if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
-		perInstance := map[string]pmetric.HistogramDataPointSlice{}
-		m.statusDurations.Each(func(k statusDurationKey, s agentstate.Series) {
-			dps, ok := perInstance[k.instance]
-			if !ok {
-				dps = newHistogram(scopeOf(k.instance), metricStatusDur, "Time agents spent in a status, recorded when they leave it.")
-				perInstance[k.instance] = dps
-			}
-			dp := m.histogramPoint(dps, ts, statusDurationBounds, s)
-			dp.Attributes().PutStr(attrStatusType, k.statusType)
-			dp.Attributes().PutStr(attrStatusName, k.statusName)
-		})
+		emitHistogram(m, m.statusDurations, scopeOf, ts, metricStatusDur,
+			"Time agents spent in a status, recorded when they leave it.",
+			func(k statusDurationKey) string { return k.instance },
+			func(k statusDurationKey, attrs pcommon.Map) {
+				attrs.PutStr(attrStatusType, k.statusType)
+				attrs.PutStr(attrStatusName, k.statusName)
+			})
 	}
 	if m.cfg.Metrics.AwsConnectContactAfterContactWorkDuration.Enabled {
-		perInstance := map[string]pmetric.HistogramDataPointSlice{}
-		m.acwDurations.Each(func(k acwDurationKey, s agentstate.Series) {
-			dps, ok := perInstance[k.instance]
-			if !ok {
-				dps = newHistogram(scopeOf(k.instance), metricACWDur, "Time contacts spent in after contact work: from the contact's ENDED state start to the event that no longer lists it.")
-				perInstance[k.instance] = dps
-			}
-			dp := m.histogramPoint(dps, ts, acwDurationBounds, s)
-			dp.Attributes().PutStr(attrChannel, k.channel)
-			dp.Attributes().PutStr(attrQueueName, k.queue)
-		})
+		emitHistogram(m, m.acwDurations, scopeOf, ts, metricACWDur,
+			"Time contacts spent in after contact work: from the contact's ENDED state start to the event that no longer lists it.",
+			func(k acwDurationKey) string { return k.instance },
+			func(k acwDurationKey, attrs pcommon.Map) {
+				attrs.PutStr(attrChannel, k.channel)
+				attrs.PutStr(attrQueueName, k.queue)
+			})
 	}
 	return out
+}
+
+// emitHistogram adds one histogram metric per instance, a data point per key.
+func emitHistogram[K comparable](m *agentMetrics, h *agentstate.Histogram[K], scopeOf func(string) pmetric.MetricSlice, ts pcommon.Timestamp,
+	name, description string, instance func(K) string, attributes func(K, pcommon.Map),
+) {
+	perInstance := map[string]pmetric.HistogramDataPointSlice{}
+	h.Each(func(k K, s agentstate.Series) {
+		dps, ok := perInstance[instance(k)]
+		if !ok {
+			dps = newHistogram(scopeOf(instance(k)), name, description)
+			perInstance[instance(k)] = dps
+		}
+		dp := m.histogramPoint(dps, ts, h.Bounds, s)
+		attributes(k, dp.Attributes())
+	})
 }
 
 func (m *agentMetrics) recordGauges(ts pcommon.Timestamp, c *agentstate.Counts) {
