@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 )
 
 // Region and static credentials the stand-in accepts.
@@ -37,25 +39,6 @@ type Server struct {
 	exited   chan struct{}
 }
 
-// RepoRoot finds the repository root: the nearest directory up from the working
-// directory holding go.mod.
-func RepoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // FreePort returns a TCP port nothing listens on right now.
 func FreePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -70,7 +53,7 @@ func FreePort(t testing.TB) int {
 // npm packages are not installed.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	root := RepoRoot(t)
+	root := collectortest.RepoRoot(t)
 	modDir := filepath.Join(root, "node_modules", "kinesis-local")
 	mainJS := filepath.Join(modDir, "main.js")
 	if _, err := os.Stat(mainJS); err != nil {

@@ -5,9 +5,9 @@ package configs
 
 import (
 	"context"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -18,35 +18,9 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 )
 
-// repoRoot is the directory holding go.mod, found upwards from the test's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t *testing.T) string { return collectortest.RepoRoot(t) }
 
-// binary is the collector under test: OTELCOL_BINARY, or the one `make build` leaves.
-func binary(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("OTELCOL_BINARY")
-	if path == "" {
-		path = filepath.Join(repoRoot(t), "_build", "otelcol-amazonconnect")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("collector binary not found at %s (%v): run `make build`, or `make test` which builds it", path, err)
-	}
-	return path
-}
+func binary(t *testing.T) string { return collectortest.Binary(t) }
 
 // validate runs `<binary> validate --config <file>` with exactly the given variables for
 // the names in unset removed from the environment, and returns the combined output and

@@ -20,20 +20,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
-
-// binary is the collector under test: OTELCOL_BINARY, or the one `make build` leaves.
-func binary(t *testing.T) string {
-	path := os.Getenv("OTELCOL_BINARY")
-	if path == "" {
-		path = filepath.Join(kinesistest.RepoRoot(t), "_build", "otelcol-amazonconnect")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("collector binary not found at %s (%v): run `make build`, or `make test` which builds it", path, err)
-	}
-	return path
-}
 
 const configTemplate = `
 extensions:
@@ -87,7 +76,7 @@ func runCollector(t *testing.T, dir, config string) *collector {
 
 // runCollectorEnv runs the binary with a config file and extra environment.
 func runCollectorEnv(t *testing.T, cfgPath string, env []string) *collector {
-	cmd := exec.Command(binary(t), "--config", cfgPath)
+	cmd := exec.Command(collectortest.Binary(t), "--config", cfgPath)
 	cmd.Env = append(os.Environ(), env...)
 	c := &collector{cmd: cmd, log: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.log, c.log
@@ -169,7 +158,7 @@ func eventIDs(records []plog.LogRecord) map[string]int {
 }
 
 func fixtures(t *testing.T) []string {
-	files, err := filepath.Glob(filepath.Join(kinesistest.RepoRoot(t), "testdata", "events", "*.json"))
+	files, err := filepath.Glob(filepath.Join(collectortest.RepoRoot(t), "testdata", "events", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	return files
