@@ -41,9 +41,10 @@ lint:
 test: npm build lint
 	OTELCOL_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 -timeout 15m ./...
 
-# Figures for one core: decode + map per event beside its baseline, and the agent state.
+# Figures for one core: decode + map per event beside its baseline, the agent state, and
+# duplicate removal (per record, and per checkpoint saved).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./internal/agentstate/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./internal/agentstate/ ./internal/kinesisconsumer/
 
 # Fuzz the decoder and the record-to-log mapping for FUZZTIME each (their seed corpus
 # runs with every go test).

@@ -18,6 +18,9 @@ type Checkpoint struct {
 	// a restart resumes at that time instead of at a new LATEST, so records that arrived
 	// while the collector was down are not skipped.
 	StartedAt time.Time `json:"started_at,omitzero"`
+	// RecentKeys are the keys of the last records accepted (see RecentKeys), when
+	// duplicate removal is on.
+	RecentKeys []byte `json:"recent_keys,omitempty"`
 }
 
 // CheckpointStore keeps shard checkpoints.

@@ -63,6 +63,11 @@ type Options struct {
 	// Processor once more as Replay batches. Amazon Connect writes an event for every
 	// live agent at least every 120 s, so a little more than that rebuilds every agent.
 	Replay time.Duration
+	// DedupWindow, when above 0, is how many keys of recently accepted records each shard
+	// remembers, for the Processor to drop a record that comes again (Batch.Recent). The
+	// window is saved with the shard's checkpoint, and a child shard starts with its
+	// parents' windows, since a producer's retry may land on either side of a reshard.
+	DedupWindow int
 
 	Logger *zap.Logger
 }
@@ -246,7 +251,7 @@ func (c *Consumer) reconcile(ctx context.Context) error {
 			return pl.err
 		}
 		if pl.state == stateReady {
-			c.startReader(ctx, id, pl.from)
+			c.startReader(ctx, id, pl)
 		}
 	}
 	return nil
@@ -267,6 +272,9 @@ type plan struct {
 	// checkpointed says the shard has a checkpoint: this consumer, or one sharing its
 	// store, has read it.
 	checkpointed bool
+	// recent are the duplicate-removal windows to start from, oldest first: the
+	// parents' last ones, then the shard's own.
+	recent [][]byte
 }
 
 // planner decides, for one listing, where each shard stands.
@@ -306,29 +314,32 @@ func (p *planner) decide(id string) plan {
 	if shard == nil {
 		// Expired past retention: done. Its checkpoint, if any, still says whether its
 		// children should be read from their beginning.
-		_, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
-		return plan{state: stateDone, checkpointed: ok, err: err}
+		cp, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
+		return plan{state: stateDone, checkpointed: ok, err: err, recent: [][]byte{cp.RecentKeys}}
 	}
 	cp, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
 	if err != nil {
 		return plan{err: fmt.Errorf("load checkpoint of %s: %w", id, err)}
 	}
 	if ok && cp.ShardEnd {
-		return plan{state: stateDone, checkpointed: true}
+		return plan{state: stateDone, checkpointed: true, recent: [][]byte{cp.RecentKeys}}
 	}
 	parentRead := false
+	var recent [][]byte
 	for _, parent := range parents(shard) {
 		pp := p.plan(parent)
 		if pp.err != nil || pp.state != stateDone {
 			return plan{state: stateWaiting, err: pp.err, checkpointed: ok}
 		}
 		parentRead = parentRead || pp.checkpointed
+		recent = append(recent, pp.recent...)
 	}
+	recent = append(recent, cp.RecentKeys)
 	switch {
 	case ok && cp.SequenceNumber != "":
-		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber, arrival: cp.ArrivalTime}}
+		return plan{state: stateReady, recent: recent, from: Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber, arrival: cp.ArrivalTime}}
 	case ok && !cp.StartedAt.IsZero():
-		return plan{state: stateReady, from: Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt}}
+		return plan{state: stateReady, recent: recent, from: Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt}}
 	case parentRead:
 		// A child of a shard read here holds what came after it: all of it. Reading from
 		// a timestamp, though, a parent may have closed before it, and the child's older
@@ -337,16 +348,19 @@ func (p *planner) decide(id string) plan {
 		if p.c.opts.StartPosition.Type == types.ShardIteratorTypeAtTimestamp {
 			from = p.c.opts.StartPosition
 		}
-		return plan{state: stateReady, from: from}
+		return plan{state: stateReady, recent: recent, from: from}
 	case p.c.opts.StartPosition.Type == types.ShardIteratorTypeLatest && shard.SequenceNumberRange != nil && shard.SequenceNumberRange.EndingSequenceNumber != nil:
 		// Read from LATEST, a closed shard has nothing new.
 		return plan{state: stateDone}
 	default:
-		return plan{state: stateReady, from: p.c.opts.StartPosition}
+		return plan{state: stateReady, recent: recent, from: p.c.opts.StartPosition}
 	}
 }
 
-func (c *Consumer) startReader(ctx context.Context, id string, from Position) {
+func (c *Consumer) startReader(ctx context.Context, id string, pl plan) {
+	from := pl.from
+	recent := NewRecentKeys(c.opts.DedupWindow)
+	recent.restore(pl.recent...)
 	rctx, cancel := context.WithCancel(ctx)
 	c.mu.Lock()
 	c.readers[id] = cancel
@@ -366,12 +380,13 @@ func (c *Consumer) startReader(ctx context.Context, id string, from Position) {
 				c.wakeup()
 			}
 		}()
-		c.readShard(rctx, id, from)
+		c.readShard(rctx, id, from, recent)
 	})
 }
 
-// readShard reads one shard until its end, or until ctx ends.
-func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
+// readShard reads one shard until its end, or until ctx ends. recent is the shard's
+// duplicate-removal window, nil without one.
+func (c *Consumer) readShard(ctx context.Context, id string, from Position, recent *RecentKeys) {
 	log := c.logger.With(zap.String("shard_id", id))
 	lastSeq := from.SequenceNumber
 	if from.Type == types.ShardIteratorTypeLatest {
@@ -438,15 +453,17 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position) {
 		readRetry.reset()
 
 		if n := len(b.Records); n > 0 {
+			b.Recent = recent
 			if !c.deliver(ctx, log, b) {
 				return
 			}
 			last := &b.Records[n-1]
 			lastSeq = last.SequenceNumber
-			c.save(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ArrivalTime: last.ArrivalTime})
+			c.save(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ArrivalTime: last.ArrivalTime, RecentKeys: recent.encode()})
 		}
 		if b.End {
-			if !c.saveUntilDone(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true}) {
+			// Children start from this window: a retried write may have landed on them.
+			if !c.saveUntilDone(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true, RecentKeys: recent.encode()}) {
 				return
 			}
 			log.Info("Shard read to its end")
@@ -529,12 +546,15 @@ func compareSequence(a, b string) int {
 }
 
 // deliver offers b to the Processor until it is accepted; false means ctx ended first.
+// The keys the Processor admits to b.Recent are remembered only once it accepts.
 func (c *Consumer) deliver(ctx context.Context, log *zap.Logger, b Batch) bool {
 	retry := c.opts.ProcessBackoff.start()
 	for attempt := 1; ; attempt++ {
 		b.Attempt = attempt
+		b.Recent.discard()
 		err := c.opts.Processor.Process(ctx, b)
 		if err == nil {
+			b.Recent.commit()
 			if attempt > 1 {
 				log.Info("Batch accepted after retries", zap.Int("attempts", attempt))
 			}

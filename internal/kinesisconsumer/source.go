@@ -30,6 +30,9 @@ type Batch struct {
 	// (or predate where reading starts), so they are not to be emitted again, and their
 	// shard's checkpoint does not move for them.
 	Replay bool
+	// Recent is the shard's window of recently handed-on keys, for the Processor to drop
+	// records it has handed on before; nil without duplicate removal, and for replays.
+	Recent *RecentKeys
 }
 
 // Position is where reading a shard starts.

@@ -69,6 +69,8 @@ type Config struct {
 	ShardDiscoveryInterval time.Duration `mapstructure:"shard_discovery_interval"`
 	// ErrorBackoff paces retries when the pipeline refuses a batch or Kinesis fails.
 	ErrorBackoff configretry.BackOffConfig `mapstructure:"error_backoff"`
+	// Deduplication drops an event whose EventId its shard handed on lately.
+	Deduplication DeduplicationConfig `mapstructure:"deduplication"`
 
 	// Redact drops or hashes agents' names and usernames, for teams that may not export
 	// personal data.
@@ -111,9 +113,30 @@ type RedactConfig struct {
 	Salt configopaque.String `mapstructure:"salt"`
 }
 
+// DeduplicationConfig sets the window of recent EventIds each shard remembers, saved
+// with its checkpoint, to drop an event delivered again: a producer's retry writes a
+// record twice, and a read resumed from an older checkpoint reads some again.
+type DeduplicationConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// WindowSize is how many EventIds each shard remembers.
+	WindowSize int `mapstructure:"window_size"`
+}
+
 // HistogramConfig turns a histogram on or off.
 type HistogramConfig struct {
 	Enabled bool `mapstructure:"enabled"`
+}
+
+// maxDedupWindow bounds the EventIds remembered per shard: 8 bytes each in memory and in
+// every checkpoint saved.
+const maxDedupWindow = 100000
+
+// dedupWindow is the window size the consumer takes: 0 turns duplicate removal off.
+func (cfg *Config) dedupWindow() int {
+	if !cfg.Deduplication.Enabled {
+		return 0
+	}
+	return cfg.Deduplication.WindowSize
 }
 
 // replayWindow is how far back a shard is replayed to rebuild agent state: a little
@@ -134,6 +157,7 @@ func createDefaultConfig() component.Config {
 		MaxRecordsPerCall:      maxRecordsPerCallLimit,
 		ShardDiscoveryInterval: 30 * time.Second,
 		ErrorBackoff:           backoff,
+		Deduplication:          DeduplicationConfig{Enabled: true, WindowSize: 10000},
 		ResourceAttributes:     metadata.DefaultResourceAttributesConfig(),
 		CollectionInterval:     10 * time.Second,
 		AgentTTL:               5 * time.Minute,
@@ -209,6 +233,9 @@ func (cfg *Config) Validate() error {
 		add("shard_discovery_interval %s is below 1s: listing shards that often only spends ListShards quota", cfg.ShardDiscoveryInterval)
 	}
 	// error_backoff's own Validate runs too: the collector validates nested configs.
+	if cfg.Deduplication.Enabled && (cfg.Deduplication.WindowSize < 1 || cfg.Deduplication.WindowSize > maxDedupWindow) {
+		add("deduplication::window_size %d is out of range: 1 to %d EventIds per shard, or deduplication::enabled: false", cfg.Deduplication.WindowSize, maxDedupWindow)
+	}
 	switch cfg.Redact.Mode {
 	case eventlog.RedactNone, eventlog.RedactDrop, eventlog.RedactHash:
 	default:

@@ -53,6 +53,8 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, time.Duration(0), cfg.ErrorBackoff.MaxElapsedTime, "a batch is never given up on")
 	assert.InDelta(t, configretry.NewDefaultBackOffConfig().Multiplier, cfg.ErrorBackoff.Multiplier, 0)
 	assert.InDelta(t, configretry.NewDefaultBackOffConfig().RandomizationFactor, cfg.ErrorBackoff.RandomizationFactor, 0)
+	assert.Equal(t, DeduplicationConfig{Enabled: true, WindowSize: 10000}, cfg.Deduplication)
+	assert.Equal(t, 10000, cfg.dedupWindow())
 	assert.Equal(t, metadata.DefaultResourceAttributesConfig(), cfg.ResourceAttributes)
 	for _, ra := range []metadata.ResourceAttributeConfig{
 		cfg.ResourceAttributes.AwsConnectInstanceID, cfg.ResourceAttributes.CloudAccountID,
@@ -106,6 +108,7 @@ func TestLoadConfigFull(t *testing.T) {
 		MaxInterval:         time.Minute,
 		MaxElapsedTime:      0,
 	}, cfg.ErrorBackoff)
+	assert.Equal(t, DeduplicationConfig{Enabled: true, WindowSize: 2000}, cfg.Deduplication)
 	assert.False(t, cfg.ResourceAttributes.CloudAccountID.Enabled)
 	assert.False(t, cfg.ResourceAttributes.AwsConnectInstanceID.Enabled)
 	assert.True(t, cfg.ResourceAttributes.CloudProvider.Enabled)
@@ -180,6 +183,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"shard_discovery_too_often", []string{"shard_discovery_interval", "500ms"}},
 		{"error_backoff_bad_multiplier", []string{"error_backoff", "multiplier"}},
 		{"error_backoff_max_elapsed", []string{"error_backoff", "max_elapsed_time"}},
+		{"dedup_window_zero", []string{"deduplication::window_size", "0", "enabled: false"}},
+		{"dedup_window_too_big", []string{"deduplication::window_size", "1000000", "100000"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,6 +255,10 @@ func TestConfigValidateBounds(t *testing.T) {
 			c.Region = "us-east-1"
 		},
 		func(c *Config) { c.ErrorBackoff.Enabled = false; c.ErrorBackoff.MaxElapsedTime = time.Minute },
+		func(c *Config) { c.Deduplication.WindowSize = 1 },
+		func(c *Config) { c.Deduplication.WindowSize = 100000 },
+		// Off, the window size is not looked at.
+		func(c *Config) { c.Deduplication = DeduplicationConfig{Enabled: false, WindowSize: 0} },
 	}
 	for i, mod := range ok {
 		t.Run(fmt.Sprint("ok", i), func(t *testing.T) {
@@ -271,6 +280,8 @@ func TestConfigValidateBounds(t *testing.T) {
 		{func(c *Config) { c.Endpoint = "http://" }, "endpoint"},
 		{func(c *Config) { c.RoleARN = "arn:aws:iam::12345:role/x" }, "role_arn"},
 		{func(c *Config) { c.ErrorBackoff.InitialInterval = -time.Second }, "error_backoff"},
+		{func(c *Config) { c.Deduplication.WindowSize = -1 }, "deduplication::window_size"},
+		{func(c *Config) { c.Deduplication.WindowSize = 100001 }, "deduplication::window_size"},
 	}
 	for i, tc := range bad {
 		t.Run(fmt.Sprint("bad", i, "_", tc.want), func(t *testing.T) {
@@ -281,6 +292,12 @@ func TestConfigValidateBounds(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+func TestDedupWindowOff(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Deduplication.Enabled = false
+	assert.Equal(t, 0, cfg.dedupWindow(), "off, the consumer gets no window")
 }
 
 func TestExternalIDIsOpaque(t *testing.T) {

@@ -139,6 +139,7 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		ProcessBackoff:    backoff,
 		ReadBackoff:       backoff,
 		Replay:            replay,
+		DedupWindow:       r.cfg.dedupWindow(),
 		Logger:            r.set.Logger,
 	})
 	if err != nil {
@@ -313,15 +314,18 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 	}
 	if r.nextLogs == nil {
 		if apply != nil {
-			r.recordMalformed(ctx, r.builder.Visit(b, apply))
+			r.recordOutcome(ctx, r.builder.Visit(b, apply))
 		}
 		return nil
 	}
 	res := r.builder.BuildVisiting(b, now, apply)
 	if first {
-		r.recordMalformed(ctx, res.Malformed)
+		r.recordOutcome(ctx, res)
 	}
 	n := res.Logs.LogRecordCount()
+	if n == 0 {
+		return nil // every record was a duplicate
+	}
 	obsCtx := r.obsrecv.StartLogsOp(ctx)
 	err := r.nextLogs.ConsumeLogs(obsCtx, res.Logs)
 	r.obsrecv.EndLogsOp(obsCtx, "json", n, err)
@@ -342,8 +346,11 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 	}
 }
 
-func (r *awsConnectReceiver) recordMalformed(ctx context.Context, n int) {
-	if n > 0 {
-		r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(n))
+func (r *awsConnectReceiver) recordOutcome(ctx context.Context, res eventlog.Result) {
+	if res.Malformed > 0 {
+		r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(res.Malformed))
+	}
+	if res.Duplicates > 0 {
+		r.telemetry.ReceiverAwsConnectRecordsDuplicate.Add(ctx, int64(res.Duplicates))
 	}
 }

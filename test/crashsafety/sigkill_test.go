@@ -1,5 +1,6 @@
 // Package crashsafety kills the built collector with SIGKILL, again and again, while agent
-// events are written, and checks that every event is exported in the end.
+// events are written (some twice, as a producer retrying a write does), and checks that
+// every event is exported in the end, and how many twice.
 package crashsafety
 
 import (
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/grpc"
@@ -27,12 +29,18 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-// backend is an OTLP logs endpoint that counts the EventIds it receives.
+// backend is an OTLP logs endpoint that counts the EventIds it receives, and the
+// Kinesis records (sequence numbers) each came from.
 type backend struct {
 	plogotlp.UnimplementedGRPCServer
 	mu       sync.Mutex
 	ids      map[string]int
+	seqs     map[string]map[string]int // EventId -> sequence number -> times received
 	received int
+}
+
+func newBackend() *backend {
+	return &backend{ids: map[string]int{}, seqs: map[string]map[string]int{}}
 }
 
 func (b *backend) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
@@ -45,9 +53,17 @@ func (b *backend) Export(_ context.Context, req plogotlp.ExportRequest) (plogotl
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				b.received++
-				if id, ok := lrs.At(k).Attributes().Get("aws.connect.event.id"); ok {
-					b.ids[id.Str()]++
+				attrs := lrs.At(k).Attributes()
+				id, ok := attrs.Get("aws.connect.event.id")
+				if !ok {
+					continue
 				}
+				b.ids[id.Str()]++
+				seq, _ := attrs.Get("aws.kinesis.sequence_number")
+				if b.seqs[id.Str()] == nil {
+					b.seqs[id.Str()] = map[string]int{}
+				}
+				b.seqs[id.Str()][seq.Str()]++
 			}
 		}
 	}
@@ -81,6 +97,8 @@ receivers:
     start_position: trim_horizon
     storage: file_storage
     poll_interval: 200ms
+    deduplication:
+      enabled: %[5]t
 exporters:
   otlp:
     endpoint: %[4]s
@@ -127,14 +145,54 @@ func (c *collector) kill() {
 	<-c.exited
 }
 
+// duplicates sorts the repeats the backend received: an event exported again from the
+// same Kinesis record (a batch handed on again after a kill), and an event exported from
+// two records (the producer wrote it twice).
+type duplicates struct {
+	redelivered, fromRetries int
+}
+
+func (b *backend) duplicates() duplicates {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var d duplicates
+	for _, bySeq := range b.seqs {
+		d.fromRetries += len(bySeq) - 1
+		for _, n := range bySeq {
+			d.redelivered += n - 1
+		}
+	}
+	return d
+}
+
+// TestCollectorSurvivesSIGKILL runs the crash test with duplicate removal off, then on:
+// every event arrives either way; with it on, no event arrives from two records.
 func TestCollectorSurvivesSIGKILL(t *testing.T) {
 	srv := kinesistest.Start(t)
-	const stream = "crash"
+	var off, on duplicates
+	t.Run("deduplication_off", func(t *testing.T) {
+		var retried []string
+		off, retried = crashRun(t, srv, "crash-off", false)
+		require.Positive(t, off.fromRetries, "the writer retried %d events, and none arrived twice: the test proves nothing", len(retried))
+	})
+	t.Run("deduplication_on", func(t *testing.T) {
+		on, _ = crashRun(t, srv, "crash-on", true)
+		assert.Zero(t, on.fromRetries, "events the producer wrote twice were exported twice")
+	})
+	t.Logf("duplicates exported: deduplication off: %d from the producer's retries, %d redelivered after kills; on: %d and %d",
+		off.fromRetries, off.redelivered, on.fromRetries, on.redelivered)
+}
+
+// crashRun writes simulator events, every fourth batch also writing again some events of
+// the one before (a producer that lost PutRecords' answer and retried), while killing
+// the collector at random; it returns the duplicates the backend received, and the
+// EventIds written twice.
+func crashRun(t *testing.T, srv *kinesistest.Server, stream string, dedup bool) (duplicates, []string) {
 	srv.CreateStream(t, stream, 2)
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	be := &backend{ids: map[string]int{}}
+	be := newBackend()
 	gs := grpc.NewServer()
 	plogotlp.RegisterGRPCServer(gs, be)
 	go func() { _ = gs.Serve(lis) }()
@@ -142,7 +200,7 @@ func TestCollectorSurvivesSIGKILL(t *testing.T) {
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, dir, stream, srv.Endpoint, lis.Addr().String()), 0o600))
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, dir, stream, srv.Endpoint, lis.Addr().String(), dedup), 0o600))
 
 	// The simulator's events, written in small batches while the collector is killed.
 	simCfg := connectsim.DefaultConfig()
@@ -150,12 +208,15 @@ func TestCollectorSurvivesSIGKILL(t *testing.T) {
 	sim, err := connectsim.New(simCfg, time.Now().Add(-time.Hour))
 	require.NoError(t, err)
 	const total = 1200
-	var written []string
+	var written, retried []string
 	var writtenMu sync.Mutex
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		for len(written) < total {
+		var lastKeys []string
+		var lastData [][]byte
+		var lastIDs []string
+		for n := 0; len(written) < total; n++ {
 			var keys []string
 			var data [][]byte
 			var ids []string
@@ -167,10 +228,18 @@ func TestCollectorSurvivesSIGKILL(t *testing.T) {
 				}
 				keys, data, ids = append(keys, rec.Key), append(data, rec.Data), append(ids, ev.EventId)
 			}
+			if n%4 == 3 {
+				// The retried records follow their agents' later events, as they would.
+				keys, data = append(keys, lastKeys[:10]...), append(data, lastData[:10]...)
+				writtenMu.Lock()
+				retried = append(retried, lastIDs[:10]...)
+				writtenMu.Unlock()
+			}
 			srv.Put(t, stream, keys, data)
 			writtenMu.Lock()
 			written = append(written, ids...)
 			writtenMu.Unlock()
+			lastKeys, lastData, lastIDs = keys, data, ids
 			time.Sleep(300 * time.Millisecond)
 		}
 	}()
@@ -194,6 +263,7 @@ func TestCollectorSurvivesSIGKILL(t *testing.T) {
 
 	writtenMu.Lock()
 	all := append([]string(nil), written...)
+	twice := append([]string(nil), retried...)
 	writtenMu.Unlock()
 	ok := false
 	deadline := time.Now().Add(120 * time.Second)
@@ -204,20 +274,19 @@ func TestCollectorSurvivesSIGKILL(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+	// Time for a duplicate to arrive, were one let through.
+	time.Sleep(2 * time.Second)
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	<-c.exited
 
-	be.mu.Lock()
-	duplicates := 0
-	for _, n := range be.ids {
-		if n > 1 {
-			duplicates += n - 1
-		}
-	}
-	t.Logf("crash test: %d events written, %d records received, %d duplicates after %d SIGKILLs", len(all), be.received, duplicates, kills)
-	be.mu.Unlock()
 	if !ok {
 		missing := be.missing(all)
 		t.Fatalf("%d of %d events never arrived, e.g. %v\nlast collector run:\n%s", len(missing), len(all), missing[:min(5, len(missing))], c.log.String())
 	}
+	d := be.duplicates()
+	be.mu.Lock()
+	t.Logf("deduplication %t: %d events written (%d of them twice), %d records received, %d duplicates from the producer's retries, %d redelivered, after %d SIGKILLs",
+		dedup, len(all), len(twice), be.received, d.fromRetries, d.redelivered, kills)
+	be.mu.Unlock()
+	return d, twice
 }

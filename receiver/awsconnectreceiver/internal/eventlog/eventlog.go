@@ -99,6 +99,9 @@ type decoder struct {
 type Result struct {
 	Logs      plog.Logs
 	Malformed int
+	// Duplicates are the events left out because the shard handed on their EventId
+	// lately (see kinesisconsumer.RecentKeys).
+	Duplicates int
 }
 
 // Build turns a batch into logs: one log record per record, grouped by Amazon Connect
@@ -108,22 +111,28 @@ func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result 
 }
 
 // Visit decodes a batch without building logs and calls visit with each agent event, in
-// order; it returns how many records were not agent events.
-func (b *Builder) Visit(batch kinesisconsumer.Batch, visit func(*agentevent.Event)) (malformed int) {
+// order, but for duplicates (as Build leaves them out); the Result has no Logs.
+func (b *Builder) Visit(batch kinesisconsumer.Batch, visit func(*agentevent.Event)) Result {
+	var res Result
 	dec := b.decoders.Get().(*decoder)
 	defer b.decoders.Put(dec)
 	for i := range batch.Records {
 		if err := dec.d.Decode(batch.Records[i].Data, &dec.ev, nil); err != nil {
-			malformed++
+			res.Malformed++
+			continue
+		}
+		if !batch.Recent.Admit(dec.ev.EventID) {
+			res.Duplicates++
 			continue
 		}
 		visit(&dec.ev)
 	}
-	return malformed
+	return res
 }
 
 // BuildVisiting is Build that also calls visit, when not nil, with each agent event, in
-// order, in the same pass.
+// order, in the same pass. An event whose EventId batch.Recent does not admit (the shard
+// handed it on lately) is a duplicate: it is left out, and not visited.
 func (b *Builder) BuildVisiting(batch kinesisconsumer.Batch, observed time.Time, visit func(*agentevent.Event)) Result {
 	res := Result{Logs: plog.NewLogs()}
 	dec := b.decoders.Get().(*decoder)
@@ -154,6 +163,10 @@ func (b *Builder) BuildVisiting(batch kinesisconsumer.Batch, observed time.Time,
 			lr.SetObservedTimestamp(obs)
 			putKinesis(lr.Attributes(), batch, rec)
 			lr.MoveTo(records(noInstance).AppendEmpty())
+			continue
+		}
+		if !batch.Recent.Admit(dec.ev.EventID) {
+			res.Duplicates++
 			continue
 		}
 		if visit != nil {

@@ -801,6 +801,40 @@ func TestBuildMixedBatchDropsNothing(t *testing.T) {
 	}
 }
 
+// TestBuildLeavesOutDuplicates: an event whose EventId the batch's window does not admit
+// is left out, of the logs and of the visit; records without an EventId (malformed ones)
+// never are; the first of two is kept, with its own sequence number.
+func TestBuildLeavesOutDuplicates(t *testing.T) {
+	login, logout := readCompact(t, "login.json"), readCompact(t, "logout.json")
+	garbage := []byte("not json")
+	records := [][]byte{login, garbage, login, logout, garbage, login}
+	for _, visitOnly := range []bool{false, true} {
+		b := batchOf(records...)
+		b.Recent = kinesisconsumer.NewRecentKeys(10)
+		var visited []string
+		visit := func(ev *agentevent.Event) { visited = append(visited, ev.EventID) }
+		var res Result
+		if visitOnly {
+			res = newBuilder().Visit(b, visit)
+			assert.Equal(t, plog.Logs{}, res.Logs, "Visit builds no logs")
+		} else {
+			res = newBuilder().BuildVisiting(b, observed, visit)
+			got := recordsBySeq(t, res.Logs)
+			assert.Len(t, got, 4)
+			for _, i := range []int{0, 1, 3, 4} {
+				assert.Contains(t, got, seqNumber(i))
+			}
+		}
+		assert.Equal(t, 2, res.Duplicates)
+		assert.Equal(t, 2, res.Malformed)
+		assert.Equal(t, []string{str(decodeDoc(t, login), "EventId"), str(decodeDoc(t, logout), "EventId")}, visited)
+	}
+	// Without a window, nothing is a duplicate.
+	res := newBuilder().Build(batchOf(records...), observed)
+	assert.Equal(t, 0, res.Duplicates)
+	assert.Equal(t, len(records), res.Logs.LogRecordCount())
+}
+
 func TestBuildEmptyBatch(t *testing.T) {
 	res := newBuilder().Build(batchOf(), observed)
 	assert.Equal(t, 0, res.Malformed)

@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	registrations                             []metric.Registration
 	ReceiverAwsConnectBatchesRefused          metric.Int64Counter
 	ReceiverAwsConnectRecordsDropped          metric.Int64Counter
+	ReceiverAwsConnectRecordsDuplicate        metric.Int64Counter
 	ReceiverAwsConnectRecordsMalformed        metric.Int64Counter
 	ReceiverAwsConnectRecordsRead             metric.Int64Counter
 	ReceiverAwsConnectShardMillisBehindLatest metric.Int64Gauge
@@ -71,6 +72,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ReceiverAwsConnectRecordsDropped, err = builder.meter.Int64Counter(
 		"otelcol_receiver_aws_connect_records_dropped",
 		metric.WithDescription("Records of batches the pipeline refused with a permanent error; the shard moved past them. [Development]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsConnectRecordsDuplicate, err = builder.meter.Int64Counter(
+		"otelcol_receiver_aws_connect_records_duplicate",
+		metric.WithDescription("Records left out because their shard, or its parent before a reshard, handed on an event with the same EventId lately; the producer wrote it twice, as a writer does that retries a write whose answer it lost. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -21,6 +21,7 @@ func TestSetupTelemetry(t *testing.T) {
 	defer tb.Shutdown()
 	tb.ReceiverAwsConnectBatchesRefused.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsDropped.Add(context.Background(), 1)
+	tb.ReceiverAwsConnectRecordsDuplicate.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsMalformed.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsRead.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectShardMillisBehindLatest.Record(context.Background(), 1)
@@ -28,6 +29,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsConnectRecordsDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsConnectRecordsDuplicate(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsConnectRecordsMalformed(t, testTel,
