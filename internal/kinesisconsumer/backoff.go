@@ -36,16 +36,17 @@ func (b Backoff) withDefaults() Backoff {
 	return b
 }
 
-// retrier counts the failures of one operation.
-type retrier struct {
+// Retrier counts the failures of one operation; Next is the wait before the next try.
+type Retrier struct {
 	b       Backoff
 	current time.Duration
 }
 
-func (b Backoff) start() *retrier { return &retrier{b: b} }
+// Start begins counting the failures of an operation.
+func (b Backoff) Start() *Retrier { return &Retrier{b: b.withDefaults()} }
 
-// next returns the wait before the next attempt.
-func (r *retrier) next() time.Duration {
+// Next returns the wait before the next attempt.
+func (r *Retrier) Next() time.Duration {
 	switch {
 	case r.current == 0:
 		r.current = r.b.Initial
@@ -62,11 +63,12 @@ func (r *retrier) next() time.Duration {
 	return time.Duration(d)
 }
 
-func (r *retrier) reset() { r.current = 0 }
+// Reset starts over after a success.
+func (r *Retrier) Reset() { r.current = 0 }
 
 // wait sleeps for the next backoff; it returns false if ctx ended first.
-func (r *retrier) wait(ctx context.Context) bool {
-	return sleep(ctx, r.next())
+func (r *Retrier) wait(ctx context.Context) bool {
+	return sleep(ctx, r.Next())
 }
 
 // sleep waits d, or less if ctx ends; it reports whether ctx is still live.

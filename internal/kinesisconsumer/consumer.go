@@ -168,7 +168,7 @@ func (c *Consumer) wakeup() {
 }
 
 func (c *Consumer) run(ctx context.Context) {
-	retry := c.opts.ReadBackoff.start()
+	retry := c.opts.ReadBackoff.Start()
 	for {
 		wait := c.opts.DiscoveryInterval
 		if err := c.reconcile(ctx); err != nil {
@@ -176,9 +176,9 @@ func (c *Consumer) run(ctx context.Context) {
 				return
 			}
 			c.logger.Warn("Listing or assigning shards failed; will retry", zap.Error(err))
-			wait = retry.next()
+			wait = retry.Next()
 		} else {
-			retry.reset()
+			retry.Reset()
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -422,7 +422,7 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 	}
 	defer stream.Close()
 
-	readRetry := c.opts.ReadBackoff.start()
+	readRetry := c.opts.ReadBackoff.Start()
 	failures := 0
 	for {
 		b, err := stream.Next(ctx)
@@ -450,7 +450,7 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 			log.Info("Reading shard recovered", zap.Int("failures", failures))
 		}
 		failures = 0
-		readRetry.reset()
+		readRetry.Reset()
 
 		if n := len(b.Records); n > 0 {
 			b.Recent = recent
@@ -493,7 +493,7 @@ func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now t
 		return ctx.Err() == nil
 	}
 	defer stream.Close()
-	retry := c.opts.ReadBackoff.start()
+	retry := c.opts.ReadBackoff.Start()
 	replayed := 0
 	for {
 		b, err := stream.Next(ctx)
@@ -509,7 +509,7 @@ func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now t
 			}
 			continue
 		}
-		retry.reset()
+		retry.Reset()
 		end := len(b.Records)
 		for i := range b.Records {
 			if past(&b.Records[i]) {
@@ -548,7 +548,7 @@ func compareSequence(a, b string) int {
 // deliver offers b to the Processor until it is accepted; false means ctx ended first.
 // The keys the Processor admits to b.Recent are remembered only once it accepts.
 func (c *Consumer) deliver(ctx context.Context, log *zap.Logger, b Batch) bool {
-	retry := c.opts.ProcessBackoff.start()
+	retry := c.opts.ProcessBackoff.Start()
 	for attempt := 1; ; attempt++ {
 		b.Attempt = attempt
 		b.Recent.discard()
@@ -582,7 +582,7 @@ func (c *Consumer) save(ctx context.Context, log *zap.Logger, id string, cp Chec
 
 // saveUntilDone stores a checkpoint that must not be lost (a shard's end), retrying.
 func (c *Consumer) saveUntilDone(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) bool {
-	retry := c.opts.ReadBackoff.start()
+	retry := c.opts.ReadBackoff.Start()
 	for {
 		err := c.opts.Checkpoints.Save(ctx, id, cp)
 		if err == nil {

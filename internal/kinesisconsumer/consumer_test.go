@@ -1197,12 +1197,12 @@ func TestBackoffGrowsToMaxAndResets(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := tc.b.start()
+			r := tc.b.Start()
 			for round := range 2 {
 				for i, w := range tc.want {
-					assert.Equal(t, w*time.Millisecond, r.next(), "round %d, wait %d", round, i)
+					assert.Equal(t, w*time.Millisecond, r.Next(), "round %d, wait %d", round, i)
 				}
-				r.reset()
+				r.Reset()
 			}
 		})
 	}
@@ -1212,10 +1212,10 @@ func TestBackoffJitterStaysInBounds(t *testing.T) {
 	b := Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5}
 	seen := map[time.Duration]bool{}
 	for range 200 {
-		r := b.start()
+		r := b.Start()
 		nominal := b.Initial
 		for range 8 {
-			d := r.next()
+			d := r.Next()
 			lo, hi := time.Duration(float64(nominal)*(1-b.Jitter)), time.Duration(float64(nominal)*(1+b.Jitter))
 			require.GreaterOrEqual(t, d, lo)
 			require.LessOrEqual(t, d, hi)
@@ -1223,8 +1223,8 @@ func TestBackoffJitterStaysInBounds(t *testing.T) {
 			seen[d] = true
 			nominal = min(time.Duration(float64(nominal)*b.Multiplier), b.Max)
 		}
-		r.reset()
-		d := r.next()
+		r.Reset()
+		d := r.Next()
 		require.GreaterOrEqual(t, d, b.Initial/2, "reset did not start over")
 		require.LessOrEqual(t, d, b.Initial*3/2, "reset did not start over")
 	}
@@ -1232,16 +1232,16 @@ func TestBackoffJitterStaysInBounds(t *testing.T) {
 }
 
 func TestBackoffOverflowIsCappedAtMax(t *testing.T) {
-	r := Backoff{Initial: time.Hour, Max: 2 * time.Hour, Multiplier: 1e12}.start()
-	assert.Equal(t, time.Hour, r.next())
+	r := Backoff{Initial: time.Hour, Max: 2 * time.Hour, Multiplier: 1e12}.Start()
+	assert.Equal(t, time.Hour, r.Next())
 	for range 5 {
-		assert.Equal(t, 2*time.Hour, r.next())
+		assert.Equal(t, 2*time.Hour, r.Next())
 	}
 }
 
 func TestBackoffWaitEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := Backoff{Initial: time.Hour, Max: time.Hour, Multiplier: 2}.start()
+	r := Backoff{Initial: time.Hour, Max: time.Hour, Multiplier: 2}.Start()
 	done := make(chan bool)
 	go func() { done <- r.wait(ctx) }()
 	cancel()
@@ -1251,7 +1251,7 @@ func TestBackoffWaitEndsWithContext(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("wait did not end with its context")
 	}
-	assert.True(t, Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}.start().wait(context.Background()))
+	assert.True(t, Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}.Start().wait(context.Background()))
 	assert.True(t, sleep(context.Background(), 0))
 	assert.False(t, sleep(ctx, 0))
 	assert.Greater(t, DefaultBackoff.Initial, time.Duration(0))

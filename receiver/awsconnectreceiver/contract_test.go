@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pipeline"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -23,12 +27,37 @@ import (
 )
 
 // contractGenerator writes agent events, each with its own EventId, to the stream of the
-// current scenario.
+// current scenario: a heartbeat for the logs, the login of an agent of its own routing
+// profile for the metrics.
 type contractGenerator struct {
-	t      *testing.T
-	srv    *kinesistest.Server
-	stream atomic.Pointer[string]
-	n      atomic.Int64
+	t       *testing.T
+	srv     *kinesistest.Server
+	metrics bool
+	stream  atomic.Pointer[string]
+	n       atomic.Int64
+}
+
+const contractInstance = "arn:aws:connect:us-east-1:123456789012:instance/i-1"
+
+func (g *contractGenerator) event(id string) map[string]any {
+	agent := contractInstance + "/agent/" + id
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	ev := map[string]any{
+		"EventId": id, "EventType": "HEART_BEAT", "EventTimestamp": now,
+		"AgentARN": agent, "InstanceARN": contractInstance,
+	}
+	if g.metrics {
+		ev["EventType"] = "LOGIN"
+		ev["CurrentAgentSnapshot"] = map[string]any{
+			"AgentStatus": map[string]any{"Name": "Available", "Type": "ROUTABLE", "StartTimestamp": now},
+			"Configuration": map[string]any{
+				"Username":       id,
+				"RoutingProfile": map[string]any{"ARN": contractInstance + "/routing-profile/" + id, "Name": id},
+			},
+			"Contacts": []any{},
+		}
+	}
+	return ev
 }
 
 func (g *contractGenerator) Start() {}
@@ -36,11 +65,9 @@ func (g *contractGenerator) Stop()  {}
 
 func (g *contractGenerator) Generate() []receivertest.UniqueIDAttrVal {
 	id := fmt.Sprintf("contract-%06d", g.n.Add(1))
-	agent := "arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/" + id[len(id)-2:]
-	data, err := json.Marshal(map[string]any{
-		"EventId": id, "EventType": "HEART_BEAT", "EventTimestamp": time.Now().UTC().Format(time.RFC3339Nano),
-		"AgentARN": agent, "InstanceARN": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
-	})
+	ev := g.event(id)
+	agent := ev["AgentARN"].(string)
+	data, err := json.Marshal(ev)
 	require.NoError(g.t, err)
 	for attempt := 0; ; attempt++ {
 		_, err = g.srv.Client.PutRecord(context.Background(), &kinesis.PutRecordInput{
@@ -65,12 +92,18 @@ type contractFactory struct {
 	scenarios atomic.Int64
 }
 
-func (f *contractFactory) CreateLogs(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+// scenarioConfig gives each scenario a fresh stream.
+func (f *contractFactory) scenarioConfig(cfg component.Config) *Config {
 	stream := fmt.Sprintf("contract-%d", f.scenarios.Add(1))
 	f.srv.CreateStream(f.t, stream, 2)
 	f.gen.stream.Store(&stream)
 	c := *cfg.(*Config)
 	c.StreamName = stream
+	return &c
+}
+
+func (f *contractFactory) CreateLogs(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	c := f.scenarioConfig(cfg)
 	tagged, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
 		for i := 0; i < ld.ResourceLogs().Len(); i++ {
 			sls := ld.ResourceLogs().At(i).ScopeLogs()
@@ -88,27 +121,95 @@ func (f *contractFactory) CreateLogs(ctx context.Context, set receiver.Settings,
 	if err != nil {
 		return nil, err
 	}
-	return f.Factory.CreateLogs(ctx, set, &c, tagged)
+	return f.Factory.CreateLogs(ctx, set, c, tagged)
+}
+
+// CreateMetrics hands the checker, as the elements of the metrics signal, the agents the
+// gauges count: each generated agent, online in a routing profile named by its test_id,
+// until the checker has accepted or dropped it. Gauges are a snapshot sent again every
+// interval, so an agent the checker has settled is not handed on again; one it refused
+// with a retryable error must come in a later export. Each agent must be counted exactly
+// once.
+func (f *contractFactory) CreateMetrics(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	c := f.scenarioConfig(cfg)
+	var mu sync.Mutex
+	settled := map[string]bool{}
+	agents, err := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out := pmetric.NewMetrics()
+		dps := out.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge().DataPoints()
+		var ids []string
+		for i := 0; i < md.ResourceMetrics().Len(); i++ {
+			sms := md.ResourceMetrics().At(i).ScopeMetrics()
+			for j := 0; j < sms.Len(); j++ {
+				ms := sms.At(j).Metrics()
+				for k := 0; k < ms.Len(); k++ {
+					if ms.At(k).Name() != "aws.connect.agent.online" {
+						continue
+					}
+					points := ms.At(k).Gauge().DataPoints()
+					for l := 0; l < points.Len(); l++ {
+						dp := points.At(l)
+						profile, _ := dp.Attributes().Get("aws.connect.routing_profile.name")
+						id := profile.Str()
+						assert.Equal(f.t, int64(1), dp.IntValue(), "routing profile %s holds one agent", id)
+						if settled[id] {
+							continue
+						}
+						ids = append(ids, id)
+						dps.AppendEmpty().Attributes().PutStr(receivertest.UniqueIDAttrName, id)
+					}
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		err := next.ConsumeMetrics(ctx, out)
+		if err == nil || consumererror.IsPermanent(err) {
+			for _, id := range ids {
+				settled[id] = true
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f.Factory.CreateMetrics(ctx, set, c, agents)
 }
 
 // TestConsumeContractLogs: whatever the next consumer answers (success, permanent and
 // retryable errors, at random), every generated event is either delivered or dropped on
 // a permanent error, once, never lost or duplicated.
 func TestConsumeContractLogs(t *testing.T) {
+	checkContract(t, pipeline.SignalLogs)
+}
+
+// TestConsumeContractMetrics: whatever the metrics pipeline answers, every agent that
+// logged in reaches it, counted once: a refused export is collected again and offered
+// after a backoff, and a permanent refusal does not stop the exports.
+func TestConsumeContractMetrics(t *testing.T) {
+	checkContract(t, pipeline.SignalMetrics)
+}
+
+func checkContract(t *testing.T, signal pipeline.Signal) {
 	srv := kinesistest.Start(t)
-	gen := &contractGenerator{t: t, srv: srv}
+	gen := &contractGenerator{t: t, srv: srv, metrics: signal == pipeline.SignalMetrics}
 	cfg := createDefaultConfig().(*Config)
 	cfg.Region = kinesistest.Region
 	cfg.Endpoint = srv.Endpoint
 	cfg.StartPosition = StartTrimHorizon
 	cfg.PollInterval = 200 * time.Millisecond
+	cfg.CollectionInterval = time.Second
 	cfg.ErrorBackoff.InitialInterval = 10 * time.Millisecond
 	cfg.ErrorBackoff.MaxInterval = 100 * time.Millisecond
 
 	receivertest.CheckConsumeContract(receivertest.CheckConsumeContractParams{
 		T:             t,
 		Factory:       &contractFactory{Factory: NewFactory(), t: t, srv: srv, gen: gen},
-		Signal:        pipeline.SignalLogs,
+		Signal:        signal,
 		Config:        cfg,
 		Generator:     gen,
 		GenerateCount: 60,

@@ -155,33 +155,65 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	return nil
 }
 
-// exportMetrics sends the gauges every collection_interval until ctx ends.
+// exportMetrics sends the gauges every collection_interval until ctx ends. Gauges the
+// pipeline refuses with a retryable error (a full exporter queue, the memory limiter) are
+// collected again and offered after error_backoff, until taken; a permanent refusal waits
+// for the next interval.
 func (r *awsConnectReceiver) exportMetrics(ctx context.Context) {
 	defer close(r.metricsDone)
-	t := time.NewTicker(r.cfg.CollectionInterval)
-	defer t.Stop()
+	interval := r.cfg.CollectionInterval
+	retry := consumerBackoff(r.cfg).Start()
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	due := time.Now().Add(interval)
+	refusals := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			if n := r.state.Expire(now); n > 0 {
-				r.set.Logger.Debug("Forgot agents with no event within agent_ttl", zap.Int("agents", n))
-			}
-			md := r.metrics.collect(now)
-			n := md.DataPointCount()
-			if n == 0 {
-				continue
-			}
-			obsCtx := r.obsrecv.StartMetricsOp(ctx)
-			err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
-			r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
-			if err != nil && ctx.Err() == nil {
-				// Gauges are sent again, fresh, next interval; histograms are cumulative.
-				r.set.Logger.Warn("Metrics pipeline refused the agent gauges; the next interval sends them again", zap.Error(err))
-			}
+		case <-timer.C:
 		}
+		err := r.exportGauges(ctx, time.Now())
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !consumererror.IsPermanent(err):
+			refusals++
+			if refusals == 1 {
+				r.set.Logger.Warn("Metrics pipeline refused the agent gauges; offering them again, fresh, after a backoff", zap.Error(err))
+			}
+			timer.Reset(retry.Next())
+			continue
+		case err != nil:
+			r.set.Logger.Warn("Metrics pipeline refused the agent gauges permanently; the next interval sends them again", zap.Error(err))
+		case refusals > 0:
+			r.set.Logger.Info("Metrics pipeline took the agent gauges again", zap.Int("refusals", refusals))
+		}
+		refusals = 0
+		retry.Reset()
+		// Keep to the interval's schedule, however long the retries took.
+		now := time.Now()
+		for !due.After(now) {
+			due = due.Add(interval)
+		}
+		timer.Reset(due.Sub(now))
 	}
+}
+
+// exportGauges collects the agents' metrics at now and offers them to the pipeline.
+func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) error {
+	if n := r.state.Expire(now); n > 0 {
+		r.set.Logger.Debug("Forgot agents with no event within agent_ttl", zap.Int("agents", n))
+	}
+	md := r.metrics.collect(now)
+	n := md.DataPointCount()
+	if n == 0 {
+		return nil
+	}
+	obsCtx := r.obsrecv.StartMetricsOp(ctx)
+	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
+	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	return err
 }
 
 func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {

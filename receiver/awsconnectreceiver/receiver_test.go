@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -35,10 +38,13 @@ func fixtureBatch(t *testing.T, files ...string) kinesisconsumer.Batch {
 }
 
 // startTestReceiver starts a receiver whose stream does not exist (nothing listens at
-// the endpoint), to drive Process by hand.
-func startTestReceiver(t *testing.T, logs consumer.Logs, metrics consumer.Metrics) *awsConnectReceiver {
+// the endpoint), to drive Process by hand; mods change its configuration.
+func startTestReceiver(t *testing.T, logs consumer.Logs, metrics consumer.Metrics, mods ...func(*Config)) *awsConnectReceiver {
 	cfg := createDefaultConfig().(*Config)
 	cfg.StreamName, cfg.Region, cfg.Endpoint = "s", "us-east-1", "http://127.0.0.1:9"
+	for _, mod := range mods {
+		mod(cfg)
+	}
 	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
 	require.NoError(t, err)
 	r.nextLogs, r.nextMetrics = logs, metrics
@@ -128,4 +134,66 @@ func TestRetriedBatchCountsOnce(t *testing.T) {
 
 	md := r.metrics.collect(time.Now())
 	assert.Equal(t, uint64(1), histogramCount(md, metricStatusDur), "the status change is counted once, not once per offer")
+}
+
+// offers records when the metrics pipeline was offered gauges, answering each offer with
+// the error answer gives it (nil to accept).
+type offers struct {
+	mu     sync.Mutex
+	at     []time.Time
+	answer func(n int) error
+}
+
+func (o *offers) consumer(t *testing.T) consumer.Metrics {
+	next, err := consumer.NewMetrics(func(context.Context, pmetric.Metrics) error {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.at = append(o.at, time.Now())
+		return o.answer(len(o.at))
+	})
+	require.NoError(t, err)
+	return next
+}
+
+func (o *offers) times() []time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.at)
+}
+
+// Gauges the pipeline refuses with a retryable error are collected and offered again after
+// error_backoff, not an interval later; a permanent refusal waits for the next interval.
+func TestRefusedGaugesAreOfferedAgain(t *testing.T) {
+	const interval = 2 * time.Second
+	fast := func(c *Config) {
+		c.CollectionInterval = interval
+		c.ErrorBackoff.InitialInterval = 10 * time.Millisecond
+		c.ErrorBackoff.MaxInterval = 50 * time.Millisecond
+	}
+	t.Run("retryable", func(t *testing.T) {
+		o := &offers{answer: func(n int) error {
+			if n <= 3 {
+				return errors.New("sending queue is full")
+			}
+			return nil
+		}}
+		r := startTestReceiver(t, nil, o.consumer(t), fast)
+		require.NoError(t, r.Process(context.Background(), fixtureBatch(t, "login.json")))
+		require.Eventually(t, func() bool { return len(o.times()) >= 4 }, 3*interval, 10*time.Millisecond)
+		at := o.times()
+		assert.Less(t, at[3].Sub(at[0]), interval/2, "the refused gauges waited for the next interval")
+	})
+	t.Run("permanent", func(t *testing.T) {
+		o := &offers{answer: func(n int) error {
+			if n == 1 {
+				return consumererror.NewPermanent(errors.New("rejected"))
+			}
+			return nil
+		}}
+		r := startTestReceiver(t, nil, o.consumer(t), fast)
+		require.NoError(t, r.Process(context.Background(), fixtureBatch(t, "login.json")))
+		require.Eventually(t, func() bool { return len(o.times()) >= 2 }, 3*interval, 10*time.Millisecond)
+		at := o.times()
+		assert.Greater(t, at[1].Sub(at[0]), interval/2, "permanently refused gauges were offered again at once")
+	})
 }
