@@ -1,11 +1,16 @@
-// Package collectortest finds what the tests of the built collector need: the
+// Package collectortest finds and runs what the tests of the built collector need: the
 // repository root, and the binary `make build` leaves.
 package collectortest
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // RepoRoot is the nearest directory up from the working directory holding go.mod.
@@ -39,4 +44,82 @@ func Binary(t testing.TB) string {
 		t.Fatalf("collector binary not found at %s (%v): run `make build`, or `make test` which builds it", path, err)
 	}
 	return path
+}
+
+// Process is a running collector binary.
+type Process struct {
+	cmd *exec.Cmd
+	out *lockedBuffer
+	// Exited is closed once the process has exited.
+	Exited chan struct{}
+}
+
+// Start runs the collector binary with a config file and extra environment; the test's
+// end kills it if it still runs, and prints its output if the test failed.
+func Start(t testing.TB, cfgPath string, env ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(Binary(t), "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
+	p := &Process{cmd: cmd, out: &lockedBuffer{}, Exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the collector: %v", err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(p.Exited)
+	}()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("collector output:\n%s", p.Output())
+		}
+	})
+	return p
+}
+
+// PID is the process's ID.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Output is what the collector printed so far.
+func (p *Process) Output() string { return p.out.String() }
+
+// Kill sends SIGKILL, no shutdown and no flush, and waits for the exit.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.Exited
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (p *Process) Stop(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("signal the collector: %v", err)
+	}
+	select {
+	case <-p.Exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("collector did not stop within 30s of SIGTERM")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("collector exit code %d", code)
+	}
+}
+
+// lockedBuffer lets the test read the output while the process writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -95,6 +95,12 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// CollectorEnv is the environment a collector binary needs to read from the stand-in:
+// its static credentials, and no probing of the EC2 instance metadata endpoint.
+func CollectorEnv() []string {
+	return []string{"AWS_ACCESS_KEY_ID=" + AccessKey, "AWS_SECRET_ACCESS_KEY=" + SecretKey, "AWS_EC2_METADATA_DISABLED=true"}
+}
+
 // NewClient returns a Kinesis client for a stand-in endpoint.
 func NewClient(endpoint string) *kinesis.Client {
 	return kinesis.New(kinesis.Options{

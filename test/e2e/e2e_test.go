@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -52,58 +50,16 @@ service:
       exporters: [file]
 `
 
-type collector struct {
-	cmd    *exec.Cmd
-	log    *bytes.Buffer
-	exited chan struct{}
-}
-
 // startCollector runs the binary with a config writing to out.
-func startCollector(t *testing.T, dir, stream, endpoint, out string) *collector {
+func startCollector(t *testing.T, dir, stream, endpoint, out string) *collectortest.Process {
 	return runCollector(t, dir, fmt.Sprintf(configTemplate, dir, stream, endpoint, out))
 }
 
 // runCollector runs the binary with the given configuration.
-func runCollector(t *testing.T, dir, config string) *collector {
+func runCollector(t *testing.T, dir, config string) *collectortest.Process {
 	cfgPath := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o600))
-	return runCollectorEnv(t, cfgPath, []string{
-		"AWS_ACCESS_KEY_ID=" + kinesistest.AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + kinesistest.SecretKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-	})
-}
-
-// runCollectorEnv runs the binary with a config file and extra environment.
-func runCollectorEnv(t *testing.T, cfgPath string, env []string) *collector {
-	cmd := exec.Command(collectortest.Binary(t), "--config", cfgPath)
-	cmd.Env = append(os.Environ(), env...)
-	c := &collector{cmd: cmd, log: &bytes.Buffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = c.log, c.log
-	require.NoError(t, cmd.Start())
-	go func() {
-		_ = cmd.Wait()
-		close(c.exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-c.exited
-		if t.Failed() {
-			t.Logf("collector output:\n%s", c.log.String())
-		}
-	})
-	return c
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (c *collector) stop(t *testing.T) {
-	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-c.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("collector did not stop within 30s of SIGTERM")
-	}
-	require.Equal(t, 0, c.cmd.ProcessState.ExitCode(), "collector exit code")
+	return collectortest.Start(t, cfgPath, kinesistest.CollectorEnv()...)
 }
 
 // readLogs parses what the file exporter wrote: one OTLP JSON document a line.
@@ -199,7 +155,7 @@ func TestCollectorBinaryDeliversEveryEventAcrossRestart(t *testing.T) {
 		got = readLogs(t, out1)
 		return len(got) >= len(data)
 	}, 90*time.Second, 200*time.Millisecond, "the collector wrote %d of %d records", len(got), len(data))
-	c.stop(t)
+	c.Stop(t)
 	got = readLogs(t, out1)
 	ids := eventIDs(got)
 	for _, id := range firstIDs {
@@ -262,7 +218,7 @@ func TestCollectorBinaryDeliversEveryEventAcrossRestart(t *testing.T) {
 	c = startCollector(t, dir, stream, srv.Endpoint, out2)
 	require.Eventually(t, func() bool { return len(readLogs(t, out2)) >= len(data) }, 90*time.Second, 200*time.Millisecond)
 	time.Sleep(time.Second) // room for a redelivery, were there one
-	c.stop(t)
+	c.Stop(t)
 	ids = eventIDs(readLogs(t, out2))
 	assert.Len(t, ids, len(secondIDs), "after the restart only the new events are written")
 	for _, id := range secondIDs {

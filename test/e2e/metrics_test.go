@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
@@ -221,12 +222,12 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 		"aws.connect.contact.count{aws.connect.channel=CHAT,aws.connect.contact.initiation_method=INBOUND,aws.connect.contact.state=ENDED,aws.connect.queue.name=SalesQueue}":      1,
 		"aws.connect.contact.count{aws.connect.channel=VOICE,aws.connect.contact.initiation_method=INBOUND,aws.connect.contact.state=MISSED,aws.connect.queue.name=SupportQueue}":  1,
 	}
-	check := func(c *collector, metricsPath string) {
+	check := func(c *collectortest.Process, metricsPath string) {
 		var got map[string]int64
 		ok := assert.Eventually(t, func() bool {
 			select {
-			case <-c.exited:
-				t.Fatalf("the collector exited:\n%s", c.log.String())
+			case <-c.Exited:
+				t.Fatalf("the collector exited:\n%s", c.Output())
 			default:
 			}
 			got = gaugeValues(t, metricsPath)
@@ -253,13 +254,13 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	c := runCollector(t, dir, fmt.Sprintf(metricsConfigTemplate, dir, stream, srv.Endpoint, logs1, metrics1))
 	check(c, metrics1)
 	require.Eventually(t, func() bool { return len(readLogs(t, logs1)) == len(data) }, 30*time.Second, 200*time.Millisecond)
-	c.stop(t)
+	c.Stop(t)
 
 	// Restart with nothing new on the stream: the gauges are right again at once, rebuilt
 	// from a replay of the shards, and no log record is written twice.
 	logs2, metrics2 := filepath.Join(dir, "logs2.json"), filepath.Join(dir, "metrics2.json")
 	c = runCollector(t, dir, fmt.Sprintf(metricsConfigTemplate, dir, stream, srv.Endpoint, logs2, metrics2))
 	check(c, metrics2)
-	c.stop(t)
+	c.Stop(t)
 	assert.Empty(t, readLogs(t, logs2), "the replay after a restart emits no log records")
 }

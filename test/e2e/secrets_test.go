@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
@@ -104,15 +105,15 @@ func TestSecretsNeverLeak(t *testing.T) {
 	out := filepath.Join(dir, "out.json")
 	cfgPath := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, secretsConfigTemplate, stream, srv.Endpoint, externalID, out), 0o600))
-	c := runCollectorEnv(t, cfgPath, []string{
+	c := collectortest.Start(t, cfgPath,
 		"AWS_ACCESS_KEY_ID=AKIAFAKEBASEKEY",
-		"AWS_SECRET_ACCESS_KEY=" + baseSecretKey,
-		"AWS_ENDPOINT_URL_STS=" + stsServer.URL,
+		"AWS_SECRET_ACCESS_KEY="+baseSecretKey,
+		"AWS_ENDPOINT_URL_STS="+stsServer.URL,
 		"AWS_EC2_METADATA_DISABLED=true",
-	})
+	)
 	require.Eventually(t, func() bool { return len(eventIDs(readLogs(t, out))) == len(ids) }, 60*time.Second, 200*time.Millisecond,
 		"the collector read the stream through the assumed role")
-	c.stop(t)
+	c.Stop(t)
 
 	sts.mu.Lock()
 	require.NotEmpty(t, sts.externalIDs, "the role was assumed")
@@ -121,7 +122,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	exported, err := os.ReadFile(out)
 	require.NoError(t, err)
-	printed := c.log.String()
+	printed := c.Output()
 	require.Contains(t, printed, "aws.connect.event.id", "the debug exporter printed the events, so the check below looks at real output")
 	for _, secret := range []string{baseSecretKey, stsSecretKey, stsSessionToken, externalID} {
 		assert.NotContains(t, printed, secret, "the collector's output shows a secret")
