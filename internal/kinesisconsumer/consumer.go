@@ -335,11 +335,12 @@ func (p *planner) decide(id string) plan {
 		recent = append(recent, pp.recent...)
 	}
 	recent = append(recent, cp.RecentKeys)
+	ready := func(from Position) plan { return plan{state: stateReady, from: from, recent: recent} }
 	switch {
 	case ok && cp.SequenceNumber != "":
-		return plan{state: stateReady, recent: recent, from: Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber, arrival: cp.ArrivalTime}}
+		return ready(Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber, arrival: cp.ArrivalTime})
 	case ok && !cp.StartedAt.IsZero():
-		return plan{state: stateReady, recent: recent, from: Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt}}
+		return ready(Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: cp.StartedAt})
 	case parentRead:
 		// A child of a shard read here holds what came after it: all of it. Reading from
 		// a timestamp, though, a parent may have closed before it, and the child's older
@@ -348,12 +349,12 @@ func (p *planner) decide(id string) plan {
 		if p.c.opts.StartPosition.Type == types.ShardIteratorTypeAtTimestamp {
 			from = p.c.opts.StartPosition
 		}
-		return plan{state: stateReady, recent: recent, from: from}
+		return ready(from)
 	case p.c.opts.StartPosition.Type == types.ShardIteratorTypeLatest && shard.SequenceNumberRange != nil && shard.SequenceNumberRange.EndingSequenceNumber != nil:
 		// Read from LATEST, a closed shard has nothing new.
 		return plan{state: stateDone}
 	default:
-		return plan{state: stateReady, recent: recent, from: p.c.opts.StartPosition}
+		return ready(p.c.opts.StartPosition)
 	}
 }
 
@@ -391,7 +392,7 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 	lastSeq := from.SequenceNumber
 	if from.Type == types.ShardIteratorTypeLatest {
 		startedAt := time.Now()
-		c.save(ctx, log, id, Checkpoint{StartedAt: startedAt})
+		c.save(ctx, log, id, Checkpoint{StartedAt: startedAt, RecentKeys: recent.encode()})
 		if c.opts.Replay > 0 {
 			// Read on from where the replay stops, which LATEST was.
 			from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: startedAt}
