@@ -1,5 +1,6 @@
 // Package kinesistest runs the kinesis-local stand-in (the real Kinesis wire protocol)
-// for tests, on free ports, and stops it when the test ends.
+// for tests, on free ports, and stops it when the test ends; Launch runs it for programs
+// such as the soak run.
 package kinesistest
 
 import (
@@ -41,27 +42,57 @@ type Server struct {
 
 // FreePort returns a TCP port nothing listens on right now.
 func FreePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := PickFreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return port
+}
+
+// PickFreePort is FreePort for programs.
+func PickFreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Start runs kinesis-local for the test. It fails the test, saying what to run, if the
 // npm packages are not installed.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	root := collectortest.RepoRoot(t)
+	s, err := Launch(collectortest.RepoRoot(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Launch runs kinesis-local from the npm packages of the repository at root, on free
+// ports, with its files in dir; Stop ends it.
+func Launch(root, dir string) (*Server, error) {
+	root, err := filepath.Abs(root) // the process runs in dir
+	if err != nil {
+		return nil, err
+	}
 	modDir := filepath.Join(root, "node_modules", "kinesis-local")
 	mainJS := filepath.Join(modDir, "main.js")
 	if _, err := os.Stat(mainJS); err != nil {
-		t.Fatalf("kinesis-local is not installed (%v): run `make test`, or `npm ci` in %s", err, root)
+		return nil, fmt.Errorf("kinesis-local is not installed (%v): run `make test`, or `npm ci` in %s", err, root)
 	}
-	plain, tls := FreePort(t), FreePort(t)
+	plain, err := PickFreePort()
+	if err != nil {
+		return nil, err
+	}
+	tls, err := PickFreePort()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command("node", mainJS)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"KINESIS_MOCK_CERT_PATH="+filepath.Join(modDir, "server.json"),
 		fmt.Sprintf("KINESIS_MOCK_PLAIN_PORT=%d", plain),
@@ -73,12 +104,13 @@ func Start(t testing.TB) *Server {
 	)
 	logFile, err := os.Create(filepath.Join(cmd.Dir, "kinesis-local.log"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start kinesis-local: %v", err)
+		logFile.Close()
+		return nil, fmt.Errorf("start kinesis-local: %w", err)
 	}
 	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", plain), cmd: cmd, exited: make(chan struct{})}
 	go func() {
@@ -86,13 +118,13 @@ func Start(t testing.TB) *Server {
 		logFile.Close()
 		close(s.exited)
 	}()
-	t.Cleanup(s.stop)
 	s.Client = NewClient(s.Endpoint)
 	if err := s.waitReady(60 * time.Second); err != nil {
+		s.Stop()
 		log, _ := os.ReadFile(logFile.Name())
-		t.Fatalf("kinesis-local did not come up: %v\n%s", err, log)
+		return nil, fmt.Errorf("kinesis-local did not come up: %w\n%s", err, log)
 	}
-	return s
+	return s, nil
 }
 
 // CollectorEnv is the environment a collector binary needs to read from the stand-in:
@@ -128,9 +160,9 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	return errors.New("timed out")
 }
 
-// stop ends the process; after serving traffic it may ignore SIGTERM, so it gets a
+// Stop ends the process; after serving traffic it may ignore SIGTERM, so it gets a
 // short grace and then SIGKILL.
-func (s *Server) stop() {
+func (s *Server) Stop() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-s.exited:
@@ -143,25 +175,38 @@ func (s *Server) stop() {
 // CreateStream creates a stream and waits until it is active.
 func (s *Server) CreateStream(t testing.TB, name string, shards int32) {
 	t.Helper()
+	if err := s.NewStream(name, shards); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// NewStream is CreateStream for programs.
+func (s *Server) NewStream(name string, shards int32) error {
 	ctx := context.Background()
 	if _, err := s.Client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &name, ShardCount: &shards}); err != nil {
-		t.Fatalf("create stream %s: %v", name, err)
+		return fmt.Errorf("create stream %s: %w", name, err)
 	}
-	s.WaitActive(t, name)
+	return s.waitActive(name)
 }
 
 // WaitActive waits until a stream is ACTIVE (after creation or resharding).
 func (s *Server) WaitActive(t testing.TB, name string) {
 	t.Helper()
+	if err := s.waitActive(name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *Server) waitActive(name string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		out, err := s.Client.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: &name})
 		if err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("stream %s did not become active", name)
+	return fmt.Errorf("stream %s did not become active", name)
 }
 
 // Put writes records with PutRecords (up to 500 a call), retrying entries the stand-in

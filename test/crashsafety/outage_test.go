@@ -1,13 +1,9 @@
 package crashsafety
 
 import (
-	"bufio"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +35,7 @@ receivers:
       initial_interval: 100ms
       max_interval: 1s
 exporters:
-  otlp:
+  otlp_grpc:
     endpoint: %[4]s
     tls:
       insecure: true
@@ -67,52 +63,12 @@ service:
   pipelines:
     logs:
       receivers: [aws_connect]
-      exporters: [otlp]
+      exporters: [otlp_grpc]
 `
 
 // queueSize is the exporter queue's capacity, in requests: one a batch the receiver hands
 // on.
 const queueSize = 20
-
-// telemetry reads a counter or gauge from the collector's own metrics, summed over its
-// labels; ok is false if the collector does not answer or has no such metric yet.
-func telemetry(port int, name string) (value float64, ok bool) {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, found := strings.CutPrefix(line, name)
-		if !found || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
-			continue
-		}
-		fields := strings.Fields(line)
-		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err == nil {
-			value, ok = value+v, true
-		}
-	}
-	return value, ok
-}
-
-// rss is the process's resident memory in bytes, from /proc.
-func rss(pid int) (int64, bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
-}
 
 // memorySampler records a process's peak resident memory.
 type memorySampler struct {
@@ -129,7 +85,7 @@ func sampleMemory(pid int) *memorySampler {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if v, ok := rss(pid); ok {
+			if v, ok := collectortest.ResidentMemory(pid); ok {
 				m.mu.Lock()
 				m.peak = max(m.peak, v)
 				m.mu.Unlock()
@@ -163,9 +119,10 @@ func TestExporterOutage(t *testing.T) {
 	srv := kinesistest.Start(t)
 	const stream = "outage"
 	srv.CreateStream(t, stream, 2)
-	be := newBackend()
-	addr := be.serve(t, "127.0.0.1:0")
-	defer be.down()
+	be := collectortest.NewBackend()
+	addr, err := be.Serve("127.0.0.1:0")
+	require.NoError(t, err)
+	defer be.Down()
 
 	dir := t.TempDir()
 	port := kinesistest.FreePort(t)
@@ -174,24 +131,24 @@ func TestExporterOutage(t *testing.T) {
 
 	w := startWriter(t, srv, stream, 30, 500*time.Millisecond)
 	c := collectortest.Start(t, cfgPath, kinesistest.CollectorEnv()...)
-	require.Eventually(t, func() bool { return be.count() >= 200 }, 60*time.Second, 100*time.Millisecond, "events never flowed")
+	require.Eventually(t, func() bool { return be.Events() >= 200 }, 60*time.Second, 100*time.Millisecond, "events never flowed")
 	time.Sleep(2 * time.Second) // a steady state to measure memory against
-	steady, ok := rss(c.PID())
+	steady, ok := collectortest.ResidentMemory(c.PID())
 	require.True(t, ok)
 
-	be.down()
+	be.Down()
 	outageStart := time.Now()
 	mem := sampleMemory(c.PID())
 	require.Eventually(t, func() bool {
-		n, ok := telemetry(port, "otelcol_receiver_aws_connect_batches_refused")
+		n, ok := collectortest.Telemetry(port, "otelcol_receiver_aws_connect_batches_refused")
 		return ok && n > 0
 	}, 25*time.Second, 100*time.Millisecond, "the exporter queue never filled: the receiver was never refused")
 	// Once refused, the receiver reads no more than the batch in hand per shard, however
 	// much the writer adds.
-	readAtFull, _ := telemetry(port, "otelcol_receiver_aws_connect_records_read")
+	readAtFull, _ := collectortest.Telemetry(port, "otelcol_receiver_aws_connect_records_read")
 	writtenAtFull := w.count()
 	time.Sleep(8 * time.Second)
-	readLater, _ := telemetry(port, "otelcol_receiver_aws_connect_records_read")
+	readLater, _ := collectortest.Telemetry(port, "otelcol_receiver_aws_connect_records_read")
 	writtenLater := w.count()
 	require.Greater(t, writtenLater-writtenAtFull, 200, "the writer stalled: the test proves nothing")
 	assert.LessOrEqual(t, readLater-readAtFull, float64(2*100), "the receiver kept reading while the pipeline refused it: %.0f records", readLater-readAtFull)
@@ -203,23 +160,24 @@ func TestExporterOutage(t *testing.T) {
 	c = collectortest.Start(t, cfgPath, kinesistest.CollectorEnv()...)
 	mem = sampleMemory(c.PID())
 	time.Sleep(time.Until(outageStart.Add(30 * time.Second)))
-	be.serve(t, addr)
+	_, err = be.Serve(addr)
+	require.NoError(t, err)
 	t.Logf("endpoint down for %s", time.Since(outageStart).Round(time.Millisecond))
 
 	time.Sleep(3 * time.Second)
 	written, _ := w.finish()
-	require.Eventually(t, func() bool { return len(be.missing(written)) == 0 }, 120*time.Second, 250*time.Millisecond,
-		"%d of %d events never arrived", len(be.missing(written)), len(written))
+	require.Eventually(t, func() bool { return len(be.Missing(written)) == 0 }, 120*time.Second, 250*time.Millisecond,
+		"%d of %d events never arrived", len(be.Missing(written)), len(written))
 	secondPeak := mem.finish()
 	time.Sleep(2 * time.Second) // time for a duplicate to arrive
 	c.Stop(t)
 
-	d := be.duplicates()
+	d := be.Duplicates()
 	t.Logf("exporter outage: %d events written, all exported; %d redelivered after the kill, %d from two records; "+
 		"with the queue full, the receiver read %.0f records while %d were written; "+
 		"resident memory %d MiB before the outage, peak %d MiB during it, %d MiB after the SIGKILL and until caught up",
-		len(written), d.redelivered, d.fromRetries, readLater-readAtFull, writtenLater-writtenAtFull, steady/mib, firstPeak/mib, secondPeak/mib)
-	assert.Zero(t, d.fromRetries)
+		len(written), d.Redelivered, d.FromRetries, readLater-readAtFull, writtenLater-writtenAtFull, steady/mib, firstPeak/mib, secondPeak/mib)
+	assert.Zero(t, d.FromRetries)
 	// Flat: what waits is in Kinesis and in the queue on disk, not in memory.
 	assert.Less(t, firstPeak, steady+64*mib, "memory grew during the outage")
 }

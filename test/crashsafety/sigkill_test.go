@@ -37,7 +37,7 @@ receivers:
     deduplication:
       enabled: %[5]t
 exporters:
-  otlp:
+  otlp_grpc:
     endpoint: %[4]s
     tls:
       insecure: true
@@ -56,37 +56,38 @@ service:
   pipelines:
     logs:
       receivers: [aws_connect]
-      exporters: [otlp]
+      exporters: [otlp_grpc]
 `
 
 // TestCollectorSurvivesSIGKILL runs the crash test with duplicate removal off, then on:
 // every event arrives either way; with it on, no event arrives from two records.
 func TestCollectorSurvivesSIGKILL(t *testing.T) {
 	srv := kinesistest.Start(t)
-	var off, on duplicates
+	var off, on collectortest.Duplicates
 	t.Run("deduplication_off", func(t *testing.T) {
 		var retried []string
 		off, retried = crashRun(t, srv, "crash-off", false)
-		require.Positive(t, off.fromRetries, "the writer retried %d events, and none arrived twice: the test proves nothing", len(retried))
+		require.Positive(t, off.FromRetries, "the writer retried %d events, and none arrived twice: the test proves nothing", len(retried))
 	})
 	t.Run("deduplication_on", func(t *testing.T) {
 		on, _ = crashRun(t, srv, "crash-on", true)
-		assert.Zero(t, on.fromRetries, "events the producer wrote twice were exported twice")
+		assert.Zero(t, on.FromRetries, "events the producer wrote twice were exported twice")
 	})
 	t.Logf("duplicates exported: deduplication off: %d from the producer's retries, %d redelivered after kills; on: %d and %d",
-		off.fromRetries, off.redelivered, on.fromRetries, on.redelivered)
+		off.FromRetries, off.Redelivered, on.FromRetries, on.Redelivered)
 }
 
 // crashRun writes simulator events, every fourth batch also writing again some events of
 // the one before (a producer that lost PutRecords' answer and retried), while killing
 // the collector at random; it returns the duplicates the backend received, and the
 // EventIds written twice.
-func crashRun(t *testing.T, srv *kinesistest.Server, stream string, dedup bool) (duplicates, []string) {
+func crashRun(t *testing.T, srv *kinesistest.Server, stream string, dedup bool) (collectortest.Duplicates, []string) {
 	srv.CreateStream(t, stream, 2)
 
-	be := newBackend()
-	addr := be.serve(t, "127.0.0.1:0")
-	defer be.down()
+	be := collectortest.NewBackend()
+	addr, err := be.Serve("127.0.0.1:0")
+	require.NoError(t, err)
+	defer be.Down()
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
@@ -117,7 +118,7 @@ func crashRun(t *testing.T, srv *kinesistest.Server, stream string, dedup bool) 
 	ok := false
 	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
-		if len(be.missing(all)) == 0 {
+		if len(be.Missing(all)) == 0 {
 			ok = true
 			break
 		}
@@ -128,13 +129,11 @@ func crashRun(t *testing.T, srv *kinesistest.Server, stream string, dedup bool) 
 	c.Stop(t)
 
 	if !ok {
-		missing := be.missing(all)
+		missing := be.Missing(all)
 		t.Fatalf("%d of %d events never arrived, e.g. %v\nlast collector run:\n%s", len(missing), len(all), missing[:min(5, len(missing))], c.Output())
 	}
-	d := be.duplicates()
-	be.mu.Lock()
+	d := be.Duplicates()
 	t.Logf("deduplication %t: %d events written (%d of them twice), %d records received, %d duplicates from the producer's retries, %d redelivered, after %d SIGKILLs",
-		dedup, len(all), len(twice), be.received, d.fromRetries, d.redelivered, kills)
-	be.mu.Unlock()
+		dedup, len(all), len(twice), be.Received(), d.FromRetries, d.Redelivered, kills)
 	return d, twice
 }

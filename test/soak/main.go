@@ -124,7 +124,7 @@ type sample struct {
 	at                      time.Duration
 	rss, heap               float64
 	written, read, exported int64
-	duplicates              int64 // dropped by the receiver: the stream carried them twice
+	duplicates              int64   // dropped by the receiver: the stream carried them twice
 	lagMillis               float64 // behind the tip of the stream, all shards together
 }
 
