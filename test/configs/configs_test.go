@@ -184,6 +184,26 @@ func TestReadyConfigsShape(t *testing.T) {
 	}
 }
 
+// deprecatedTypes are component types of v0.161.0 kept only as aliases: the collector
+// logs a deprecation warning at every start of a config that uses them.
+var deprecatedTypes = map[string]string{"otlp": "otlp_grpc", "otlphttp": "otlp_http"}
+
+// TestConfigsUseCurrentExporterNames: no config in config/ starts with a deprecation
+// warning (validate does not print them, so the names are checked here).
+func TestConfigsUseCurrentExporterNames(t *testing.T) {
+	for _, file := range configFiles(t) {
+		cfg := readYAML(t, file)
+		exporters, _ := dig(cfg, "exporters").(map[string]any)
+		require.NotEmpty(t, exporters, "%s has no exporters", file)
+		for id := range exporters {
+			typ, _, _ := strings.Cut(id, "/")
+			if current, ok := deprecatedTypes[typ]; ok {
+				t.Errorf("%s: exporter %s uses the deprecated type %s: name it %s", filepath.Base(file), id, typ, current)
+			}
+		}
+	}
+}
+
 // TestConfigsPutInstanceLabelOnEverySeries pins what the dashboard's instance variable
 // relies on: the configs that feed Prometheus-compatible stores put
 // aws.connect.instance.id (label aws_connect_instance_id) on every series.
