@@ -1,5 +1,6 @@
-// Package collectortest finds and runs what the tests of the built collector need: the
-// repository root, and the binary `make build` leaves.
+// Package collectortest holds what the tests of the built collector need: the repository
+// root, the binary `make build` leaves and a runner for it, an OTLP backend that counts
+// what the collector exports, and readers of the collector's own metrics and memory.
 package collectortest
 
 import (

@@ -14,7 +14,8 @@ import "encoding/binary"
 // A Processor calls Admit for each record of a batch. The keys it admits are remembered
 // only once the batch is accepted: a batch offered again gets the same answers.
 //
-// The methods of a nil *RecentKeys admit everything: no duplicate removal.
+// A window belongs to its shard's reader and is not safe for concurrent use. The methods
+// of a nil *RecentKeys admit everything: no duplicate removal.
 type RecentKeys struct {
 	limit int
 	// ring holds the remembered keys, oldest at next once it is full. Keys are 64-bit

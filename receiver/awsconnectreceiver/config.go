@@ -114,8 +114,8 @@ type RedactConfig struct {
 }
 
 // DeduplicationConfig sets the window of recent EventIds each shard remembers, saved
-// with its checkpoint, to drop an event delivered again: a producer's retry writes a
-// record twice, and a read resumed from an older checkpoint reads some again.
+// with its checkpoint, to drop an event the stream carries twice: a producer that
+// retries a write whose answer it lost writes the record again.
 type DeduplicationConfig struct {
 	Enabled bool `mapstructure:"enabled"`
 	// WindowSize is how many EventIds each shard remembers.
