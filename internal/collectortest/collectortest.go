@@ -5,6 +5,8 @@ package collectortest
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +52,7 @@ func Binary(t testing.TB) string {
 // Process is a running collector binary.
 type Process struct {
 	cmd *exec.Cmd
-	out *lockedBuffer
+	out *lockedBuffer // nil when the output goes elsewhere
 	// Exited is closed once the process has exited.
 	Exited chan struct{}
 }
@@ -59,17 +61,12 @@ type Process struct {
 // end kills it if it still runs, and prints its output if the test failed.
 func Start(t testing.TB, cfgPath string, env ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(Binary(t), "--config", cfgPath)
-	cmd.Env = append(os.Environ(), env...)
-	p := &Process{cmd: cmd, out: &lockedBuffer{}, Exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the collector: %v", err)
+	out := &lockedBuffer{}
+	p, err := Run(Binary(t), cfgPath, out, env...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() {
-		_ = cmd.Wait()
-		close(p.Exited)
-	}()
+	p.out = out
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
@@ -79,11 +76,33 @@ func Start(t testing.TB, cfgPath string, env ...string) *Process {
 	return p
 }
 
+// Run starts the collector binary at path with a config file, its output going to out,
+// and extra environment; for programs, such as the soak run.
+func Run(path, cfgPath string, out io.Writer, env ...string) (*Process, error) {
+	cmd := exec.Command(path, "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the collector: %w", err)
+	}
+	p := &Process{cmd: cmd, Exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.Exited)
+	}()
+	return p, nil
+}
+
 // PID is the process's ID.
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 
-// Output is what the collector printed so far.
-func (p *Process) Output() string { return p.out.String() }
+// Output is what the collector printed so far, when Start runs it.
+func (p *Process) Output() string {
+	if p.out == nil {
+		return ""
+	}
+	return p.out.String()
+}
 
 // Kill sends SIGKILL, no shutdown and no flush, and waits for the exit.
 func (p *Process) Kill() {
@@ -94,17 +113,25 @@ func (p *Process) Kill() {
 // Stop sends SIGTERM and waits for a clean exit.
 func (p *Process) Stop(t testing.TB) {
 	t.Helper()
+	if err := p.Terminate(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Terminate sends SIGTERM and waits up to timeout for the process to exit with code 0.
+func (p *Process) Terminate(timeout time.Duration) error {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("signal the collector: %v", err)
+		return fmt.Errorf("signal the collector: %w", err)
 	}
 	select {
 	case <-p.Exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("collector did not stop within 30s of SIGTERM")
+	case <-time.After(timeout):
+		return fmt.Errorf("collector did not stop within %s of SIGTERM", timeout)
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("collector exit code %d", code)
+		return fmt.Errorf("collector exit code %d", code)
 	}
+	return nil
 }
 
 // lockedBuffer lets the test read the output while the process writes it.

@@ -16,12 +16,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
@@ -167,19 +165,11 @@ func run(o options) error {
 		return err
 	}
 	defer logFile.Close()
-	col := exec.Command(o.binary, "--config", cfgPath)
-	col.Env = append(os.Environ(), kinesistest.CollectorEnv()...)
-	col.Stdout, col.Stderr = logFile, logFile
-	if err := col.Start(); err != nil {
+	col, err := collectortest.Run(o.binary, cfgPath, logFile, kinesistest.CollectorEnv()...)
+	if err != nil {
 		return err
 	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() { exitErr = col.Wait(); close(exited) }()
-	defer func() {
-		_ = col.Process.Kill()
-		<-exited
-	}()
+	defer col.Kill()
 
 	sink, err := connectsim.NewKinesisSink(context.Background(), srv.Client, connectsim.KinesisOptions{Stream: stream})
 	if err != nil {
@@ -204,7 +194,7 @@ func run(o options) error {
 	var samples []sample
 	look := func() sample {
 		s := sample{at: time.Since(start).Round(time.Second), written: int64(ids.count()), exported: int64(be.Events())}
-		if v, ok := collectortest.ResidentMemory(col.Process.Pid); ok {
+		if v, ok := collectortest.ResidentMemory(col.PID()); ok {
 			s.rss = float64(v)
 		}
 		s.heap, _ = collectortest.Telemetry(port, "otelcol_process_runtime_heap_alloc_bytes")
@@ -222,8 +212,8 @@ func run(o options) error {
 writing:
 	for {
 		select {
-		case <-exited:
-			return fmt.Errorf("the collector exited: %v; see %s", exitErr, logFile.Name())
+		case <-col.Exited:
+			return fmt.Errorf("the collector exited; see %s", logFile.Name())
 		case err := <-writeErr:
 			if err != nil {
 				return fmt.Errorf("simulator: %w", err)
@@ -242,11 +232,7 @@ writing:
 	}
 	missing := be.Missing(written)
 	final := look()
-	_ = col.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-	}
+	stopErr := col.Terminate(30 * time.Second)
 
 	report, flat := judge(o, samples, final, len(written), len(missing), be)
 	fmt.Print(report)
@@ -259,6 +245,9 @@ writing:
 	}
 	if !flat {
 		problems = append(problems, "memory grew")
+	}
+	if stopErr != nil {
+		problems = append(problems, stopErr.Error())
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
