@@ -18,6 +18,10 @@ type Backend struct {
 	plogotlp.UnimplementedGRPCServer
 	server *grpc.Server
 
+	// MaxRecvMsgSize, when above 0, replaces gRPC's default limit of 4 MiB on a request,
+	// for a backend that must take whatever a gateway in front of it took.
+	MaxRecvMsgSize int
+
 	mu         sync.Mutex
 	ids        map[string]int
 	seqs       map[string]map[string]int // EventId -> sequence number -> times received
@@ -37,7 +41,11 @@ func (b *Backend) Serve(addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b.server = grpc.NewServer()
+	var opts []grpc.ServerOption
+	if b.MaxRecvMsgSize > 0 {
+		opts = append(opts, grpc.MaxRecvMsgSize(b.MaxRecvMsgSize))
+	}
+	b.server = grpc.NewServer(opts...)
 	plogotlp.RegisterGRPCServer(b.server, b)
 	pmetricotlp.RegisterGRPCServer(b.server, &metricsService{b: b})
 	go func() { _ = b.server.Serve(lis) }()

@@ -61,8 +61,15 @@ type Process struct {
 // end kills it if it still runs, and prints its output if the test failed.
 func Start(t testing.TB, cfgPath string, env ...string) *Process {
 	t.Helper()
+	return StartArgs(t, []string{"--config", cfgPath}, env...)
+}
+
+// StartArgs is Start with the collector's whole command line after the binary, e.g.
+// several --config flags, the later ones overriding the earlier.
+func StartArgs(t testing.TB, args []string, env ...string) *Process {
+	t.Helper()
 	out := &lockedBuffer{}
-	p, err := Run(Binary(t), cfgPath, out, env...)
+	p, err := RunArgs(Binary(t), args, out, env...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +86,12 @@ func Start(t testing.TB, cfgPath string, env ...string) *Process {
 // Run starts the collector binary at path with a config file, its output going to out,
 // and extra environment; for programs, such as the soak run.
 func Run(path, cfgPath string, out io.Writer, env ...string) (*Process, error) {
-	cmd := exec.Command(path, "--config", cfgPath)
+	return RunArgs(path, []string{"--config", cfgPath}, out, env...)
+}
+
+// RunArgs is Run with the collector's whole command line after the binary.
+func RunArgs(path string, args []string, out io.Writer, env ...string) (*Process, error) {
+	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Telemetry reads a counter or gauge from the collector's own metrics, served by a
@@ -37,15 +38,54 @@ func Telemetry(port int, name string) (value float64, ok bool) {
 
 // ResidentMemory is a process's resident memory in bytes, from /proc.
 func ResidentMemory(pid int) (int64, bool) {
+	return statusBytes(pid, "VmRSS:")
+}
+
+// PeakResidentMemory is the most resident memory a process has had so far (VmHWM), in
+// bytes, from /proc.
+func PeakResidentMemory(pid int) (int64, bool) {
+	return statusBytes(pid, "VmHWM:")
+}
+
+func statusBytes(pid int, field string) (int64, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, false
 	}
 	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10, err == nil
 		}
 	}
 	return 0, false
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100
+
+// CPUTime is the CPU time a process has used so far, user and system (utime + stime of
+// /proc/PID/stat).
+func CPUTime(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name, field 2, may hold spaces: count fields after its closing ")".
+	end := strings.LastIndexByte(string(data), ')')
+	if end < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(data[end+1:]))
+	// fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, true
 }
