@@ -249,3 +249,91 @@ g: "${env:EMPTY_DEFAULT:-}"
 `)
 	assert.Equal(t, map[string]bool{"REQUIRED": false, "AUTH": false, "SITE": true, "BOTH": false, "EMPTY_DEFAULT": true}, got)
 }
+
+// requestless exporter types send no requests to a backend: they print, write a file,
+// or are scraped.
+var requestless = map[string]bool{"debug": true, "file": true, "prometheus": true}
+
+// maxRequestBytes is the most any exporter may put in one request: the 4 MiB a gRPC
+// server (and so the collector's OTLP receiver, by default) takes in one message.
+const maxRequestBytes = 4 << 20
+
+// TestConfigsBoundRequestsInBytes: every exporter of a logs or metrics pipeline, in
+// every config and in the README's shape, bounds its requests in bytes, under 4 MiB, so a
+// backlog read in 10,000-record batches reaches the backend in requests it takes. Counted
+// in items, a batch of 10,000 events of 3-5 KB is 30-50 MB, and a gateway with the OTLP
+// receiver's defaults refuses it whole; the exporter then drops it.
+func TestConfigsBoundRequestsInBytes(t *testing.T) {
+	cfgs := map[string]map[string]any{"README.md": readmeShape(t)}
+	for _, file := range configFiles(t) {
+		cfgs[filepath.Base(file)] = readYAML(t, file)
+	}
+	for name, cfg := range cfgs {
+		t.Run(name, func(t *testing.T) {
+			checked := 0
+			for _, pipeline := range []string{"logs", "metrics"} {
+				for _, exp := range stringList(dig(cfg, "service", "pipelines", pipeline, "exporters")) {
+					typ, _, _ := strings.Cut(exp, "/")
+					e := dig(cfg, "exporters", exp)
+					switch {
+					case requestless[typ]:
+						continue
+					case typ == "prometheusremotewrite":
+						n, ok := number(dig(e, "max_batch_size_bytes"))
+						assert.True(t, ok && n > 0 && n <= maxRequestBytes,
+							"exporter %s: max_batch_size_bytes should be set, at most %d; it is %v", exp, maxRequestBytes, dig(e, "max_batch_size_bytes"))
+					case typ == "otlp_grpc" || typ == "otlp_http":
+						batch := dig(e, "sending_queue", "batch")
+						require.NotNil(t, batch, "exporter %s batches in its sending_queue", exp)
+						assert.Equal(t, "bytes", dig(batch, "sizer"), "exporter %s: sending_queue::batch::sizer should be bytes", exp)
+						maxSize, ok := number(dig(batch, "max_size"))
+						assert.True(t, ok && maxSize > 0 && maxSize <= maxRequestBytes,
+							"exporter %s: sending_queue::batch::max_size should be 1 to %d bytes; it is %v", exp, maxRequestBytes, dig(batch, "max_size"))
+						// A record bigger than max_size cannot be split and is dropped: a Kinesis
+						// record holds up to 1 MiB, and its log record a little more.
+						assert.GreaterOrEqual(t, maxSize, int64(2<<20), "exporter %s: max_size below 2 MiB would drop a large record", exp)
+						minSize, _ := number(dig(batch, "min_size"))
+						assert.LessOrEqual(t, minSize, maxSize, "exporter %s: min_size above max_size", exp)
+					default:
+						t.Errorf("exporter %s: this test does not know how %s bounds its requests; teach it", exp, typ)
+					}
+					checked++
+				}
+			}
+			if name != "demo.yaml" { // the demo prints and serves a scrape page: no requests
+				assert.Positive(t, checked, "no exporter that sends requests was checked")
+			}
+		})
+	}
+}
+
+// number reads a YAML integer.
+func number(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case uint64:
+		return int64(n), true
+	case float64:
+		return int64(n), n == float64(int64(n))
+	}
+	return 0, false
+}
+
+// readmeShape is the YAML block of the README's "Pointing it at your stream".
+func readmeShape(t *testing.T) map[string]any {
+	t.Helper()
+	content, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(content), "\n## Pointing it at your stream")
+	require.True(t, ok, "README.md has no section \"Pointing it at your stream\"")
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	require.True(t, ok, "no YAML block in the README's \"Pointing it at your stream\"")
+	block, _, ok = strings.Cut(block, "```")
+	require.True(t, ok, "unterminated YAML block in the README")
+	path := filepath.Join(t.TempDir(), "shape.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(block), 0o600))
+	return readYAML(t, path)
+}

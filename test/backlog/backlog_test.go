@@ -1,0 +1,250 @@
+package backlog
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+)
+
+// target is where a shipped config's exporters are pointed for the test.
+type target struct {
+	gw *gateway
+	rw *remoteWrite
+}
+
+// shippedConfig says how to point one file of config/ at the local stand-ins: through
+// its own environment variables where it has them, else through an overlay config
+// given after it on the command line (which the collector merges over it).
+type shippedConfig struct {
+	file string
+	// env sets the config's variables for the target.
+	env func(to target) []string
+	// overlay is YAML merged over the config, e.g. TLS off for a local gateway.
+	overlay func(to target) string
+	// logsToDebug: the config prints the events (debug exporter) instead of exporting
+	// them; the test then counts them from the collector's own metrics.
+	logsToDebug bool
+}
+
+var shippedConfigs = []shippedConfig{
+	{
+		file: "datadog-agent.yaml",
+		env: func(to target) []string {
+			return []string{"DD_AGENT_OTLP_ENDPOINT=" + to.gw.grpcAddr}
+		},
+	},
+	{
+		file: "datadog-agentless.yaml",
+		env:  func(target) []string { return []string{"DD_API_KEY=local-test-key"} },
+		// The intake's URLs are https://otlp.<site>/...: only an override reaches a local gateway.
+		overlay: func(to target) string {
+			return fmt.Sprintf(`
+exporters:
+  otlp_http/datadog:
+    logs_endpoint: http://%[1]s/v1/logs
+    metrics_endpoint: http://%[1]s/v1/metrics
+`, to.gw.httpAddr)
+		},
+	},
+	{
+		file: "grafana-cloud.yaml",
+		env: func(to target) []string {
+			return []string{"GRAFANA_CLOUD_OTLP_ENDPOINT=http://" + to.gw.httpAddr, "GRAFANA_CLOUD_OTLP_AUTH=bG9jYWw6dGVzdA=="}
+		},
+	},
+	{
+		file: "honeycomb.yaml",
+		env: func(to target) []string {
+			return []string{"HONEYCOMB_ENDPOINT=" + to.gw.grpcAddr, "HONEYCOMB_API_KEY=local-test-key"}
+		},
+		// Honeycomb's endpoint is TLS; the local gateway is not.
+		overlay: func(target) string {
+			return `
+exporters:
+  otlp_grpc/honeycomb-logs:
+    tls:
+      insecure: true
+  otlp_grpc/honeycomb-metrics:
+    tls:
+      insecure: true
+`
+		},
+	},
+	{
+		file:        "prometheus-remote-write.yaml",
+		env:         func(to target) []string { return []string{"PROMETHEUS_REMOTE_WRITE_URL=" + to.rw.url} },
+		logsToDebug: true,
+	},
+}
+
+// readerOverlay points the receiver at kinesis-local's backlog from its start, and
+// serves the collector's own metrics on a local port.
+const readerOverlay = `
+receivers:
+  aws_connect:
+    endpoint: %[1]s
+    start_position: trim_horizon
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %[2]d
+`
+
+// run is one shipped config reading the backlog.
+type run struct {
+	proc          *collectortest.Process
+	telemetryPort int
+	started       time.Time
+}
+
+// startShipped runs the built binary with a shipped config pointed at the backlog and
+// the target, its storage in a directory of its own.
+func startShipped(t testing.TB, sc shippedConfig, b *backlog, to target) *run {
+	t.Helper()
+	dir := t.TempDir()
+	port := kinesistest.FreePort(t)
+	overlay := fmt.Sprintf(readerOverlay, b.srv.Endpoint, port)
+	if sc.overlay != nil {
+		overlay += sc.overlay(to)
+	}
+	overlayPath := filepath.Join(dir, "overlay.yaml")
+	require.NoError(t, os.WriteFile(overlayPath, []byte(overlay), 0o600))
+	env := append(kinesistest.CollectorEnv(),
+		"CONNECT_STREAM_NAME="+stream,
+		"AWS_REGION="+kinesistest.Region,
+		"OTELCOL_STORAGE_DIR="+filepath.Join(dir, "storage"),
+		fmt.Sprintf("HEALTH_CHECK_ENDPOINT=127.0.0.1:%d", kinesistest.FreePort(t)),
+	)
+	env = append(env, sc.env(to)...)
+	cfg := sc.file
+	if !filepath.IsAbs(cfg) {
+		cfg = filepath.Join(collectortest.RepoRoot(t), "config", sc.file)
+	}
+	r := &run{telemetryPort: port, started: time.Now()}
+	r.proc = collectortest.StartArgs(t, []string{"--config", cfg, "--config", overlayPath}, env...)
+	return r
+}
+
+// telemetry reads one of the collector's own metrics, 0 if it has none yet.
+func (r *run) telemetry(name string) float64 {
+	v, _ := collectortest.Telemetry(r.telemetryPort, name)
+	return v
+}
+
+// outcome is what a run delivered once it settled.
+type outcome struct {
+	delivered  int // distinct EventIds at the backend (or records the debug exporter took)
+	received   int // log records at the backend, repeats included
+	dropped    int // "Dropping data" errors in the collector's log
+	sendFailed float64
+	took       time.Duration
+}
+
+// settle waits until every event was delivered and the first metrics arrived, or until
+// the reader has read every record, its queue is empty and nothing more arrives for 20 s;
+// or until the deadline.
+func settle(t testing.TB, sc shippedConfig, r *run, to target, want int, deadline time.Time) outcome {
+	t.Helper()
+	delivered := func() int {
+		if sc.logsToDebug {
+			return int(r.telemetry("otelcol_exporter_sent_log_records"))
+		}
+		return to.gw.backend.Events()
+	}
+	last, lastChange := -1, time.Now()
+	for time.Now().Before(deadline) {
+		select {
+		case <-r.proc.Exited:
+			t.Fatalf("%s: the collector exited", sc.file)
+		default:
+		}
+		n := delivered()
+		if n >= want && to.metricsArrived() {
+			break
+		}
+		if n != last {
+			last, lastChange = n, time.Now()
+		}
+		read := r.telemetry("otelcol_receiver_aws_connect_records_read")
+		queued := r.telemetry("otelcol_exporter_queue_size")
+		// 45 s: the slowest config's gauges come every 30 s.
+		if int(read) >= want && queued == 0 && time.Since(lastChange) > 45*time.Second {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	o := outcome{
+		delivered:  delivered(),
+		dropped:    strings.Count(r.proc.Output(), "Dropping data"),
+		sendFailed: r.telemetry("otelcol_exporter_send_failed_log_records"),
+		took:       time.Since(r.started),
+	}
+	if !sc.logsToDebug {
+		o.received = to.gw.backend.Received()
+	}
+	return o
+}
+
+// metricsArrived: the gauges reached the target.
+func (to target) metricsArrived() bool {
+	if to.rw != nil {
+		requests, _ := to.rw.counts()
+		return requests > 0
+	}
+	return to.gw.backend.DataPoints() > 0
+}
+
+// TestShippedConfigsDeliverABacklog: a backlog of 20,000 simulated agent events (about
+// 5 KB each), read from trim_horizon by the built binary with each shipped config, its
+// exporters pointed at a gateway that keeps the OTLP receiver's default limits, arrives
+// whole. A config whose requests outgrow the gateway's 4 MiB gRPC limit loses whole
+// batches ("Dropping data"), after the receiver checkpointed past them.
+func TestShippedConfigsDeliverABacklog(t *testing.T) {
+	b := writeBacklog(t, backlogSize(t))
+	// Every config reads at once (kinesis-local serves them together); each is checked in turn.
+	targets := make([]target, len(shippedConfigs))
+	runs := make([]*run, len(shippedConfigs))
+	for i, sc := range shippedConfigs {
+		targets[i] = target{gw: startGateway(t)}
+		if sc.logsToDebug {
+			targets[i].rw = startRemoteWrite(t)
+		}
+		runs[i] = startShipped(t, sc, b, targets[i])
+	}
+	deadline := time.Now().Add(12 * time.Minute)
+	for i, sc := range shippedConfigs {
+		t.Run(strings.TrimSuffix(sc.file, ".yaml"), func(t *testing.T) {
+			to, r := targets[i], runs[i]
+			o := settle(t, sc, r, to, len(b.ids), deadline)
+			r.proc.Stop(t)
+
+			t.Logf("%s: %d of %d events delivered in %s; %d log records received (%d repeats); %d \"Dropping data\" errors, %.0f log records failed to send",
+				sc.file, o.delivered, len(b.ids), o.took.Round(time.Second), o.received, max(0, o.received-o.delivered), o.dropped, o.sendFailed)
+			if sc.logsToDebug {
+				requests, maxBody := to.rw.counts()
+				t.Logf("%s: %d remote-write requests, the largest %d bytes", sc.file, requests, maxBody)
+				assert.Positive(t, requests, "no metrics reached the remote-write endpoint")
+				assert.GreaterOrEqual(t, o.delivered, len(b.ids), "the debug exporter took fewer records than written")
+				return
+			}
+			missing := to.gw.backend.Missing(b.ids)
+			assert.Empty(t, missing, "%s lost %d of %d events", sc.file, len(missing), len(b.ids))
+			assert.Zero(t, o.dropped, "%s dropped data", sc.file)
+			assert.Positive(t, to.gw.backend.DataPoints(), "%s: no metric data points reached the gateway", sc.file)
+		})
+	}
+}
