@@ -137,8 +137,14 @@ func testConfig(endpoint, stream string) *Config {
 
 func startReceiver(t *testing.T, cfg *Config, sink *eventSink, host component.Host) *awsConnectReceiver {
 	t.Helper()
+	return startReceiverWith(t, cfg, sink.ConsumeLogs, host)
+}
+
+// startReceiverWith starts a receiver whose logs go to consume.
+func startReceiverWith(t *testing.T, cfg *Config, consume consumer.ConsumeLogsFunc, host component.Host) *awsConnectReceiver {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
-	next, err := consumer.NewLogs(sink.ConsumeLogs)
+	next, err := consumer.NewLogs(consume)
 	require.NoError(t, err)
 	set := receivertest.NewNopSettings(metadata.Type)
 	// A fixed ID, as in a real collector: the storage extension keys its data by it.
