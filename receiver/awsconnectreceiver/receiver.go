@@ -132,6 +132,8 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		Stream:            r.stream(),
 		Processor:         r,
 		MaxRecords:        r.cfg.MaxRecordsPerCall,
+		MaxBatchRecords:   r.cfg.MaxRecordsPerRequest,
+		MaxBatchBytes:     r.cfg.MaxBytesPerRequest,
 		Checkpoints:       checkpoints,
 		StartPosition:     start,
 		PollInterval:      r.cfg.PollInterval,
