@@ -68,8 +68,14 @@ func Start(t testing.TB, cfgPath string, env ...string) *Process {
 // several --config flags, the later ones overriding the earlier.
 func StartArgs(t testing.TB, args []string, env ...string) *Process {
 	t.Helper()
+	return StartBinary(t, Binary(t), args, env...)
+}
+
+// StartBinary is StartArgs with the collector binary at path, e.g. to compare builds.
+func StartBinary(t testing.TB, path string, args []string, env ...string) *Process {
+	t.Helper()
 	out := &lockedBuffer{}
-	p, err := RunArgs(Binary(t), args, out, env...)
+	p, err := RunArgs(path, args, out, env...)
 	if err != nil {
 		t.Fatal(err)
 	}

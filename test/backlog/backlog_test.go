@@ -33,6 +33,8 @@ type shippedConfig struct {
 	// logsToDebug: the config prints the events (debug exporter) instead of exporting
 	// them; the test then counts them from the collector's own metrics.
 	logsToDebug bool
+	// binary, when set, is the collector to run instead of collectortest.Binary's.
+	binary string
 }
 
 var shippedConfigs = []shippedConfig{
@@ -104,6 +106,15 @@ service:
                 port: %[2]d
 `
 
+// configDir holds the configs under test: config/, or BACKLOG_CONFIG_DIR, e.g. an
+// older copy of config/ to compare against.
+func configDir(t testing.TB) string {
+	if dir := os.Getenv("BACKLOG_CONFIG_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join(collectortest.RepoRoot(t), "config")
+}
+
 // run is one shipped config reading the backlog.
 type run struct {
 	proc          *collectortest.Process
@@ -132,10 +143,14 @@ func startShipped(t testing.TB, sc shippedConfig, b *backlog, to target) *run {
 	env = append(env, sc.env(to)...)
 	cfg := sc.file
 	if !filepath.IsAbs(cfg) {
-		cfg = filepath.Join(collectortest.RepoRoot(t), "config", sc.file)
+		cfg = filepath.Join(configDir(t), sc.file)
 	}
 	r := &run{telemetryPort: port, started: time.Now()}
-	r.proc = collectortest.StartArgs(t, []string{"--config", cfg, "--config", overlayPath}, env...)
+	bin := sc.binary
+	if bin == "" {
+		bin = collectortest.Binary(t)
+	}
+	r.proc = collectortest.StartBinary(t, bin, []string{"--config", cfg, "--config", overlayPath}, env...)
 	return r
 }
 
