@@ -28,7 +28,11 @@ $(BINARY): $(OCB) $(GO_SOURCES)
 	$(OCB) --config builder-config.yaml
 build: $(BINARY)
 
-run: npm build
+# The port check comes first, before npm and the build: a port an earlier demo still
+# holds stops `make run` at once, naming what holds it.
+run:
+	@./scripts/demo-ports.sh
+	@$(MAKE) --no-print-directory npm build
 	./scripts/demo.sh
 
 lint:

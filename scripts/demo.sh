@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Before anything else (the state below belongs to a demo that may still be running): a
+# port an earlier demo still holds stops here, named with what holds it.
+./scripts/demo-ports.sh
+
 STREAM=${CONNECT_STREAM_NAME:-connect-agent-events}
 PORT=${KINESIS_PORT:-4568}
 STATE=.tmp/demo

@@ -57,10 +57,16 @@ func (s *Store) Count(fn func(*Counts)) {
 }
 
 // active says whether a contact takes a slot and makes its agent "on contact": connected,
-// on hold, in after contact work, or ringing outbound.
+// on hold, in after contact work (ENDED), paused, or ringing outbound. AWS lists the same
+// five states for both metrics in "Metric definitions in Amazon Connect"
+// (https://docs.aws.amazon.com/connect/latest/adminguide/metrics-definitions.html):
+// Active slots, "A slot is considered active when it contains a contact that is:
+// Connected, On Hold, In After Contact Work, Paused, In Outbound ring state"; Agents on
+// contact, "An agent is considered "on contact" when they are handling a contact that is
+// either: Connected, On hold, In After Contact Work (ACW), Paused, In outbound ring state".
 func (c *contact) active() bool {
 	switch c.state {
-	case agentevent.ContactConnected, agentevent.ContactConnectedOnHold, agentevent.ContactEnded:
+	case agentevent.ContactConnected, agentevent.ContactConnectedOnHold, agentevent.ContactEnded, agentevent.ContactPaused:
 		return true
 	case agentevent.ContactConnecting:
 		return c.initiation == "OUTBOUND"

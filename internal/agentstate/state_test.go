@@ -315,14 +315,15 @@ func TestCountDefinitions(t *testing.T) {
 			},
 		},
 		{
-			name:     "routable, paused task: neither available nor on contact",
+			// AWS counts a paused contact in both Active slots and Agents on contact.
+			name:     "routable, paused task: on contact, its slot active, not available",
 			status:   available(start),
 			slots:    []agentevent.Concurrency{conc(voice, 1, 1), conc(chat, 3, 3), conc(task, 0, 1)},
 			contacts: []agentevent.Contact{c(task, agentevent.ContactPaused, api, basicQueue)},
 			want: counts{
 				Agents:   availableKey,
-				Profiles: map[string]agentstate.Profile{basicProfile: {Online: 1, Staffed: 1}},
-				Slots:    slotsOf(1, 1, 0, 3, 3, 0, 0, 1, 0),
+				Profiles: map[string]agentstate.Profile{basicProfile: {Online: 1, Staffed: 1, OnContact: 1}},
+				Slots:    slotsOf(1, 1, 0, 3, 3, 0, 0, 1, 1),
 				Contacts: map[ck]int64{{State: agentevent.ContactPaused, Channel: task, Queue: basicQueue, InitiationMethod: api}: 1},
 			},
 		},
@@ -383,6 +384,18 @@ func TestCountDefinitions(t *testing.T) {
 				Profiles: map[string]agentstate.Profile{basicProfile: {Online: 1, NonProductive: 1, OnContact: 1}},
 				Slots:    slotsOf(0, 1, 0, 0, 3, 1, 0, 1, 0),
 				Contacts: map[ck]int64{{State: agentevent.ContactConnected, Channel: chat, Queue: basicQueue, InitiationMethod: inbound}: 1},
+			},
+		},
+		{
+			name:     "custom status with a paused task: non-productive and on contact",
+			status:   status(custom, "Break", start),
+			slots:    []agentevent.Concurrency{conc(voice, 1, 1), conc(chat, 3, 3), conc(task, 0, 1)},
+			contacts: []agentevent.Contact{c(task, agentevent.ContactPaused, api, basicQueue)},
+			want: counts{
+				Agents:   breakKey,
+				Profiles: map[string]agentstate.Profile{basicProfile: {Online: 1, NonProductive: 1, OnContact: 1}},
+				Slots:    slotsOf(0, 1, 0, 0, 3, 0, 0, 1, 1),
+				Contacts: map[ck]int64{{State: agentevent.ContactPaused, Channel: task, Queue: basicQueue, InitiationMethod: api}: 1},
 			},
 		},
 		{

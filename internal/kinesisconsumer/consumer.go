@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/middleware"
 	"go.uber.org/zap"
 )
 
@@ -63,6 +66,25 @@ type Options struct {
 	// Processor once more as Replay batches. Amazon Connect writes an event for every
 	// live agent at least every 120 s, so a little more than that rebuilds every agent.
 	Replay time.Duration
+	// MaxBatchRecords and MaxBatchBytes, when above 0, bound what one Process call holds,
+	// in records and in bytes of record data: a GetRecords batch larger than either is
+	// handed on in consecutive parts, and the shard's checkpoint moves after each accepted
+	// part. A part always holds at least one record, however large.
+	MaxBatchRecords int
+	MaxBatchBytes   int
+	// Health, when set, hears when reading is held up and when it no longer is. scope is a
+	// shard ID, or StreamScope for the stream itself (listing or assigning shards); err is
+	// what holds it up, nil once that has cleared. It is told of a shard whose checkpoint
+	// cannot be read, of checkpoint saves that fail, and of reads or listings that have
+	// failed for StallAfter in a row (sustained throttling, say). It must not block.
+	Health func(scope string, err error)
+	// StallAfter is how long reads or listings may fail in a row, each retried with
+	// backoff, before Health hears of it. Defaults to 30 s.
+	StallAfter time.Duration
+	// Clock is the consumer's clock, time.Now by default. Times sent to Kinesis are taken
+	// from Kinesis's own clock, through the skew measured on its answers.
+	Clock func() time.Time
+
 	// DedupWindow, when above 0, is how many keys of recently accepted records each shard
 	// remembers, for the Processor to drop a record that comes again (Batch.Recent). The
 	// window is saved with the shard's checkpoint, and a child shard starts with its
@@ -85,7 +107,22 @@ type Consumer struct {
 	readers map[string]context.CancelFunc
 	// done holds shards known to be finished, by this consumer or by another sharing the store.
 	done map[string]bool
+	// held are the scopes Health was last told are held up, with what holds them.
+	held map[string]error
+	// unreadable are the shards whose checkpoint could not be read at the last listing.
+	unreadable map[string]bool
+
+	// skew is Kinesis's clock minus ours, in nanoseconds, from the Date of its answers.
+	skew       atomic.Int64
+	skewWarned atomic.Bool
 }
+
+// StreamScope is the scope Health names for the stream itself rather than one shard.
+const StreamScope = ""
+
+// finalSaveTimeout bounds a checkpoint save that runs while the consumer shuts down:
+// it gets a context of its own, as the reader's has ended.
+const finalSaveTimeout = 5 * time.Second
 
 // New checks opts and fills in defaults.
 func New(opts Options) (*Consumer, error) {
@@ -124,12 +161,20 @@ func New(opts Options) (*Consumer, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.StallAfter <= 0 {
+		opts.StallAfter = 30 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	return &Consumer{
-		opts:    opts,
-		logger:  opts.Logger.With(zap.String("stream", opts.Stream.Label())),
-		wake:    make(chan struct{}, 1),
-		readers: map[string]context.CancelFunc{},
-		done:    map[string]bool{},
+		opts:       opts,
+		logger:     opts.Logger.With(zap.String("stream", opts.Stream.Label())),
+		wake:       make(chan struct{}, 1),
+		readers:    map[string]context.CancelFunc{},
+		done:       map[string]bool{},
+		held:       map[string]error{},
+		unreadable: map[string]bool{},
 	}, nil
 }
 
@@ -169,15 +214,24 @@ func (c *Consumer) wakeup() {
 
 func (c *Consumer) run(ctx context.Context) {
 	retry := c.opts.ReadBackoff.Start()
+	var failingSince time.Time
 	for {
 		wait := c.opts.DiscoveryInterval
 		if err := c.reconcile(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			if failingSince.IsZero() {
+				failingSince = c.opts.Clock()
+			}
+			if c.opts.Clock().Sub(failingSince) >= c.opts.StallAfter {
+				c.hold(StreamScope, fmt.Errorf("listing or assigning shards has failed since %s: %w", failingSince.UTC().Format(time.RFC3339), err))
+			}
 			c.logger.Warn("Listing or assigning shards failed; will retry", zap.Error(err))
 			wait = retry.Next()
 		} else {
+			failingSince = time.Time{}
+			c.release(StreamScope)
 			retry.Reset()
 		}
 		t := time.NewTimer(wait)
@@ -192,6 +246,69 @@ func (c *Consumer) run(ctx context.Context) {
 	}
 }
 
+// hold tells Health that scope is held up by err, logging it at error level the first
+// time.
+func (c *Consumer) hold(scope string, err error) {
+	c.mu.Lock()
+	_, already := c.held[scope]
+	c.held[scope] = err
+	c.mu.Unlock()
+	if !already {
+		if scope == StreamScope {
+			c.logger.Error("Reading the stream is held up", zap.Error(err))
+		} else {
+			c.logger.Error("Reading a shard is held up; the other shards are read on", zap.String("shard_id", scope), zap.Error(err))
+		}
+	}
+	if c.opts.Health != nil {
+		c.opts.Health(scope, err)
+	}
+}
+
+// release tells Health that scope is no longer held up, if it was.
+func (c *Consumer) release(scope string) {
+	c.mu.Lock()
+	_, was := c.held[scope]
+	delete(c.held, scope)
+	c.mu.Unlock()
+	if !was {
+		return
+	}
+	if scope == StreamScope {
+		c.logger.Info("Reading the stream is no longer held up")
+	} else {
+		c.logger.Info("Reading the shard is no longer held up", zap.String("shard_id", scope))
+	}
+	if c.opts.Health != nil {
+		c.opts.Health(scope, nil)
+	}
+}
+
+// kinesisNow is the time on Kinesis's clock, as far as its answers tell: the Date of an
+// answer is truncated to the second and was stamped before the answer arrived, so this
+// errs early, which reads a little more and never skips a record.
+func (c *Consumer) kinesisNow() time.Time {
+	return c.opts.Clock().Add(time.Duration(c.skew.Load()))
+}
+
+// observeClock measures the skew between Kinesis's clock and ours on an answer's
+// metadata (its Date header).
+func (c *Consumer) observeClock(md middleware.Metadata) {
+	server, ok := awsmiddleware.GetServerTime(md)
+	if !ok || server.IsZero() {
+		return
+	}
+	skew := server.Sub(c.opts.Clock())
+	c.skew.Store(int64(skew))
+	if (skew > maxQuietSkew || skew < -maxQuietSkew) && !c.skewWarned.Swap(true) {
+		c.logger.Warn("The collector's clock differs from Kinesis's; times sent to Kinesis are taken from Kinesis's clock",
+			zap.Duration("kinesis_minus_collector", skew.Truncate(time.Second)))
+	}
+}
+
+// maxQuietSkew is the clock difference beyond which the consumer says so in the log.
+const maxQuietSkew = 5 * time.Second
+
 func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 	var shards []types.Shard
 	in := &kinesis.ListShardsInput{StreamName: c.opts.Stream.namePtr(), StreamARN: c.opts.Stream.arnPtr()}
@@ -200,6 +317,7 @@ func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list shards: %w", err)
 		}
+		c.observeClock(out.ResultMetadata)
 		shards = append(shards, out.Shards...)
 		if out.NextToken == nil || *out.NextToken == "" {
 			return shards, nil
@@ -234,7 +352,7 @@ func (c *Consumer) reconcile(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 
-	p := planner{c: c, ctx: ctx, byID: make(map[string]*types.Shard, len(shards)), memo: map[string]plan{}}
+	p := planner{c: c, ctx: ctx, byID: make(map[string]*types.Shard, len(shards)), memo: map[string]plan{}, unreadable: map[string]error{}}
 	for i := range shards {
 		p.byID[*shards[i].ShardId] = &shards[i]
 	}
@@ -246,15 +364,40 @@ func (c *Consumer) reconcile(ctx context.Context) error {
 		if running || done || p.byID[id] == nil {
 			continue
 		}
-		pl := p.plan(id)
-		if pl.err != nil {
-			return pl.err
-		}
-		if pl.state == stateReady {
+		// A shard whose checkpoint (or whose parent's) cannot be read waits, and is
+		// reported below; the others are read on.
+		if pl := p.plan(id); pl.err == nil && pl.state == stateReady {
 			c.startReader(ctx, id, pl)
 		}
 	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.reportUnreadable(p.unreadable)
 	return nil
+}
+
+// reportUnreadable holds up the shards whose checkpoint could not be read at this
+// listing, and releases those that could be read again.
+func (c *Consumer) reportUnreadable(now map[string]error) {
+	c.mu.Lock()
+	var cleared []string
+	for id := range c.unreadable {
+		if now[id] == nil {
+			cleared = append(cleared, id)
+			delete(c.unreadable, id)
+		}
+	}
+	for id := range now {
+		c.unreadable[id] = true
+	}
+	c.mu.Unlock()
+	for _, id := range cleared {
+		c.release(id)
+	}
+	for id, err := range now {
+		c.hold(id, fmt.Errorf("the checkpoint of shard %s cannot be read, so the shard (and its children) is not read: %w", id, err))
+	}
 }
 
 type shardState int
@@ -283,6 +426,8 @@ type planner struct {
 	ctx  context.Context
 	byID map[string]*types.Shard
 	memo map[string]plan
+	// unreadable are the shards whose own checkpoint could not be loaded.
+	unreadable map[string]error
 }
 
 func parents(s *types.Shard) []string {
@@ -309,17 +454,26 @@ func (p *planner) plan(id string) plan {
 	return pl
 }
 
+// load reads a shard's checkpoint, noting the shard as unreadable if that fails.
+func (p *planner) load(id string) (Checkpoint, bool, error) {
+	cp, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
+	if err != nil && p.ctx.Err() == nil {
+		p.unreadable[id] = err
+	}
+	return cp, ok, err
+}
+
 func (p *planner) decide(id string) plan {
 	shard := p.byID[id]
 	if shard == nil {
 		// Expired past retention: done. Its checkpoint, if any, still says whether its
 		// children should be read from their beginning.
-		cp, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
+		cp, ok, err := p.load(id)
 		return plan{state: stateDone, checkpointed: ok, err: err, recent: [][]byte{cp.RecentKeys}}
 	}
-	cp, ok, err := p.c.opts.Checkpoints.Load(p.ctx, id)
+	cp, ok, err := p.load(id)
 	if err != nil {
-		return plan{err: fmt.Errorf("load checkpoint of %s: %w", id, err)}
+		return plan{err: err}
 	}
 	if ok && cp.ShardEnd {
 		return plan{state: stateDone, checkpointed: true, recent: [][]byte{cp.RecentKeys}}
@@ -391,15 +545,19 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 	log := c.logger.With(zap.String("shard_id", id))
 	lastSeq := from.SequenceNumber
 	if from.Type == types.ShardIteratorTypeLatest {
-		startedAt := time.Now()
-		c.save(ctx, log, id, Checkpoint{StartedAt: startedAt, RecentKeys: recent.encode()})
+		// On Kinesis's clock, not ours: a collector whose clock runs ahead would otherwise
+		// skip what arrives until Kinesis's clock catches up.
+		startedAt := c.kinesisNow()
+		if !c.commit(ctx, log, id, Checkpoint{StartedAt: startedAt, RecentKeys: recent.encode()}) {
+			return
+		}
 		if c.opts.Replay > 0 {
 			// Read on from where the replay stops, which LATEST was.
 			from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: startedAt}
 		}
 	}
 	if c.opts.Replay > 0 {
-		now := time.Now()
+		now := c.kinesisNow()
 		since := now.Add(-c.opts.Replay)
 		switch {
 		case from.Type == types.ShardIteratorTypeAtTimestamp && from.Timestamp.After(since):
@@ -425,6 +583,7 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 
 	readRetry := c.opts.ReadBackoff.Start()
 	failures := 0
+	var failingSince time.Time
 	for {
 		b, err := stream.Next(ctx)
 		if err != nil {
@@ -438,9 +597,13 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 			failures++
 			// The first failure of a run is worth a warning; the rest of it, a debug line.
 			if failures == 1 {
+				failingSince = c.opts.Clock()
 				log.Warn("Reading shard failed; backing off", zap.Error(err))
 			} else {
 				log.Debug("Reading shard failed again; backing off", zap.Int("failures", failures), zap.Error(err))
+			}
+			if c.opts.Clock().Sub(failingSince) >= c.opts.StallAfter {
+				c.hold(id, fmt.Errorf("reads of shard %s have failed %d times in a row since %s: %w", id, failures, failingSince.UTC().Format(time.RFC3339), err))
 			}
 			if !readRetry.wait(ctx) {
 				return
@@ -449,22 +612,34 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 		}
 		if failures > 0 {
 			log.Info("Reading shard recovered", zap.Int("failures", failures))
+			c.release(id)
 		}
 		failures = 0
 		readRetry.Reset()
 
-		if n := len(b.Records); n > 0 {
-			b.Recent = recent
-			if !c.deliver(ctx, log, b) {
+		// Hand the batch on in parts the pipeline can take, each checkpointed once
+		// accepted, so that a shutdown or a refusal in the middle of a large batch keeps
+		// what went before.
+		for rest := b.Records; len(rest) > 0; {
+			if ctx.Err() != nil {
 				return
 			}
-			last := &b.Records[n-1]
+			n := c.partLen(rest)
+			part := b
+			part.Records, part.Recent = rest[:n:n], recent
+			rest = rest[n:]
+			if !c.deliver(ctx, log, part) {
+				return
+			}
+			last := &part.Records[n-1]
 			lastSeq = last.SequenceNumber
-			c.save(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ArrivalTime: last.ArrivalTime, RecentKeys: recent.encode()})
+			if !c.commit(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ArrivalTime: last.ArrivalTime, RecentKeys: recent.encode()}) {
+				return
+			}
 		}
 		if b.End {
 			// Children start from this window: a retried write may have landed on them.
-			if !c.saveUntilDone(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true, RecentKeys: recent.encode()}) {
+			if !c.commit(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true, RecentKeys: recent.encode()}) {
 				return
 			}
 			log.Info("Shard read to its end")
@@ -481,6 +656,26 @@ func (c *Consumer) readShard(ctx context.Context, id string, from Position, rece
 			return
 		}
 	}
+}
+
+// partLen is how many of records, from the first, go into the next Process call: at most
+// MaxBatchRecords records and MaxBatchBytes bytes of data, and at least one record.
+func (c *Consumer) partLen(records []Record) int {
+	n := len(records)
+	if c.opts.MaxBatchRecords > 0 {
+		n = min(n, c.opts.MaxBatchRecords)
+	}
+	if c.opts.MaxBatchBytes <= 0 {
+		return n
+	}
+	size := 0
+	for i := range n {
+		size += len(records[i].Data)
+		if size > c.opts.MaxBatchBytes && i > 0 {
+			return i
+		}
+	}
+	return n
 }
 
 // replay hands the shard's records of the last Replay before now to the Processor as
@@ -573,25 +768,45 @@ func (c *Consumer) deliver(ctx context.Context, log *zap.Logger, b Batch) bool {
 	}
 }
 
-// save stores a checkpoint; a failure is logged and the next batch's checkpoint makes up
-// for it (a crash meanwhile only replays a little more).
-func (c *Consumer) save(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) {
-	if err := c.opts.Checkpoints.Save(ctx, id, cp); err != nil && ctx.Err() == nil {
-		log.Warn("Saving checkpoint failed", zap.Error(err))
+// commit stores a shard's checkpoint once the Processor has accepted what it covers.
+// Reading waits until it is stored, so that what was handed on but not checkpointed never
+// exceeds one part: after a crash at most that is read again, which the duplicate window
+// covers. A failing save is retried with backoff, and Health hears of it. Each save runs
+// on a context of its own, bounded by finalSaveTimeout, so that the checkpoint of a batch
+// accepted just as the consumer shuts down is still stored. False means it was not stored
+// and the consumer is shutting down.
+func (c *Consumer) commit(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) bool {
+	retry := c.opts.ReadBackoff.Start()
+	for failures := 0; ; failures++ {
+		err := c.saveBounded(ctx, id, cp)
+		if err == nil {
+			if failures > 0 {
+				c.release(id)
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			log.Error("The last checkpoint could not be saved at shutdown; the records after the one saved before will be read again", zap.Error(err))
+			return false
+		}
+		if failures == 0 {
+			c.hold(id, fmt.Errorf("saving the checkpoint of shard %s failed, so the shard waits until it can be saved: %w", id, err))
+		}
+		if !retry.wait(ctx) {
+			// Shutting down: one more try, on its own context.
+			if err := c.saveBounded(ctx, id, cp); err != nil {
+				log.Error("The last checkpoint could not be saved at shutdown; the records after the one saved before will be read again", zap.Error(err))
+				return false
+			}
+			return true
+		}
 	}
 }
 
-// saveUntilDone stores a checkpoint that must not be lost (a shard's end), retrying.
-func (c *Consumer) saveUntilDone(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) bool {
-	retry := c.opts.ReadBackoff.Start()
-	for {
-		err := c.opts.Checkpoints.Save(ctx, id, cp)
-		if err == nil {
-			return true
-		}
-		log.Warn("Saving checkpoint failed; retrying", zap.Error(err))
-		if !retry.wait(ctx) {
-			return false
-		}
-	}
+// saveBounded saves a checkpoint on a context that outlives ctx's cancellation by at
+// most finalSaveTimeout.
+func (c *Consumer) saveBounded(ctx context.Context, id string, cp Checkpoint) error {
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
+	defer cancel()
+	return c.opts.Checkpoints.Save(saveCtx, id, cp)
 }

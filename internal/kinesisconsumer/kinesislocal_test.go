@@ -181,3 +181,45 @@ func TestKinesisLocalReshardingKeepsEveryRecordInOrder(t *testing.T) {
 		assert.Equal(t, want, col.byKey[k], "order of key %s", k)
 	}
 }
+
+// TestKinesisLocalLatestStartIgnoresTheCollectorsClock starts at LATEST with a collector
+// clock an hour ahead of Kinesis's: records written after the start are all read, since
+// the start time is taken on Kinesis's clock.
+func TestKinesisLocalLatestStartIgnoresTheCollectorsClock(t *testing.T) {
+	srv := kinesistest.Start(t)
+	const stream = "skewed-clock"
+	srv.CreateStream(t, stream, 1)
+
+	col := newCollector()
+	store := kinesisconsumer.NewMemoryStore()
+	c, err := kinesisconsumer.New(kinesisconsumer.Options{
+		Checkpoints:       store,
+		API:               srv.Client,
+		Stream:            kinesisconsumer.StreamRef{Name: stream},
+		Processor:         col,
+		StartPosition:     kinesisconsumer.Position{Type: types.ShardIteratorTypeLatest},
+		PollInterval:      100 * time.Millisecond,
+		DiscoveryInterval: time.Second,
+		ReadBackoff:       kinesisconsumer.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5},
+		// The replay turns LATEST into a start at a time, which is where skew bites.
+		Replay: 150 * time.Second,
+		Clock:  func() time.Time { return time.Now().Add(time.Hour) },
+	})
+	require.NoError(t, err)
+	c.Start()
+	t.Cleanup(func() { require.NoError(t, c.Shutdown(context.Background())) })
+
+	shard := *openShards(t, srv.Client, stream)[0].ShardId
+	var started time.Time
+	require.Eventually(t, func() bool {
+		cp, ok, _ := store.Load(context.Background(), shard)
+		started = cp.StartedAt
+		return ok && !started.IsZero()
+	}, 20*time.Second, 50*time.Millisecond, "the reader never recorded its start")
+	assert.WithinDuration(t, time.Now(), started, 5*time.Second, "the start was not taken on Kinesis's clock")
+
+	ks, data := records([]string{"agent-a", "agent-b"}, 0, 5)
+	srv.Put(t, stream, ks, data)
+	require.Eventually(t, func() bool { return col.delivered() >= len(data) }, 30*time.Second, 50*time.Millisecond,
+		"delivered %d of %d records written after a LATEST start", col.delivered(), len(data))
+}

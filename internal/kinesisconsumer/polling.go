@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
@@ -67,7 +68,12 @@ func (s *pollingStream) getIterator(ctx context.Context) error {
 	s.iterator = out.ShardIterator
 	if pos.Type == types.ShardIteratorTypeLatest {
 		// Should this iterator expire before a record arrives, a new LATEST would skip
-		// whatever arrived meanwhile; resume from when this one was asked for instead.
+		// whatever arrived meanwhile; resume from when this one was asked for instead, on
+		// Kinesis's clock where its answer says (its Date, truncated to the second, less a
+		// second for the time the answer took), else on ours.
+		if server, ok := awsmiddleware.GetServerTime(out.ResultMetadata); ok && !server.IsZero() {
+			asked = server.Add(-time.Second)
+		}
 		s.from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: asked}
 	}
 	return nil

@@ -27,6 +27,16 @@ const (
 // Kinesis limits that bound the settings.
 const (
 	maxRecordsPerCallLimit = 10000
+	// A shard serves reads at 2 MB/s, about 770 agent events of 2.6 KB a second, and
+	// GetRecords 5 times a second: 1,000 records a call keep up with any shard at a tenth
+	// of the memory of Kinesis's 10,000.
+	defaultMaxRecordsPerCall = 1000
+	// A pipeline call of about a second of a full shard: 2 MiB of events becomes an OTLP
+	// request well under the 4 MiB a gRPC server takes by default.
+	defaultMaxRecordsPerRequest = 1000
+	defaultMaxBytesPerRequest   = 2 << 20
+	// A Kinesis record holds up to 1 MiB, and a request holds at least one record.
+	minMaxBytesPerRequest = 1 << 20
 	// GetRecords allows 5 calls a second per shard, shared by all polling consumers.
 	minPollInterval = 200 * time.Millisecond
 )
@@ -65,6 +75,12 @@ type Config struct {
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// MaxRecordsPerCall is the Limit of each GetRecords call.
 	MaxRecordsPerCall int32 `mapstructure:"max_records_per_call"`
+	// MaxRecordsPerRequest and MaxBytesPerRequest bound each call to the pipeline: a
+	// GetRecords batch larger than either goes down the pipeline in parts, each
+	// checkpointed once accepted. Bytes count the records' data, which their log records
+	// take about the same room as in OTLP.
+	MaxRecordsPerRequest int `mapstructure:"max_records_per_request"`
+	MaxBytesPerRequest   int `mapstructure:"max_bytes_per_request"`
 	// ShardDiscoveryInterval is the wait between listings of the stream's shards.
 	ShardDiscoveryInterval time.Duration `mapstructure:"shard_discovery_interval"`
 	// ErrorBackoff paces retries when the pipeline refuses a batch or Kinesis fails.
@@ -154,7 +170,9 @@ func createDefaultConfig() component.Config {
 		Redact:                 RedactConfig{Mode: eventlog.RedactNone},
 		TLS:                    configtls.NewDefaultClientConfig(),
 		PollInterval:           time.Second,
-		MaxRecordsPerCall:      maxRecordsPerCallLimit,
+		MaxRecordsPerCall:      defaultMaxRecordsPerCall,
+		MaxRecordsPerRequest:   defaultMaxRecordsPerRequest,
+		MaxBytesPerRequest:     defaultMaxBytesPerRequest,
 		ShardDiscoveryInterval: 30 * time.Second,
 		ErrorBackoff:           backoff,
 		Deduplication:          DeduplicationConfig{Enabled: true, WindowSize: 10000},
@@ -228,6 +246,12 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.MaxRecordsPerCall < 1 || cfg.MaxRecordsPerCall > maxRecordsPerCallLimit {
 		add("max_records_per_call %d is out of range: Kinesis takes 1 to %d", cfg.MaxRecordsPerCall, maxRecordsPerCallLimit)
+	}
+	if cfg.MaxRecordsPerRequest < 1 {
+		add("max_records_per_request %d is out of range: at least 1 record per call to the pipeline", cfg.MaxRecordsPerRequest)
+	}
+	if cfg.MaxBytesPerRequest < minMaxBytesPerRequest {
+		add("max_bytes_per_request %d is below %d (1 MiB): a Kinesis record holds up to 1 MiB, and a request holds at least one record", cfg.MaxBytesPerRequest, minMaxBytesPerRequest)
 	}
 	if cfg.ShardDiscoveryInterval < time.Second {
 		add("shard_discovery_interval %s is below 1s: listing shards that often only spends ListShards quota", cfg.ShardDiscoveryInterval)

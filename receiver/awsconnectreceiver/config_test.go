@@ -45,7 +45,9 @@ func TestDefaultConfig(t *testing.T) {
 	assert.True(t, cfg.StartTimestamp.IsZero())
 	assert.Nil(t, cfg.Storage)
 	assert.Equal(t, time.Second, cfg.PollInterval)
-	assert.Equal(t, int32(10000), cfg.MaxRecordsPerCall)
+	assert.Equal(t, int32(1000), cfg.MaxRecordsPerCall)
+	assert.Equal(t, 1000, cfg.MaxRecordsPerRequest)
+	assert.Equal(t, 2<<20, cfg.MaxBytesPerRequest)
 	assert.Equal(t, 30*time.Second, cfg.ShardDiscoveryInterval)
 	assert.True(t, cfg.ErrorBackoff.Enabled)
 	assert.Equal(t, 500*time.Millisecond, cfg.ErrorBackoff.InitialInterval)
@@ -99,6 +101,8 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
 	assert.Equal(t, 500*time.Millisecond, cfg.PollInterval)
 	assert.Equal(t, int32(2500), cfg.MaxRecordsPerCall)
+	assert.Equal(t, 500, cfg.MaxRecordsPerRequest)
+	assert.Equal(t, 4<<20, cfg.MaxBytesPerRequest)
 	assert.Equal(t, time.Minute, cfg.ShardDiscoveryInterval)
 	assert.Equal(t, configretry.BackOffConfig{
 		Enabled:             true,
@@ -180,6 +184,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"poll_interval_negative", []string{"poll_interval"}},
 		{"max_records_zero", []string{"max_records_per_call"}},
 		{"max_records_too_many", []string{"max_records_per_call", "10001"}},
+		{"max_records_per_request_zero", []string{"max_records_per_request", "0"}},
+		{"max_bytes_per_request_too_small", []string{"max_bytes_per_request", "65536", "1 MiB"}},
 		{"shard_discovery_too_often", []string{"shard_discovery_interval", "500ms"}},
 		{"error_backoff_bad_multiplier", []string{"error_backoff", "multiplier"}},
 		{"error_backoff_max_elapsed", []string{"error_backoff", "max_elapsed_time"}},

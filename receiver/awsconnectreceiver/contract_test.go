@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -63,18 +62,27 @@ func (g *contractGenerator) event(id string) map[string]any {
 func (g *contractGenerator) Start() {}
 func (g *contractGenerator) Stop()  {}
 
+// Generate writes one event. For the logs its element is the event; for the metrics, the
+// agent it logs in, once in each gauge of agentGauges.
 func (g *contractGenerator) Generate() []receivertest.UniqueIDAttrVal {
 	id := fmt.Sprintf("contract-%06d", g.n.Add(1))
 	ev := g.event(id)
 	agent := ev["AgentARN"].(string)
 	data, err := json.Marshal(ev)
 	require.NoError(g.t, err)
+	elements := []receivertest.UniqueIDAttrVal{receivertest.UniqueIDAttrVal(id)}
+	if g.metrics {
+		elements = elements[:0]
+		for _, gauge := range agentGauges {
+			elements = append(elements, gaugeElement(gauge, id, 1))
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		_, err = g.srv.Client.PutRecord(context.Background(), &kinesis.PutRecordInput{
 			StreamName: g.stream.Load(), PartitionKey: aws.String(agent), Data: data,
 		})
 		if err == nil {
-			return []receivertest.UniqueIDAttrVal{receivertest.UniqueIDAttrVal(id)}
+			return elements
 		}
 		require.Less(g.t, attempt, 20, "put record: %v", err)
 		time.Sleep(50 * time.Millisecond)
@@ -124,52 +132,73 @@ func (f *contractFactory) CreateLogs(ctx context.Context, set receiver.Settings,
 	return f.Factory.CreateLogs(ctx, set, c, tagged)
 }
 
-// CreateMetrics hands the checker, as the elements of the metrics signal, the agents the
-// gauges count: each generated agent, online in a routing profile named by its test_id,
-// until the checker has accepted or dropped it. Gauges are a snapshot sent again every
-// interval, so an agent the checker has settled is not handed on again; one it refused
-// with a retryable error must come in a later export. Each agent must be counted exactly
-// once.
+// agentGauges are the gauges in which each generated agent (Available, alone in a routing
+// profile named after it, with no contact) counts exactly once.
+var agentGauges = []string{"aws.connect.agent.count", "aws.connect.agent.online", "aws.connect.agent.staffed", "aws.connect.agent.available"}
+
+// gaugeElement names the n-th count of an agent in a gauge: "gauge/agent" for the first,
+// "gauge/agent#2" for a second, which no generator ever produces.
+func gaugeElement(gauge, agent string, n int64) receivertest.UniqueIDAttrVal {
+	if n == 1 {
+		return receivertest.UniqueIDAttrVal(gauge + "/" + agent)
+	}
+	return receivertest.UniqueIDAttrVal(fmt.Sprintf("%s/%s#%d", gauge, agent, n))
+}
+
+// CreateMetrics hands the checker, as the elements of the metrics signal, every count of
+// an agent in the gauges of agentGauges: an export whose gauges add up to n for an agent
+// (over all its resources and data points) hands on n elements, so an agent counted twice
+// anywhere in one export becomes an element "#2" the generator never made, and the
+// checker fails. Gauges are a snapshot sent again every interval, so an element the
+// checker has settled (accepted, or dropped on a permanent error) is not handed on again;
+// one it refused with a retryable error must come in a later export.
 func (f *contractFactory) CreateMetrics(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	c := f.scenarioConfig(cfg)
+	counted := map[string]bool{}
+	for _, g := range agentGauges {
+		counted[g] = true
+	}
 	var mu sync.Mutex
-	settled := map[string]bool{}
+	settled := map[receivertest.UniqueIDAttrVal]bool{}
 	agents, err := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
 		mu.Lock()
 		defer mu.Unlock()
-		out := pmetric.NewMetrics()
-		dps := out.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge().DataPoints()
-		var ids []string
+		type gaugeAgent struct{ gauge, agent string }
+		counts := map[gaugeAgent]int64{}
 		for i := 0; i < md.ResourceMetrics().Len(); i++ {
 			sms := md.ResourceMetrics().At(i).ScopeMetrics()
 			for j := 0; j < sms.Len(); j++ {
 				ms := sms.At(j).Metrics()
 				for k := 0; k < ms.Len(); k++ {
-					if ms.At(k).Name() != "aws.connect.agent.online" {
+					if !counted[ms.At(k).Name()] {
 						continue
 					}
 					points := ms.At(k).Gauge().DataPoints()
 					for l := 0; l < points.Len(); l++ {
-						dp := points.At(l)
-						profile, _ := dp.Attributes().Get("aws.connect.routing_profile.name")
-						id := profile.Str()
-						assert.Equal(f.t, int64(1), dp.IntValue(), "routing profile %s holds one agent", id)
-						if settled[id] {
-							continue
-						}
-						ids = append(ids, id)
-						dps.AppendEmpty().Attributes().PutStr(receivertest.UniqueIDAttrName, id)
+						profile, _ := points.At(l).Attributes().Get("aws.connect.routing_profile.name")
+						counts[gaugeAgent{ms.At(k).Name(), profile.Str()}] += points.At(l).IntValue()
 					}
 				}
 			}
 		}
-		if len(ids) == 0 {
+		out := pmetric.NewMetrics()
+		dps := out.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge().DataPoints()
+		var elements []receivertest.UniqueIDAttrVal
+		for ga, total := range counts {
+			for n := int64(1); n <= total; n++ {
+				if el := gaugeElement(ga.gauge, ga.agent, n); !settled[el] {
+					elements = append(elements, el)
+					dps.AppendEmpty().Attributes().PutStr(receivertest.UniqueIDAttrName, string(el))
+				}
+			}
+		}
+		if len(elements) == 0 {
 			return nil
 		}
 		err := next.ConsumeMetrics(ctx, out)
 		if err == nil || consumererror.IsPermanent(err) {
-			for _, id := range ids {
-				settled[id] = true
+			for _, el := range elements {
+				settled[el] = true
 			}
 		}
 		return err
@@ -188,8 +217,9 @@ func TestConsumeContractLogs(t *testing.T) {
 }
 
 // TestConsumeContractMetrics: whatever the metrics pipeline answers, every agent that
-// logged in reaches it, counted once: a refused export is collected again and offered
-// after a backoff, and a permanent refusal does not stop the exports.
+// logged in reaches it, counted exactly once in each of its gauges: a refused export is
+// collected again and offered after a backoff, a permanent refusal does not stop the
+// exports, and an agent counted twice fails the checker.
 func TestConsumeContractMetrics(t *testing.T) {
 	checkContract(t, pipeline.SignalMetrics)
 }
@@ -202,7 +232,8 @@ func checkContract(t *testing.T, signal pipeline.Signal) {
 	cfg.Endpoint = srv.Endpoint
 	cfg.StartPosition = StartTrimHorizon
 	cfg.PollInterval = 200 * time.Millisecond
-	cfg.CollectionInterval = time.Second
+	// Below the 1s Validate asks of users, so each scenario sees tens of exports, not two.
+	cfg.CollectionInterval = 200 * time.Millisecond
 	cfg.ErrorBackoff.InitialInterval = 10 * time.Millisecond
 	cfg.ErrorBackoff.MaxInterval = 100 * time.Millisecond
 

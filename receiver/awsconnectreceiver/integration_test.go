@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
@@ -137,13 +138,25 @@ func testConfig(endpoint, stream string) *Config {
 
 func startReceiver(t *testing.T, cfg *Config, sink *eventSink, host component.Host) *awsConnectReceiver {
 	t.Helper()
+	return startReceiverWith(t, cfg, sink.ConsumeLogs, host)
+}
+
+// startReceiverWith starts a receiver whose logs go to consume.
+func startReceiverWith(t *testing.T, cfg *Config, consume consumer.ConsumeLogsFunc, host component.Host) *awsConnectReceiver {
+	t.Helper()
+	return startReceiverLogging(t, cfg, consume, host, zaptest.NewLogger(t))
+}
+
+// startReceiverLogging is startReceiverWith with the receiver's log going to logger.
+func startReceiverLogging(t *testing.T, cfg *Config, consume consumer.ConsumeLogsFunc, host component.Host, logger *zap.Logger) *awsConnectReceiver {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
-	next, err := consumer.NewLogs(sink.ConsumeLogs)
+	next, err := consumer.NewLogs(consume)
 	require.NoError(t, err)
 	set := receivertest.NewNopSettings(metadata.Type)
 	// A fixed ID, as in a real collector: the storage extension keys its data by it.
 	set.ID = component.NewID(metadata.Type)
-	set.Logger = zaptest.NewLogger(t)
+	set.Logger = logger
 	r, err := newReceiver(cfg, set)
 	require.NoError(t, err)
 	r.nextLogs = next

@@ -141,6 +141,8 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		Stream:            r.stream(),
 		Processor:         r,
 		MaxRecords:        r.cfg.MaxRecordsPerCall,
+		MaxBatchRecords:   r.cfg.MaxRecordsPerRequest,
+		MaxBatchBytes:     r.cfg.MaxBytesPerRequest,
 		StartPosition:     start,
 		PollInterval:      r.cfg.PollInterval,
 		DiscoveryInterval: r.cfg.ShardDiscoveryInterval,
@@ -148,6 +150,7 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		ReadBackoff:       backoff,
 		Replay:            replay,
 		DedupWindow:       r.cfg.dedupWindow(),
+		Health:            r.health.consumer,
 		Logger:            r.set.Logger,
 	}
 	connectCtx, cancel := context.WithCancel(context.Background())
