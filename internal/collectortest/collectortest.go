@@ -61,8 +61,15 @@ type Process struct {
 // end kills it if it still runs, and prints its output if the test failed.
 func Start(t testing.TB, cfgPath string, env ...string) *Process {
 	t.Helper()
+	return StartWithFlags(t, cfgPath, nil, env...)
+}
+
+// StartWithFlags is Start with more command-line flags, such as
+// --feature-gates=+extension.healthcheck.useComponentStatus.
+func StartWithFlags(t testing.TB, cfgPath string, flags []string, env ...string) *Process {
+	t.Helper()
 	out := &lockedBuffer{}
-	p, err := Run(Binary(t), cfgPath, out, env...)
+	p, err := run(Binary(t), append([]string{"--config", cfgPath}, flags...), out, env...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +86,11 @@ func Start(t testing.TB, cfgPath string, env ...string) *Process {
 // Run starts the collector binary at path with a config file, its output going to out,
 // and extra environment; for programs, such as the soak run.
 func Run(path, cfgPath string, out io.Writer, env ...string) (*Process, error) {
-	cmd := exec.Command(path, "--config", cfgPath)
+	return run(path, []string{"--config", cfgPath}, out, env...)
+}
+
+func run(path string, args []string, out io.Writer, env ...string) (*Process, error) {
+	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -166,3 +166,31 @@ func TestStatusReachesEveryPipeline(t *testing.T) {
 		assert.Contains(t, host.latest().Err().Error(), "stream missing was not found", name)
 	}
 }
+
+// TestHeldShardIsARecoverableError: the consumer's health hook reaches the collector: a
+// shard held by a checkpoint that cannot be read is a recoverable error naming it.
+func TestHeldShardIsARecoverableError(t *testing.T) {
+	srv := kinesistest.Start(t)
+	const stream = "held"
+	srv.CreateStream(t, stream, 2)
+	dir := t.TempDir()
+	client := fileStorageClient(t, dir)
+	streamARN := "arn:aws:kinesis:us-east-1:" + kinesistest.Account + ":stream/" + stream
+	require.NoError(t, client.Set(context.Background(), "kinesis_checkpoint/"+streamARN+"/shardId-000000000001", []byte("{damaged")))
+	require.NoError(t, client.Close(context.Background()))
+
+	ext := startFileStorage(t, dir)
+	defer func() { require.NoError(t, ext.Shutdown(context.Background())) }()
+	host := newStatusHost(t)
+	host.Host = storageHost{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{fileStorageID: ext}}
+	cfg := testConfig(srv.Endpoint, stream)
+	cfg.Storage = &fileStorageID
+	r := startReceiver(t, cfg, newEventSink(), host)
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+
+	require.Eventually(t, statusNow(host, componentstatus.StatusRecoverableError), 20*time.Second, 20*time.Millisecond)
+	msg := host.latest().Err().Error()
+	assert.Contains(t, msg, "shardId-000000000001")
+	assert.Contains(t, msg, "unreadable")
+	assert.NotContains(t, msg, "shardId-000000000000", "the readable shard is no problem")
+}
