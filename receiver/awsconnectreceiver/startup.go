@@ -68,6 +68,9 @@ func (r *awsConnectReceiver) awaitAccess(ctx context.Context, api kinesisconsume
 			r.health.permanent(scopeAccess, err)
 			retry.Reset()
 			wait = r.cfg.ShardDiscoveryInterval
+			if wait <= 0 {
+				wait = 30 * time.Second // as the consumer's default, never a busy loop
+			}
 		} else {
 			r.health.recoverable(scopeAccess, err)
 			wait = retry.Next()
