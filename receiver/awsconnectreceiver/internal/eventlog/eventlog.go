@@ -197,11 +197,16 @@ func (b *Builder) Resource(instanceARN string) pcommon.Resource {
 		rb.SetAwsConnectInstanceID(a.instanceID)
 	}
 	r := rb.Emit()
-	// The cache is bounded by the instances writing to one stream, which are few; an
-	// unparsable ARN shares the bare resource.
-	b.resources[instanceARN] = r
+	// One stream carries the events of a few instances; past maxResources (hostile
+	// records naming endless ARNs) resources are built each time instead of kept.
+	if len(b.resources) < maxResources {
+		b.resources[instanceARN] = r
+	}
 	return r
 }
+
+// maxResources bounds the resources kept, one per instance ARN: a few hundred bytes each.
+const maxResources = 1000
 
 func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
 	if !ev.EventTimestamp.IsZero() {

@@ -52,3 +52,17 @@ func TestBuildTooManyMembersIsMalformed(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, agentevent.MaxMembers, extra.Map().Len())
 }
+
+// Records naming endless instance ARNs cannot grow the resource cache without end; a
+// resource past the bound is built each time, and still right.
+func TestResourceCacheBounded(t *testing.T) {
+	b := newBuilder()
+	for i := range 3 * maxResources {
+		arn := fmt.Sprintf("arn:aws:connect:us-east-1:123456789012:instance/%08d", i)
+		id, ok := b.Resource(arn).Attributes().Get("cloud.resource_id")
+		require.True(t, ok)
+		require.Equal(t, arn, id.Str())
+	}
+	assert.LessOrEqual(t, len(b.resources), maxResources)
+	assert.Positive(t, len(b.resources))
+}
