@@ -33,8 +33,8 @@ func NewRedactor(mode, salt string) *Redactor {
 	return &Redactor{mode: mode, key: []byte(salt)}
 }
 
-// HashingAgentARN has r hash agent ARNs too (in hash mode): the aws.connect.agent.arn
-// attribute and every AgentARN in the body. It returns r.
+// HashingAgentARN has r hash agent ARNs too, in hash mode only: the aws.connect.agent.arn
+// attribute, every AgentARN in the body, and the ARNs of agents' own queues. It returns r.
 func (r *Redactor) HashingAgentARN(on bool) *Redactor {
 	r.agentARN = on
 	return r
@@ -47,7 +47,7 @@ func (r *Redactor) personal(key, parentKey, grandparentKey string) bool {
 	case "FirstName", "LastName", "Username":
 		return true
 	case "AgentARN":
-		return r.agentARN
+		return r.hashesAgentARN()
 	case "Name": // a hierarchy group's; other names (status, queue, profile) are not personal
 		return grandparentKey == "AgentHierarchyGroups" && isHierarchyLevel(parentKey)
 	}

@@ -164,21 +164,21 @@ func TestRedactHashCoversEveryValue(t *testing.T) {
 	}
 	lr := allRecords(logs)[0]
 	extra := lr.Body().Map().AsRaw()["Extra"].(map[string]any)
-	first := extra["FirstName"].([]any)
+	first, ok := extra["FirstName"].([]any)
+	require.True(t, ok, "%T", extra["FirstName"])
 	require.Len(t, first, 3, "arrays keep their length")
-	for _, v := range first[:2] {
-		assert.True(t, strings.HasPrefix(v.(string), "sha256:"), v)
-	}
-	alias := first[2].(map[string]any)
+	assertHashed(t, first[0])
+	assertHashed(t, first[1])
+	alias, ok := first[2].(map[string]any)
+	require.True(t, ok, "%T", first[2])
 	require.Len(t, alias, 2)
 	for _, v := range alias {
-		assert.True(t, strings.HasPrefix(v.(string), "sha256:"), v)
+		assertHashed(t, v)
 	}
-	user := extra["Username"].(string)
-	assert.True(t, strings.HasPrefix(user, "sha256:"), user)
+	assertHashed(t, extra["Username"])
 	other := extra["Other"].(map[string]any)
-	assert.True(t, strings.HasPrefix(other["Username"].(string), "sha256:"))
-	assert.True(t, strings.HasPrefix(other["FirstName"].(string), "sha256:"))
+	assertHashed(t, other["Username"])
+	assertHashed(t, other["FirstName"])
 	assert.Nil(t, other["LastName"], "null says nothing, and stays null")
 	assert.Equal(t, "LOGIN", lr.Body().Map().AsRaw()["EventType"], "the rest stays")
 
@@ -189,6 +189,12 @@ func TestRedactHashCoversEveryValue(t *testing.T) {
 	}
 	extra = allRecords(logs)[0].Body().Map().AsRaw()["Extra"].(map[string]any)
 	assert.Equal(t, map[string]any{"Other": map[string]any{}}, extra)
+}
+
+func assertHashed(t *testing.T, v any) {
+	t.Helper()
+	s, ok := v.(string)
+	assert.True(t, ok && strings.HasPrefix(s, "sha256:"), "not a pseudonym: %#v", v)
 }
 
 // Hierarchy group names name people's teams (often a supervisor): redacted. Other Name
@@ -206,7 +212,7 @@ func TestRedactHierarchyGroupNames(t *testing.T) {
 			level1 := c["AgentHierarchyGroups"].(map[string]any)["Level1"].(map[string]any)
 			assert.Contains(t, level1["ARN"], "agent-group/", "the group's ARN stays")
 			if mode == RedactHash {
-				assert.True(t, strings.HasPrefix(level1["Name"].(string), "sha256:"))
+				assertHashed(t, level1["Name"])
 			} else {
 				assert.NotContains(t, level1, "Name")
 			}
@@ -231,16 +237,67 @@ func TestRedactAgentARN(t *testing.T) {
 	assert.NotContains(t, out, agentID)
 	lr := allRecords(logs)[0]
 	attr := attrStr(lr, AttrAgentARN)
-	assert.True(t, strings.HasPrefix(attr, "sha256:"), attr)
+	assertHashed(t, attr)
 	assert.Equal(t, attr, lr.Body().Map().AsRaw()["AgentARN"])
 	queues := configuration(t, lr, "CurrentAgentSnapshot")["RoutingProfile"].(map[string]any)["InboundQueues"].([]any)
 	require.Len(t, queues, 2)
 	assert.Contains(t, queues[0].(map[string]any)["ARN"], "/queue/", "other queues' ARNs stay")
-	assert.True(t, strings.HasPrefix(queues[1].(map[string]any)["ARN"].(string), "sha256:"), "the agent's queue")
+	assertHashed(t, queues[1].(map[string]any)["ARN"]) // the agent's own queue
 	_, again := exported(t, NewRedactor(RedactHash, "pepper").HashingAgentARN(true), rec)
 	assert.Equal(t, out, again, "the same agent, the same pseudonym")
 
 	logs, out = exported(t, NewRedactor(RedactHash, "pepper"), rec)
 	assert.Contains(t, out, agentID)
 	assert.Equal(t, arn, attrStr(allRecords(logs)[0], AttrAgentARN))
+
+	// Only hash mode hashes them (the config refuses agent_arn without it): the body and
+	// the attribute never disagree.
+	logs, _ = exported(t, NewRedactor(RedactDrop, "").HashingAgentARN(true), rec)
+	lr = allRecords(logs)[0]
+	assert.Equal(t, arn, attrStr(lr, AttrAgentARN))
+	assert.Equal(t, arn, lr.Body().Map().AsRaw()["AgentARN"])
+}
+
+// personalValues collects the strings of a decoded document, in out[true] if personal
+// (under a FirstName, LastName or Username key, or a hierarchy group name), else in
+// out[false].
+func personalValues(v any, parent, grandparent string, personal bool, out map[bool]map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := personal || k == "FirstName" || k == "LastName" || k == "Username" ||
+				(k == "Name" && grandparent == "AgentHierarchyGroups" && strings.HasPrefix(parent, "Level"))
+			personalValues(e, k, parent, p, out)
+		}
+	case []any:
+		for _, e := range x {
+			personalValues(e, parent, grandparent, personal, out)
+		}
+	case string:
+		out[personal][x] = true
+	}
+}
+
+// No personal value of any fixture survives either mode, anywhere in the exported logs.
+func TestRedactEveryFixture(t *testing.T) {
+	for _, tc := range validCases {
+		rec := readCompact(t, tc.file)
+		values := map[bool]map[string]bool{true: {}, false: {}}
+		personalValues(decodeDoc(t, rec), "", "", false, values)
+		secrets := map[string]bool{}
+		for s := range values[true] {
+			if !values[false][s] { // "Billing" can be a group's name and a proficiency's value
+				secrets[s] = true
+			}
+		}
+		require.NotEmpty(t, secrets, tc.file)
+		for _, mode := range []string{RedactDrop, RedactHash} {
+			t.Run(tc.file+"/"+mode, func(t *testing.T) {
+				_, out := exported(t, NewRedactor(mode, "pepper"), rec)
+				for s := range secrets {
+					assert.NotContains(t, out, `"`+s+`"`)
+				}
+			})
+		}
+	}
 }
