@@ -1,7 +1,6 @@
 package agentevent
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -138,6 +137,7 @@ func (d *Decoder) Decode(data []byte, ev *Event, sink Sink) (err error) {
 		return &DecodeError{Kind: ErrKindInvalidUTF8, Msg: "record is not valid UTF-8"}
 	}
 	d.sc.reset(data)
+	d.keys.start(data)
 	d.err = nil
 	d.path = d.path[:0]
 	defer d.keys.reset()
@@ -271,10 +271,10 @@ func (d *Decoder) nextKey(first *bool, n *int) ([]byte, bool) {
 		d.failAt(ErrKindTooManyMembers, pathElem{}, fmt.Sprintf("object has more than %d members, the limit", MaxMembers), "")
 		return key, true
 	}
-	if d.sc.keyEscaped {
-		key = bytes.Clone(key) // the scanner reuses its buffer for the next escaped key
-	}
-	if !d.keys.add(key) {
+	// An escaped key is in the scanner's buffer, reused for the next one: add returns
+	// a copy that lasts.
+	key, unique := d.keys.add(key, d.sc.keyEscaped)
+	if !unique {
 		k := unsafe.String(unsafe.SliceData(key), len(key))
 		d.failAt(ErrKindDuplicateKey, pathElem{key: k, own: !modelKey(k)}, "key repeated in its object", strconv.Quote(k))
 	}

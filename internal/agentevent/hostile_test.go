@@ -107,3 +107,21 @@ func TestDecodeErrorRedactedQuotesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Objects with many keys (kept in maps, reused from one object to the next) and nested
+// ones: the same keys in sibling or nested objects are no repeat, and one decoder finds
+// a repeat again after records without.
+func TestDecodeManyKeysNoFalseRepeat(t *testing.T) {
+	d := NewDecoder()
+	big := `{` + members(40, 0) + `}`
+	rec := `{"EventType":"LOGIN","A":` + big + `,"B":[` + big + `,` + big + `],"C":{` + members(30, 0) + `,"inner":` + big + `}}`
+	var ev Event
+	for range 3 {
+		require.NoError(t, d.Decode([]byte(rec), &ev, nil))
+		err := d.Decode([]byte(`{"EventType":"LOGIN","A":{`+members(40, 0)+`,"k000039":1}}`), &ev, nil)
+		var de *DecodeError
+		require.True(t, errors.As(err, &de), "%v", err)
+		assert.Equal(t, ErrKindDuplicateKey, de.Kind)
+		assert.Equal(t, "A.k000039", de.Field)
+	}
+}

@@ -7,30 +7,48 @@ import (
 
 // keySet finds a key repeated within one object in time linear in the keys: an object's
 // keys are compared one by one while it has few (agent events have at most ten), then
-// kept in a map. Keys must stay valid for the whole decode.
+// kept in a map. Keys are kept as offsets, not slices, so that keeping one costs no
+// pointer write.
 type keySet struct {
+	// data is the record being decoded; esc holds the keys that had escapes, unescaped.
+	data, esc []byte
 	// keys holds the keys of the open objects that have few, innermost last.
-	keys [][]byte
+	keys []keyRef
 	// frames holds one entry per open object, innermost last.
 	frames []keyFrame
 	// spare maps are kept for the next objects that need one.
 	spare []map[string]struct{}
 }
 
+// keyRef is a key at data[off:off+n], or, for off < 0, at esc[-off-1:][:n].
+type keyRef struct{ off, n int32 }
+
 type keyFrame struct {
 	start int                 // where the object's keys start in keys
 	big   map[string]struct{} // the object's keys once it has more than linearKeys
+	// seen has a bit set for each key's sketch (see sketch): a key whose bit is clear is
+	// new, with no comparison, which is nearly always.
+	seen uint64
 }
 
 // linearKeys is how many keys an object may have before its keys go in a map.
 const linearKeys = 16
+
+// sketch picks one of 64 bits for a key, from its length and its first and last bytes.
+func sketch(key []byte) uint64 {
+	if len(key) == 0 {
+		return 1
+	}
+	return 1 << ((uint(len(key))*7 + uint(key[0])*3 + uint(key[len(key)-1])) & 63)
+}
+
+func (k *keySet) start(data []byte) { k.data, k.esc = data, k.esc[:0] }
 
 func (k *keySet) open() { k.frames = append(k.frames, keyFrame{start: len(k.keys)}) }
 
 func (k *keySet) close() {
 	f := k.frames[len(k.frames)-1]
 	k.frames = k.frames[:len(k.frames)-1]
-	clear(k.keys[f.start:]) // keep no reference to the record
 	k.keys = k.keys[:f.start]
 	if f.big != nil {
 		clear(f.big)
@@ -38,32 +56,54 @@ func (k *keySet) close() {
 	}
 }
 
-// reset forgets all open objects, after a record ended early.
+// reset forgets all objects, open ones too (a record may end early), and the record.
 func (k *keySet) reset() {
 	for len(k.frames) > 0 {
 		k.close()
 	}
+	k.data = nil
+}
+
+func (k *keySet) bytes(r keyRef) []byte {
+	if r.off >= 0 {
+		return k.data[r.off : r.off+r.n]
+	}
+	return k.esc[-r.off-1:][:r.n]
 }
 
 // add adds key to the innermost open object, and reports false if it was there already.
-func (k *keySet) add(key []byte) bool {
+// key is in data unless escaped. It returns the key where it stays valid for the whole
+// decode.
+func (k *keySet) add(key []byte, escaped bool) ([]byte, bool) {
+	var ref keyRef
+	if escaped {
+		ref = keyRef{off: -int32(len(k.esc)) - 1, n: int32(len(key))}
+		k.esc = append(k.esc, key...)
+		key = k.esc[len(k.esc)-len(key):]
+	} else {
+		ref = keyRef{off: int32(uintptr(unsafe.Pointer(unsafe.SliceData(key))) - uintptr(unsafe.Pointer(unsafe.SliceData(k.data)))), n: int32(len(key))}
+	}
 	f := &k.frames[len(k.frames)-1]
 	if f.big != nil {
 		if _, dup := f.big[string(key)]; dup {
-			return false
+			return key, false
 		}
-		f.big[unsafe.String(unsafe.SliceData(key), len(key))] = struct{}{}
-		return true
+		f.big[string(key)] = struct{}{}
+		return key, true
 	}
 	own := k.keys[f.start:]
-	for _, o := range own {
-		if bytes.Equal(o, key) {
-			return false
+	if bit := sketch(key); f.seen&bit == 0 {
+		f.seen |= bit
+	} else {
+		for _, o := range own {
+			if bytes.Equal(k.bytes(o), key) {
+				return key, false
+			}
 		}
 	}
 	if len(own) < linearKeys {
-		k.keys = append(k.keys, key)
-		return true
+		k.keys = append(k.keys, ref)
+		return key, true
 	}
 	if n := len(k.spare); n > 0 {
 		f.big, k.spare = k.spare[n-1], k.spare[:n-1]
@@ -71,12 +111,11 @@ func (k *keySet) add(key []byte) bool {
 		f.big = make(map[string]struct{}, 2*linearKeys)
 	}
 	for _, o := range own {
-		f.big[unsafe.String(unsafe.SliceData(o), len(o))] = struct{}{}
+		f.big[string(k.bytes(o))] = struct{}{}
 	}
-	f.big[unsafe.String(unsafe.SliceData(key), len(key))] = struct{}{}
-	clear(own)
+	f.big[string(key)] = struct{}{}
 	k.keys = k.keys[:f.start]
-	return true
+	return key, true
 }
 
 // modelKey reports whether k is a key of the data model: one that never holds personal
