@@ -125,3 +125,17 @@ func TestDecodeManyKeysNoFalseRepeat(t *testing.T) {
 		assert.Equal(t, "A.k000039", de.Field)
 	}
 }
+
+// Keys with escapes are compared unescaped, also in objects kept in maps, while the
+// buffer that holds them grows.
+func TestDecodeManyEscapedKeys(t *testing.T) {
+	escaped := strings.ReplaceAll(members(60, 0), `"k`, `"\u006b`)
+	var ev Event
+	d := NewDecoder()
+	require.NoError(t, d.Decode([]byte(`{"EventType":"LOGIN","A":{`+escaped+`},"B":{`+escaped+`}}`), &ev, nil))
+	de := decodeErr(t, `{"EventType":"LOGIN","A":{`+escaped+`,"k000042":1}}`, nil)
+	assert.Equal(t, ErrKindDuplicateKey, de.Kind)
+	assert.Equal(t, "A.k000042", de.Field)
+	de = decodeErr(t, `{"EventType":"LOGIN","A":{`+members(60, 0)+`,"\u006b000059":1}}`, nil)
+	assert.Equal(t, ErrKindDuplicateKey, de.Kind)
+}

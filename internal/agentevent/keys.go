@@ -88,7 +88,7 @@ func (k *keySet) add(key []byte, escaped bool) ([]byte, bool) {
 		if _, dup := f.big[string(key)]; dup {
 			return key, false
 		}
-		f.big[string(key)] = struct{}{}
+		f.big[stable(key)] = struct{}{}
 		return key, true
 	}
 	own := k.keys[f.start:]
@@ -111,12 +111,17 @@ func (k *keySet) add(key []byte, escaped bool) ([]byte, bool) {
 		f.big = make(map[string]struct{}, 2*linearKeys)
 	}
 	for _, o := range own {
-		f.big[string(k.bytes(o))] = struct{}{}
+		f.big[stable(k.bytes(o))] = struct{}{}
 	}
-	f.big[string(key)] = struct{}{}
+	f.big[stable(key)] = struct{}{}
 	k.keys = k.keys[:f.start]
 	return key, true
 }
+
+// stable views a key as a string without a copy: the key's bytes (the record, or esc,
+// whose old arrays live on when it grows) do not change during the decode, and the map
+// is cleared at the end of its object.
+func stable(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // modelKey reports whether k is a key of the data model: one that never holds personal
 // data, so an error message may name it.
