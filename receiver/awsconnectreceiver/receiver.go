@@ -86,7 +86,7 @@ func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error
 		obsrecv:   obsrecv,
 		telemetry: tb,
 		builder: eventlog.NewBuilder(cfg.ResourceAttributes,
-			eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)))),
+			eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)).HashingAgentARN(cfg.Redact.AgentARN))),
 		health: newHealth(set.Logger),
 	}, nil
 }
