@@ -21,8 +21,8 @@ type AccessAPI interface {
 
 // CheckAccess makes one cheap call per permission reading the stream needs:
 // DescribeStreamSummary, ListShards (one shard), GetShardIterator on that shard and
-// GetRecords (one record; on a KMS-encrypted stream this is where a missing kms:Decrypt
-// shows). It returns the stream's ARN, its identity however the configuration names it.
+// GetRecords (the shard's oldest record; on a KMS-encrypted stream this is where a
+// missing kms:Decrypt shows, when the shard holds a record). It returns the stream's ARN, its identity however the configuration names it.
 //
 // An error is an *AccessError naming the IAM action and the resource that were refused;
 // IsPermanent tells a refusal, a missing stream or refused credentials (which only a
@@ -59,7 +59,9 @@ func CheckAccess(ctx context.Context, api AccessAPI, stream StreamRef) (string, 
 	it, err := api.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
 		StreamARN:         byARN.arnPtr(),
 		ShardId:           shards.Shards[0].ShardId,
-		ShardIteratorType: types.ShardIteratorTypeLatest,
+		// The oldest record, not LATEST: reading a record is what needs kms:Decrypt on an
+		// encrypted stream, and at LATEST there is none to read.
+		ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
 	})
 	if err != nil {
 		return "", fail("kinesis:GetShardIterator", err)
