@@ -58,7 +58,7 @@ start "$STATE/connectsim" -output kinesis -endpoint "$KINESIS_ENDPOINT" -stream 
   -agents "${AGENTS:-50}" -speed "${SPEED:-1}" -shift-stagger "${SHIFT_STAGGER:-1m}" > "$STATE/simulator.log" 2>&1
 
 echo "Starting the collector with config/demo.yaml (its debug output: $STATE/collector.log)..."
-start ./_build/otelcol-amazonconnect --config config/demo.yaml > "$STATE/collector.log" 2>&1
+start ./_build/otelcol-amazonconnect --config config/demo.yaml --feature-gates=+extension.healthcheck.useComponentStatus > "$STATE/collector.log" 2>&1
 collector=${pids[-1]}
 
 # The wallboard in the foreground; the gauges come every 5 s once agents log in.

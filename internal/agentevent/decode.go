@@ -3,6 +3,7 @@ package agentevent
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,21 +18,49 @@ const (
 	ErrKindWrongType        = "wrong_type"
 	ErrKindMissingField     = "missing_field"
 	ErrKindInvalidTimestamp = "invalid_timestamp"
+	ErrKindDuplicateKey     = "duplicate_key"
+	ErrKindTooManyMembers   = "too_many_members"
 )
+
+// MaxMembers bounds the members of one object. The data model's objects have at most ten;
+// a record with an object of more is refused, so a hostile record cannot make building
+// its log body (whose maps find a key by scanning) cost more than a few times its scan.
+const MaxMembers = 100
 
 // DecodeError says why a record is not an agent event.
 type DecodeError struct {
 	Kind string
-	// Field is the JSON path of the offending field, empty for whole-record failures.
+	// Field is the JSON path of the offending field, empty for whole-record failures. It
+	// may hold keys of the record's own (not of the data model).
 	Field string
-	Msg   string
+	// Msg says what is wrong without quoting the record.
+	Msg string
+	// Detail quotes the record's content that is wrong (a bad timestamp, a repeated key, an
+	// unexpected character), empty if none: it may hold personal data.
+	Detail string
+	// safeField is Field with the record's own keys replaced by "?".
+	safeField string
 }
 
+// Error says what is wrong and where, quoting the culprit.
 func (e *DecodeError) Error() string {
+	msg := e.Msg
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
 	if e.Field == "" {
+		return msg
+	}
+	return e.Field + ": " + msg
+}
+
+// Redacted says what is wrong and where without a byte of the record's content: the path
+// names only the data model's keys, and the culprit is left out.
+func (e *DecodeError) Redacted() string {
+	if e.safeField == "" {
 		return e.Msg
 	}
-	return e.Field + ": " + e.Msg
+	return e.safeField + ": " + e.Msg
 }
 
 // Decoder decodes agent event records. It is not safe for concurrent use: give each
@@ -46,11 +75,14 @@ type Decoder struct {
 	// arena holds the bytes of short strings, in chunks; see Copy.
 	arena []byte
 	sink  Sink
+	keys  keySet
 }
 
 type pathElem struct {
 	key   string
 	index int // for array elements; key is then empty
+	// own is true for a key of the record's own, not of the data model.
+	own bool
 }
 
 // NewDecoder returns a ready Decoder.
@@ -105,15 +137,17 @@ func (d *Decoder) Decode(data []byte, ev *Event, sink Sink) (err error) {
 		return &DecodeError{Kind: ErrKindInvalidUTF8, Msg: "record is not valid UTF-8"}
 	}
 	d.sc.reset(data)
+	d.keys.start(data)
 	d.err = nil
 	d.path = d.path[:0]
+	defer d.keys.reset()
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(*syntaxError)
 			if !ok {
 				panic(r)
 			}
-			err = &DecodeError{Kind: ErrKindInvalidJSON, Msg: fmt.Sprintf("record is not valid JSON: %s at offset %d", se.msg, se.pos)}
+			err = &DecodeError{Kind: ErrKindInvalidJSON, Msg: fmt.Sprintf("record is not valid JSON: %s at offset %d", se.msg, se.pos), Detail: se.detail}
 		}
 	}()
 	if k := d.sc.next(); k != kindObject {
@@ -175,35 +209,76 @@ func (s *Snapshot) reuse() Snapshot {
 	}
 }
 
+// fail records the first error of a record, at field (a data model key, or "") under
+// the current path. The rest of the record is still scanned, but nothing more goes to the
+// sink: its work would be thrown away.
 func (d *Decoder) fail(kind, field, msg string) {
-	if d.err == nil {
-		d.err = &DecodeError{Kind: kind, Field: d.fieldPath(field), Msg: msg}
+	d.failAt(kind, pathElem{key: field}, msg, "")
+}
+
+func (d *Decoder) failAt(kind string, leaf pathElem, msg, detail string) {
+	if d.err != nil {
+		return
 	}
+	d.err = &DecodeError{Kind: kind, Field: d.fieldPath(leaf, false), safeField: d.fieldPath(leaf, true), Msg: msg, Detail: detail}
+	d.sink = nopSink{}
 }
 
 func (d *Decoder) push(key string) { d.path = append(d.path, pathElem{key: key}) }
 func (d *Decoder) pushIndex(i int) { d.path = append(d.path, pathElem{index: i}) }
 func (d *Decoder) pop()            { d.path = d.path[:len(d.path)-1] }
 
-func (d *Decoder) fieldPath(leaf string) string {
+// fieldPath renders the current path and leaf; safe leaves out the record's own keys.
+func (d *Decoder) fieldPath(leaf pathElem, safe bool) string {
 	var b strings.Builder
+	write := func(e pathElem) {
+		key := e.key
+		if e.own && safe {
+			key = "?"
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(key)
+	}
 	for _, e := range d.path {
 		if e.key == "" {
 			fmt.Fprintf(&b, "[%d]", e.index)
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(e.key)
+		write(e)
 	}
-	if leaf != "" {
-		if b.Len() > 0 && leaf[0] != '[' {
-			b.WriteByte('.')
-		}
-		b.WriteString(leaf)
+	if leaf.key != "" {
+		write(leaf)
 	}
 	return b.String()
+}
+
+// nextKey reads the next key of an object opened with d.keys.open(), checking that it
+// is not repeated and that the object stays within MaxMembers; false means the object
+// ended. n counts the members read so far.
+func (d *Decoder) nextKey(first *bool, n *int) ([]byte, bool) {
+	key, ok := d.sc.nextKey(first)
+	if !ok {
+		d.keys.close()
+		return nil, false
+	}
+	*n++
+	if d.err != nil {
+		return key, true
+	}
+	if *n > MaxMembers {
+		d.failAt(ErrKindTooManyMembers, pathElem{}, fmt.Sprintf("object has more than %d members, the limit", MaxMembers), "")
+		return key, true
+	}
+	// An escaped key is in the scanner's buffer, reused for the next one: add returns
+	// a copy that lasts.
+	key, unique := d.keys.add(key, d.sc.keyEscaped)
+	if !unique {
+		k := unsafe.String(unsafe.SliceData(key), len(key))
+		d.failAt(ErrKindDuplicateKey, pathElem{key: k, own: !modelKey(k)}, "key repeated in its object", strconv.Quote(k))
+	}
+	return key, true
 }
 
 // wrongType records a type error and reads past the value, so that the rest of the
@@ -230,17 +305,18 @@ func (d *Decoder) members(field string, hint int, known func(key []byte) bool) b
 	}
 	d.sc.enter()
 	d.sink.Object(hint)
+	d.keys.open()
 	if field != "" {
 		d.push(field)
 	}
-	for first := true; ; {
-		key, ok := d.sc.nextKey(&first)
+	for first, n := true, 0; ; {
+		key, ok := d.nextKey(&first, &n)
 		if !ok {
 			break
 		}
 		d.sink.Key(key)
 		if !known(key) {
-			d.emit()
+			d.emitMember(key)
 		}
 	}
 	if field != "" {
@@ -281,20 +357,23 @@ func (d *Decoder) emit() {
 	case kindObject:
 		d.sc.enter()
 		d.sink.Object(4)
-		for first := true; ; {
-			key, ok := d.sc.nextKey(&first)
+		d.keys.open()
+		for first, n := true, 0; ; {
+			key, ok := d.nextKey(&first, &n)
 			if !ok {
 				break
 			}
 			d.sink.Key(key)
-			d.emit()
+			d.emitMember(key)
 		}
 		d.sink.End()
 	case kindArray:
 		d.sc.enter()
 		d.sink.Array(4)
-		for first := true; d.sc.nextElement(&first); {
+		for i, first := 0, true; d.sc.nextElement(&first); i++ {
+			d.pushIndex(i)
 			d.emit()
+			d.pop()
 		}
 		d.sink.End()
 	case kindString:
@@ -311,6 +390,15 @@ func (d *Decoder) emit() {
 		d.sc.literal("null")
 		d.sink.Null()
 	}
+}
+
+// emitMember emits the value of a member the model does not know, with its key on the
+// path (so a repeat inside it is named exactly). key is stable for the whole decode.
+func (d *Decoder) emitMember(key []byte) {
+	k := unsafe.String(unsafe.SliceData(key), len(key))
+	d.path = append(d.path, pathElem{key: k, own: !modelKey(k)})
+	d.emit()
+	d.pop()
 }
 
 // emitNumber reads a number and hands it to the sink: an integer when it is one, else a
@@ -433,7 +521,7 @@ func (d *Decoder) timestamp(field string) time.Time {
 	}
 	t, err := ParseTimestamp(b)
 	if err != nil {
-		d.fail(ErrKindInvalidTimestamp, field, err.Error())
+		d.failAt(ErrKindInvalidTimestamp, pathElem{key: field}, errTimestamp.Error(), strconv.Quote(string(b)))
 	}
 	return t
 }

@@ -20,11 +20,15 @@ type scanner struct {
 	// keyBuf and strBuf hold keys and string values that had escapes, unescaped; a key
 	// stays valid while its value is read.
 	keyBuf, strBuf []byte
+	// keyEscaped says the last key read is in keyBuf, not in data.
+	keyEscaped bool
 }
 
 type syntaxError struct {
 	msg string
-	pos int
+	// detail quotes the offending input, if any.
+	detail string
+	pos    int
 }
 
 // maxDepth bounds nesting, so that hostile input cannot exhaust the stack. Agent events
@@ -88,8 +92,7 @@ func (s *scanner) next() kind {
 	case c == 0 && s.pos >= len(s.data):
 		s.fail("unexpected end of input")
 	}
-	s.fail("unexpected character " + strconv.QuoteRune(rune(s.data[s.pos])))
-	return 0
+	panic(&syntaxError{msg: "unexpected character", detail: strconv.QuoteRune(rune(s.data[s.pos])), pos: s.pos})
 }
 
 // end checks that nothing but white space follows the document.
@@ -135,6 +138,7 @@ func (s *scanner) nextKey(first *bool) ([]byte, bool) {
 		s.fail("expected a string key")
 	}
 	key := s.readString(&s.keyBuf)
+	s.keyEscaped = len(key) > 0 && len(s.keyBuf) > 0 && unsafe.SliceData(key) == unsafe.SliceData(s.keyBuf)
 	if s.peek() != ':' {
 		s.fail("expected ':' after a key")
 	}

@@ -22,8 +22,9 @@ type Store struct {
 	instances map[string]*instance
 	// strs shares the strings that repeat across agents (status, profile, queue and
 	// channel names...), so each is held once however many agents use it.
-	strs map[string]string
-	seed maphash.Seed
+	strs     map[string]string
+	strBytes int // the bytes of strs' strings
+	seed     maphash.Seed
 }
 
 type instance struct {
@@ -70,8 +71,13 @@ func New(agentTTL time.Duration) *Store {
 	}
 }
 
-// maxShared bounds the shared strings; past it, strings are cloned per agent.
-const maxShared = 1 << 16
+// maxShared and maxSharedBytes bound the shared strings in number and in bytes (a status
+// or queue name can be long); past either, strings are cloned per agent, and go when the
+// agent goes.
+const (
+	maxShared      = 1 << 16
+	maxSharedBytes = 4 << 20
+)
 
 // share returns the shared copy of s, which may point into a decoder's buffer.
 func (s *Store) share(v string) string {
@@ -82,8 +88,9 @@ func (s *Store) share(v string) string {
 		return c
 	}
 	c := strings.Clone(v)
-	if len(s.strs) < maxShared {
+	if len(s.strs) < maxShared && s.strBytes+len(c) <= maxSharedBytes {
 		s.strs[c] = c
+		s.strBytes += len(c)
 	}
 	return c
 }

@@ -64,6 +64,13 @@ func Start(t testing.TB, cfgPath string, env ...string) *Process {
 	return StartArgs(t, []string{"--config", cfgPath}, env...)
 }
 
+// StartWithFlags is Start with more command-line flags, such as
+// --feature-gates=+extension.healthcheck.useComponentStatus.
+func StartWithFlags(t testing.TB, cfgPath string, flags []string, env ...string) *Process {
+	t.Helper()
+	return StartArgs(t, append([]string{"--config", cfgPath}, flags...), env...)
+}
+
 // StartArgs is Start with the collector's whole command line after the binary, e.g.
 // several --config flags, the later ones overriding the earlier.
 func StartArgs(t testing.TB, args []string, env ...string) *Process {

@@ -144,13 +144,17 @@ func NewClient(endpoint string) *kinesis.Client {
 
 func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	// Each probe is bounded: a connection that is accepted and never answered (the
+	// process still starting, or another process that took the port) must not hang the
+	// test; a run hung here 23 minutes on http.Get.
+	client := &http.Client{Timeout: 2 * time.Second}
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
 			return errors.New("process exited")
 		default:
 		}
-		resp, err := http.Get(s.Endpoint)
+		resp, err := client.Get(s.Endpoint)
 		if err == nil {
 			resp.Body.Close()
 			return nil

@@ -119,14 +119,18 @@ type MetricsConfig struct {
 	AwsConnectContactAfterContactWorkDuration HistogramConfig `mapstructure:"aws.connect.contact.after_contact_work.duration"`
 }
 
-// RedactConfig says what happens to agents' first and last names and usernames, in log
-// record attributes and bodies.
+// RedactConfig says what happens to personal data in log records: agents' first and
+// last names and usernames, and hierarchy group names, in attributes and bodies; with
+// AgentARN, agent ARNs too. Malformed records are then exported without their bytes.
 type RedactConfig struct {
 	// Mode is none (the default), drop, or hash (a keyed SHA-256: the same agent keeps
 	// the same pseudonym).
 	Mode string `mapstructure:"mode"`
 	// Salt keys the hash, so that pseudonyms cannot be recomputed from known usernames.
 	Salt configopaque.String `mapstructure:"salt"`
+	// AgentARN hashes agent ARNs (and the ARNs of agents' own queues), which anyone with
+	// Connect API access can resolve to a person; with mode hash only.
+	AgentARN bool `mapstructure:"agent_arn"`
 }
 
 // DeduplicationConfig sets the window of recent EventIds each shard remembers, saved
@@ -267,6 +271,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Redact.Mode == eventlog.RedactHash && cfg.Redact.Salt == "" {
 		add("redact::salt is required with redact::mode hash: without it anyone can hash a known username and match it")
+	}
+	if cfg.Redact.AgentARN && cfg.Redact.Mode != eventlog.RedactHash {
+		add("redact::agent_arn needs redact::mode hash (it is %q): agent ARNs are replaced by a keyed hash, so that one agent's events stay linked", cfg.Redact.Mode)
 	}
 	if cfg.CollectionInterval < time.Second {
 		add("collection_interval %s is below 1s: gauges change with agent events, which come in at most a few a second per agent", cfg.CollectionInterval)

@@ -67,7 +67,12 @@ func (s *sharedReceivers) get(cfg *Config, set receiver.Settings, attach func(*a
 }
 
 func (sr *sharedReceiver) Start(ctx context.Context, host component.Host) error {
-	sr.startOnce.Do(func() { sr.startErr = sr.awsConnectReceiver.Start(ctx, host) })
+	first := false
+	sr.startOnce.Do(func() { first, sr.startErr = true, sr.awsConnectReceiver.Start(ctx, host) })
+	if !first {
+		// The host of another pipeline: the receiver's status is reported there too.
+		sr.health.addHost(host)
+	}
 	return sr.startErr
 }
 

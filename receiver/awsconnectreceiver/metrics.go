@@ -20,7 +20,15 @@ const (
 	attrQueueName   = "aws.connect.queue.name"
 	metricStatusDur = "aws.connect.agent.status.duration"
 	metricACWDur    = "aws.connect.contact.after_contact_work.duration"
+	// attrOverflow marks the series that takes the values past maxHistogramSeries, as the
+	// OpenTelemetry SDKs mark theirs past a cardinality limit.
+	attrOverflow = "otel.metric.overflow"
 )
+
+// maxHistogramSeries bounds the series of each histogram (per status, per channel and
+// queue, across instances), so events naming endless statuses or queues cannot grow
+// memory without end: about 200 bytes a series, 1 MB in all.
+const maxHistogramSeries = 5000
 
 // Bucket bounds, in seconds: statuses last from seconds to a shift; after contact work
 // from seconds to tens of minutes.
@@ -31,10 +39,12 @@ var (
 
 type statusDurationKey struct {
 	instance, statusType, statusName string
+	overflow                         bool
 }
 
 type acwDurationKey struct {
 	instance, channel, queue string
+	overflow                 bool
 }
 
 // agentMetrics turns the agents' state into metrics.
@@ -58,8 +68,8 @@ func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Bui
 		resources:       resources,
 		state:           state,
 		start:           ts,
-		statusDurations: agentstate.NewHistogram[statusDurationKey](statusDurationBounds),
-		acwDurations:    agentstate.NewHistogram[acwDurationKey](acwDurationBounds),
+		statusDurations: agentstate.NewHistogram[statusDurationKey](statusDurationBounds).Limit(maxHistogramSeries, statusDurationKey{overflow: true}),
+		acwDurations:    agentstate.NewHistogram[acwDurationKey](acwDurationBounds).Limit(maxHistogramSeries, acwDurationKey{overflow: true}),
 	}
 }
 
@@ -69,11 +79,11 @@ func (m *agentMetrics) observe(instance string, obs []agentstate.Observation) {
 		switch o.Kind {
 		case agentstate.StatusDuration:
 			if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
-				m.statusDurations.Record(statusDurationKey{instance, o.StatusType, o.StatusName}, o.Seconds)
+				m.statusDurations.Record(statusDurationKey{instance: instance, statusType: o.StatusType, statusName: o.StatusName}, o.Seconds)
 			}
 		case agentstate.AfterContactWork:
 			if m.cfg.Metrics.AwsConnectContactAfterContactWorkDuration.Enabled {
-				m.acwDurations.Record(acwDurationKey{instance, o.Channel, o.Queue}, o.Seconds)
+				m.acwDurations.Record(acwDurationKey{instance: instance, channel: o.Channel, queue: o.Queue}, o.Seconds)
 			}
 		}
 	}
@@ -111,6 +121,10 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			"Time agents spent in a status, recorded when they leave it.",
 			func(k statusDurationKey) string { return k.instance },
 			func(k statusDurationKey, attrs pcommon.Map) {
+				if k.overflow {
+					attrs.PutBool(attrOverflow, true)
+					return
+				}
 				attrs.PutStr(attrStatusType, k.statusType)
 				attrs.PutStr(attrStatusName, k.statusName)
 			})
@@ -120,6 +134,10 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			"Time contacts spent in after contact work: from the contact's ENDED state start to the event that no longer lists it.",
 			func(k acwDurationKey) string { return k.instance },
 			func(k acwDurationKey, attrs pcommon.Map) {
+				if k.overflow {
+					attrs.PutBool(attrOverflow, true)
+					return
+				}
 				attrs.PutStr(attrChannel, k.channel)
 				attrs.PutStr(attrQueueName, k.queue)
 			})

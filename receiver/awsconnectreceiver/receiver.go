@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,7 +57,14 @@ type awsConnectReceiver struct {
 	// connections at shutdown.
 	transport *http.Transport
 	storage   storage.Client
-	consumer  *kinesisconsumer.Consumer
+
+	// health reports the receiver's status to the collector (health.go). connect, run
+	// from Start, checks access and then creates the consumer, under consumerMu.
+	health      *health
+	stopConnect context.CancelFunc
+	connectDone chan struct{}
+	consumerMu  sync.Mutex
+	consumer    *kinesisconsumer.Consumer
 }
 
 func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error) {
@@ -78,7 +86,8 @@ func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error
 		obsrecv:   obsrecv,
 		telemetry: tb,
 		builder: eventlog.NewBuilder(cfg.ResourceAttributes,
-			eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)))),
+			eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)).HashingAgentARN(cfg.Redact.AgentARN))),
+		health: newHealth(set.Logger),
 	}, nil
 }
 
@@ -86,9 +95,10 @@ func (r *awsConnectReceiver) stream() kinesisconsumer.StreamRef {
 	return kinesisconsumer.StreamRef{Name: r.cfg.StreamName, ARN: r.cfg.StreamARN}
 }
 
-// Start builds the Kinesis client and the checkpoint store and starts reading in the
-// background; it does not wait for the stream.
+// Start builds the Kinesis client and returns; in the background it checks that the
+// stream can be read (see connect), then reads it.
 func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) error {
+	r.health.addHost(host)
 	awsCfg, err := r.awsConfig(ctx)
 	if err != nil {
 		return err
@@ -103,14 +113,12 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		o.RetryMaxAttempts = 1
 	})
 
-	var checkpoints kinesisconsumer.CheckpointStore = kinesisconsumer.NewMemoryStore()
 	if r.cfg.Storage != nil {
 		client, err := storageClient(ctx, host, *r.cfg.Storage, r.set.ID)
 		if err != nil {
 			return err
 		}
 		r.storage = client
-		checkpoints = newStorageCheckpoints(client, r.stream().Label())
 	} else {
 		r.set.Logger.Warn("No storage extension set: shard checkpoints live in memory only, so after a restart reading starts again from start_position")
 	}
@@ -126,15 +134,15 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		// Gauges must be right at once after a restart: replay what rebuilds the state.
 		replay = replayWindow
 	}
+	warnIfHealthCheckIgnoresStatus(host, r.set.Logger)
 	backoff := consumerBackoff(r.cfg)
-	c, err := kinesisconsumer.New(kinesisconsumer.Options{
+	opts := kinesisconsumer.Options{
 		API:               api,
 		Stream:            r.stream(),
 		Processor:         r,
 		MaxRecords:        r.cfg.MaxRecordsPerCall,
 		MaxBatchRecords:   r.cfg.MaxRecordsPerRequest,
 		MaxBatchBytes:     r.cfg.MaxBytesPerRequest,
-		Checkpoints:       checkpoints,
 		StartPosition:     start,
 		PollInterval:      r.cfg.PollInterval,
 		DiscoveryInterval: r.cfg.ShardDiscoveryInterval,
@@ -142,13 +150,12 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		ReadBackoff:       backoff,
 		Replay:            replay,
 		DedupWindow:       r.cfg.dedupWindow(),
+		Health:            r.health.consumer,
 		Logger:            r.set.Logger,
-	})
-	if err != nil {
-		return err
 	}
-	r.consumer = c
-	c.Start()
+	connectCtx, cancel := context.WithCancel(context.Background())
+	r.stopConnect, r.connectDone = cancel, make(chan struct{})
+	go r.connect(connectCtx, api, opts)
 	if r.metrics != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		r.stopMetrics, r.metricsDone = cancel, make(chan struct{})
@@ -220,8 +227,20 @@ func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) er
 
 func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
-	if r.consumer != nil {
-		errs = append(errs, r.consumer.Shutdown(ctx))
+	if r.stopConnect != nil {
+		// Cancelled first, so that connect, if it has not started the consumer yet, never will.
+		r.stopConnect()
+		select {
+		case <-r.connectDone:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("the access check did not stop: %w", ctx.Err()))
+		}
+	}
+	r.consumerMu.Lock()
+	c := r.consumer
+	r.consumerMu.Unlock()
+	if c != nil {
+		errs = append(errs, c.Shutdown(ctx))
 	}
 	if r.stopMetrics != nil {
 		r.stopMetrics()

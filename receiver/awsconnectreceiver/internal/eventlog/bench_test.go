@@ -3,12 +3,14 @@ package eventlog
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
@@ -78,4 +80,88 @@ func BenchmarkBaselineJSONMap(b *testing.B) {
 		}
 	}
 	reportPerEvent(b)
+}
+
+// worstRecord is the most expensive ~1 MiB record to build a body from, before objects
+// had a member limit: a valid event whose one unknown object holds as many members as
+// fit, all keys of the same length (so comparing two keys costs the most). It is now
+// refused: the object has more than agentevent.MaxMembers members.
+func worstRecord(members int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"EventType":"HEART_BEAT","EventId":"worst","Extra":{`)
+	writeMembers(&buf, members)
+	buf.WriteString(`}}`)
+	return buf.Bytes()
+}
+
+func writeMembers(buf *bytes.Buffer, n int) {
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(buf, `"k%06d":%d`, i, i%10)
+	}
+}
+
+// objectsRecord is a valid event of about 1 MiB whose unknown array holds objects of
+// perObject members each, keys of the same length. With perObject at the limit it is the
+// worst record still accepted.
+func objectsRecord(perObject int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"EventType":"HEART_BEAT","EventId":"worst","Extra":[`)
+	for o := 0; buf.Len() < 1<<20-12*perObject; o++ {
+		if o > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('{')
+		writeMembers(&buf, perObject)
+		buf.WriteByte('}')
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes()
+}
+
+// worstMembers fills about 1 MiB: each member `"k000000":0,` is 12 bytes.
+const worstMembers = (1 << 20) / 12
+
+func benchOne(b *testing.B, rec []byte, malformed int) {
+	batch := kinesisconsumer.Batch{StreamName: "s", ShardID: "shardId-000000000000",
+		Records: []kinesisconsumer.Record{{Data: rec, SequenceNumber: "1"}}}
+	builder := NewBuilder(metadata.DefaultResourceAttributesConfig())
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := builder.Build(batch, time.Now()); res.Logs.LogRecordCount() != 1 || res.Malformed != malformed {
+			b.Fatal("wrong count")
+		}
+	}
+}
+
+// BenchmarkBuildWorstRecord builds the log record of worstRecord (one op is one record of
+// about 1 MiB): before the member limit, 11 s.
+func BenchmarkBuildWorstRecord(b *testing.B) { benchOne(b, worstRecord(worstMembers), 1) }
+
+// BenchmarkBuildWorstAcceptedRecord builds 1 MiB of objects at the member limit: the
+// worst record that is accepted.
+func BenchmarkBuildWorstAcceptedRecord(b *testing.B) {
+	benchOne(b, objectsRecord(agentevent.MaxMembers), 0)
+}
+
+// BenchmarkBuildObjectsRecord builds 1 MiB of objects of 8 members: what building a body
+// of that many values costs when no key scan is long.
+func BenchmarkBuildObjectsRecord(b *testing.B) { benchOne(b, objectsRecord(8), 0) }
+
+// BenchmarkScanWorstRecord only decodes the worst accepted record, with no body: what
+// scanning 1 MiB costs.
+func BenchmarkScanWorstRecord(b *testing.B) {
+	rec := objectsRecord(agentevent.MaxMembers)
+	d := agentevent.NewDecoder()
+	var ev agentevent.Event
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Decode(rec, &ev, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

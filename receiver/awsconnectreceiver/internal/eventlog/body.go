@@ -1,6 +1,8 @@
 package eventlog
 
 import (
+	"strconv"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
@@ -110,15 +112,19 @@ func bodyKey(b []byte) (key string, repetitive bool) {
 
 // bodySink builds a log record's body from what the decoder hands it, in the same pass
 // as the decode: every field, in document order. Integers stay integers; other numbers
-// become doubles; null stays an empty value.
+// become doubles; null stays an empty value. With a Redactor, personal values are
+// dropped, or hashed whole: every scalar inside them, and the keys of objects inside them
+// (which can be names too).
 type bodySink struct {
 	// slot is where the next value goes when the innermost container is a map (set by
 	// Key), or the body itself before the first value.
 	slot  pcommon.Value
 	stack []container
+	// key is the last key seen: the key of a container that opens next.
+	key string
 
 	redact *Redactor
-	// hashNext says the next string is personal data to hash.
+	// hashNext says the next value is personal data to hash.
 	hashNext bool
 	// discard takes the values of dropped personal fields.
 	discard pcommon.Value
@@ -128,6 +134,10 @@ type container struct {
 	m       pcommon.Map
 	s       pcommon.Slice
 	isSlice bool
+	// key is the key whose value this container is; empty in an array.
+	key string
+	// personal says everything inside is personal data, to hash.
+	personal bool
 }
 
 var _ agentevent.Sink = (*bodySink)(nil)
@@ -136,6 +146,7 @@ func (b *bodySink) reset(body pcommon.Value) {
 	b.slot = body
 	b.stack = b.stack[:0]
 	b.hashNext = false
+	b.key = ""
 }
 
 // next returns the value to fill: a new element inside an array, else the slot.
@@ -146,16 +157,37 @@ func (b *bodySink) next() pcommon.Value {
 	return b.slot
 }
 
+// personalNext reports whether the value about to be filled is personal data to hash:
+// the value of a personal key, or an element of a personal array.
+func (b *bodySink) personalNext() bool {
+	if b.hashNext {
+		b.hashNext = false
+		return true
+	}
+	n := len(b.stack)
+	return n > 0 && b.stack[n-1].isSlice && b.stack[n-1].personal
+}
+
+// open pushes a container; key is that of its value in the parent map, if any.
+func (b *bodySink) open(c container) {
+	if n := len(b.stack); n == 0 || !b.stack[n-1].isSlice {
+		c.key = b.key
+	}
+	b.stack = append(b.stack, c)
+}
+
 func (b *bodySink) Object(members int) {
+	personal := b.personalNext()
 	m := b.next().SetEmptyMap()
 	m.EnsureCapacity(members)
-	b.stack = append(b.stack, container{m: m})
+	b.open(container{m: m, personal: personal})
 }
 
 func (b *bodySink) Array(elements int) {
+	personal := b.personalNext()
 	s := b.next().SetEmptySlice()
 	s.EnsureCapacity(elements)
-	b.stack = append(b.stack, container{s: s, isSlice: true})
+	b.open(container{s: s, isSlice: true, personal: personal})
 }
 
 func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
@@ -163,23 +195,61 @@ func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
 func (b *bodySink) Key(k []byte) {
 	key, _ := bodyKey(k)
 	b.hashNext = false
-	if b.redact.active() && personal(key) {
-		if b.redact.mode == RedactDrop {
-			b.slot = b.discard
-			return
+	b.key = key
+	top := &b.stack[len(b.stack)-1]
+	if b.redact.active() {
+		var parentKey, grandparentKey string
+		if n := len(b.stack); n >= 2 {
+			parentKey, grandparentKey = top.key, b.stack[n-2].key
 		}
-		b.hashNext = true
+		if top.personal || b.redact.personal(key, parentKey, grandparentKey) {
+			if b.redact.mode == RedactDrop {
+				b.slot = b.discard
+				return
+			}
+			if top.personal {
+				key = b.redact.hash(key)
+			}
+			b.hashNext = true
+		}
 	}
-	b.slot = b.stack[len(b.stack)-1].m.PutEmpty(key)
+	b.slot = top.m.PutEmpty(key)
 }
 
 func (b *bodySink) String(s string) {
-	if b.hashNext {
-		s, b.hashNext = b.redact.hash(s), false
+	if b.personalNext() || (b.redact.hashesAgentARN() && isAgentARN(s)) {
+		s = b.redact.hash(s)
 	}
 	b.next().SetStr(s)
 }
-func (b *bodySink) Int(i int64)      { b.next().SetInt(i) }
-func (b *bodySink) Double(f float64) { b.next().SetDouble(f) }
-func (b *bodySink) Bool(v bool)      { b.next().SetBool(v) }
-func (b *bodySink) Null()            { b.next() }
+
+// Scalars that are personal become the hash of their JSON text.
+func (b *bodySink) Int(i int64) {
+	if b.personalNext() {
+		b.next().SetStr(b.redact.hash(strconv.FormatInt(i, 10)))
+		return
+	}
+	b.next().SetInt(i)
+}
+
+func (b *bodySink) Double(f float64) {
+	if b.personalNext() {
+		b.next().SetStr(b.redact.hash(strconv.FormatFloat(f, 'g', -1, 64)))
+		return
+	}
+	b.next().SetDouble(f)
+}
+
+func (b *bodySink) Bool(v bool) {
+	if b.personalNext() {
+		b.next().SetStr(b.redact.hash(strconv.FormatBool(v)))
+		return
+	}
+	b.next().SetBool(v)
+}
+
+// Null says nothing about anyone, and stays null.
+func (b *bodySink) Null() {
+	b.personalNext()
+	b.next()
+}

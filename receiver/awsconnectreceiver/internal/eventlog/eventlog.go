@@ -3,6 +3,7 @@ package eventlog
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -159,7 +160,7 @@ func (b *Builder) BuildVisiting(batch kinesisconsumer.Batch, observed time.Time,
 		dec.body.reset(lr.Body())
 		if err := dec.d.Decode(rec.Data, &dec.ev, &dec.body); err != nil {
 			res.Malformed++
-			fillMalformed(lr, rec.Data, err)
+			fillMalformed(lr, rec.Data, err, b.redact)
 			lr.SetObservedTimestamp(obs)
 			putKinesis(lr.Attributes(), batch, rec)
 			lr.MoveTo(records(noInstance).AppendEmpty())
@@ -197,11 +198,16 @@ func (b *Builder) Resource(instanceARN string) pcommon.Resource {
 		rb.SetAwsConnectInstanceID(a.instanceID)
 	}
 	r := rb.Emit()
-	// The cache is bounded by the instances writing to one stream, which are few; an
-	// unparsable ARN shares the bare resource.
-	b.resources[instanceARN] = r
+	// One stream carries the events of a few instances; past maxResources (hostile
+	// records naming endless ARNs) resources are built each time instead of kept.
+	if len(b.resources) < maxResources {
+		b.resources[instanceARN] = r
+	}
 	return r
 }
+
+// maxResources bounds the resources kept, one per instance ARN: a few hundred bytes each.
+const maxResources = 1000
 
 func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
 	if !ev.EventTimestamp.IsZero() {
@@ -219,7 +225,11 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
 	attrs.EnsureCapacity(13)
 	putNonEmpty(attrs, AttrEventID, ev.EventID)
 	attrs.PutStr(AttrEventType, ev.EventType)
-	putNonEmpty(attrs, AttrAgentARN, ev.AgentARN)
+	if redact.hashesAgentARN() && ev.AgentARN != "" {
+		attrs.PutStr(AttrAgentARN, redact.hash(ev.AgentARN))
+	} else {
+		putNonEmpty(attrs, AttrAgentARN, ev.AgentARN)
+	}
 	snap := &ev.Current
 	switch username := snap.Configuration.Username; {
 	case !redact.active():
@@ -235,22 +245,33 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
 	putNonEmpty(attrs, AttrRoutingProfileName, snap.Configuration.RoutingProfile.Name)
 }
 
-func fillMalformed(lr plog.LogRecord, data []byte, err error) {
+// fillMalformed makes the log record of a record that is not an agent event. Its body is
+// the raw record, unless redact is on: a record that could not be read cannot be
+// redacted field by field, and may hold a name anywhere, so only its size is kept, and
+// the message quotes nothing of it.
+func fillMalformed(lr plog.LogRecord, data []byte, err error, redact *Redactor) {
 	lr.SetSeverityNumber(plog.SeverityNumberError)
 	lr.SetSeverityText("ERROR")
-	if utf8.Valid(data) {
-		lr.Body().SetStr(string(data))
-	} else {
-		lr.Body().SetEmptyBytes().FromRaw(data)
-	}
-	kind := "unknown"
+	kind, msg := "unknown", err.Error()
 	var de *agentevent.DecodeError
 	if errors.As(err, &de) {
 		kind = de.Kind
 	}
+	switch {
+	case redact.active():
+		lr.Body().SetStr(fmt.Sprintf("record of %d bytes withheld: it is not an agent event, and redact is on", len(data)))
+		msg = "record could not be decoded"
+		if de != nil {
+			msg = de.Redacted()
+		}
+	case utf8.Valid(data):
+		lr.Body().SetStr(string(data))
+	default:
+		lr.Body().SetEmptyBytes().FromRaw(data)
+	}
 	attrs := lr.Attributes()
 	attrs.PutStr(AttrErrorType, kind)
-	attrs.PutStr(AttrExceptionMessage, err.Error())
+	attrs.PutStr(AttrExceptionMessage, msg)
 }
 
 func putKinesis(attrs pcommon.Map, batch kinesisconsumer.Batch, rec *kinesisconsumer.Record) {

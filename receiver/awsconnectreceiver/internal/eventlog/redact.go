@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 )
 
 // Redaction modes for agent names and usernames.
@@ -13,11 +14,14 @@ const (
 	RedactHash = "hash"
 )
 
-// Redactor drops or hashes the personal data of agent events: agents' first and last
-// names and usernames, in the body (wherever those keys appear) and in attributes.
+// Redactor drops or hashes the personal data of agent events, in the body and in
+// attributes: every value under a FirstName, LastName or Username key wherever it
+// appears, the names of hierarchy groups (AgentHierarchyGroups.LevelN.Name), and, if
+// asked, agent ARNs (AgentARN), which Connect's API resolves to a person.
 type Redactor struct {
-	mode string
-	key  []byte
+	mode     string
+	key      []byte
+	agentARN bool
 }
 
 // NewRedactor returns a Redactor; with RedactHash, values become a keyed SHA-256 (HMAC
@@ -29,15 +33,40 @@ func NewRedactor(mode, salt string) *Redactor {
 	return &Redactor{mode: mode, key: []byte(salt)}
 }
 
-func personal(key string) bool {
+// HashingAgentARN has r hash agent ARNs too, in hash mode only: the aws.connect.agent.arn
+// attribute, every AgentARN in the body, and the ARNs of agents' own queues. It returns r.
+func (r *Redactor) HashingAgentARN(on bool) *Redactor {
+	r.agentARN = on
+	return r
+}
+
+// personal reports whether the value of key, in the object that is the value of
+// parentKey, itself the value of grandparentKey, is personal data.
+func (r *Redactor) personal(key, parentKey, grandparentKey string) bool {
 	switch key {
 	case "FirstName", "LastName", "Username":
 		return true
+	case "AgentARN":
+		return r.hashesAgentARN()
+	case "Name": // a hierarchy group's; other names (status, queue, profile) are not personal
+		return grandparentKey == "AgentHierarchyGroups" && isHierarchyLevel(parentKey)
 	}
 	return false
 }
 
+// isAgentARN reports whether s is the ARN of an agent, or of an agent's own queue
+// (arn:aws:connect:REGION:ACCOUNT:instance/ID/queue/agent/AGENT_ID): both name a person.
+func isAgentARN(s string) bool {
+	return strings.HasPrefix(s, "arn:") && strings.Contains(s, "/agent/")
+}
+
+func isHierarchyLevel(k string) bool {
+	return len(k) == 6 && k[:5] == "Level" && k[5] >= '1' && k[5] <= '5'
+}
+
 func (r *Redactor) active() bool { return r != nil && r.mode != RedactNone }
+
+func (r *Redactor) hashesAgentARN() bool { return r != nil && r.mode == RedactHash && r.agentARN }
 
 // hash returns the pseudonym of v.
 func (r *Redactor) hash(v string) string {

@@ -457,7 +457,7 @@ type metricAwsConnectAgentOnContact struct {
 // init fills aws.connect.agent.on_contact metric with initial data.
 func (m *metricAwsConnectAgentOnContact) init() {
 	m.data.SetName("aws.connect.agent.on_contact")
-	m.data.SetDescription("Agents with a contact connected, on hold, in after contact work or ringing outbound, Amazon Connect's AGENTS_ON_CONTACT.")
+	m.data.SetDescription("Agents with a contact connected, on hold, in after contact work, paused or ringing outbound, Amazon Connect's AGENTS_ON_CONTACT.")
 	m.data.SetUnit("{agent}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -822,7 +822,7 @@ type metricAwsConnectSlotActive struct {
 // init fills aws.connect.slot.active metric with initial data.
 func (m *metricAwsConnectSlotActive) init() {
 	m.data.SetName("aws.connect.slot.active")
-	m.data.SetDescription("Slots in use - one per contact connected, on hold, in after contact work or ringing outbound, Amazon Connect's SLOTS_ACTIVE.")
+	m.data.SetDescription("Slots in use - one per contact connected, on hold, in after contact work, paused or ringing outbound, Amazon Connect's SLOTS_ACTIVE.")
 	m.data.SetUnit("{slot}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)

@@ -376,7 +376,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["aws.connect.agent.on_contact"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Agents with a contact connected, on hold, in after contact work or ringing outbound, Amazon Connect's AGENTS_ON_CONTACT.", mi.Description())
+						assert.Equal(t, "Agents with a contact connected, on hold, in after contact work, paused or ringing outbound, Amazon Connect's AGENTS_ON_CONTACT.", mi.Description())
 						assert.Equal(t, "{agent}", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())
@@ -391,7 +391,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["aws.connect.agent.on_contact"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Agents with a contact connected, on hold, in after contact work or ringing outbound, Amazon Connect's AGENTS_ON_CONTACT.", mi.Description())
+						assert.Equal(t, "Agents with a contact connected, on hold, in after contact work, paused or ringing outbound, Amazon Connect's AGENTS_ON_CONTACT.", mi.Description())
 						assert.Equal(t, "{agent}", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())
@@ -551,7 +551,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["aws.connect.slot.active"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Slots in use - one per contact connected, on hold, in after contact work or ringing outbound, Amazon Connect's SLOTS_ACTIVE.", mi.Description())
+						assert.Equal(t, "Slots in use - one per contact connected, on hold, in after contact work, paused or ringing outbound, Amazon Connect's SLOTS_ACTIVE.", mi.Description())
 						assert.Equal(t, "{slot}", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())
@@ -569,7 +569,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["aws.connect.slot.active"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Slots in use - one per contact connected, on hold, in after contact work or ringing outbound, Amazon Connect's SLOTS_ACTIVE.", mi.Description())
+						assert.Equal(t, "Slots in use - one per contact connected, on hold, in after contact work, paused or ringing outbound, Amazon Connect's SLOTS_ACTIVE.", mi.Description())
 						assert.Equal(t, "{slot}", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())

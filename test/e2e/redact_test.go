@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+)
+
+// Personal data the events below carry, each spelled so it cannot occur by chance.
+var personalData = []string{"Zelindra", "Quorvathy", "zquorvathy", "Vexmoor"}
+
+const redactConfigTemplate = `
+extensions:
+  file_storage:
+    directory: %[1]s/storage
+    create_directory: true
+receivers:
+  aws_connect:
+    stream_name: %[2]s
+    region: us-east-1
+    endpoint: %[3]s
+    start_position: trim_horizon
+    storage: file_storage
+    poll_interval: 200ms
+    redact:
+      mode: hash
+      salt: e2e-pepper
+      agent_arn: true
+exporters:
+  file:
+    path: %[4]s
+    flush_interval: 100ms
+  debug:
+    verbosity: detailed
+  otlp_grpc:
+    endpoint: %[5]s
+    tls:
+      insecure: true
+    sending_queue:
+      enabled: true
+      storage: file_storage
+    retry_on_failure:
+      max_elapsed_time: 0
+service:
+  extensions: [file_storage]
+  telemetry:
+    logs:
+      level: debug
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [aws_connect]
+      exporters: [file, debug, otlp_grpc]
+`
+
+// withNames gives the events' agents the names of personalData, and their hierarchy
+// groups too, and returns the agents' IDs (the end of their ARNs).
+func withNames(t *testing.T, data [][]byte) (agentIDs []string) {
+	seen := map[string]bool{}
+	for i := range data {
+		var ev map[string]any
+		require.NoError(t, json.Unmarshal(data[i], &ev))
+		for _, snap := range []string{"CurrentAgentSnapshot", "PreviousAgentSnapshot"} {
+			s, _ := ev[snap].(map[string]any)
+			c, _ := s["Configuration"].(map[string]any)
+			if c == nil {
+				continue
+			}
+			c["FirstName"], c["LastName"], c["Username"] = fmt.Sprintf("Zelindra%d", i), fmt.Sprintf("Quorvathy%d", i), fmt.Sprintf("zquorvathy%d", i)
+			c["AgentHierarchyGroups"] = map[string]any{"Level1": map[string]any{"ARN": "arn:aws:connect:us-east-1:123456789012:instance/x/agent-group/g", "Name": "Vexmoor Team"}}
+		}
+		arn := ev["AgentARN"].(string)
+		if id := arn[strings.LastIndex(arn, "/")+1:]; !seen[id] {
+			seen[id] = true
+			agentIDs = append(agentIDs, id)
+		}
+		b, err := json.Marshal(ev)
+		require.NoError(t, err)
+		data[i] = b
+	}
+	return agentIDs
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// TestRedactNeverLeaks runs the built collector with redact (hash, agent ARNs too), the
+// most talkative settings (debug logs, the detailed debug exporter), the file exporter
+// and an OTLP exporter whose backend is down, so that everything waits in its queue in
+// file_storage. Events carry known names, and malformed records hold names too; no name
+// and no agent ID may show in the collector's output, the exported file, or any file of
+// the storage directory.
+func TestRedactNeverLeaks(t *testing.T) {
+	srv := kinesistest.Start(t)
+	const stream = "redact"
+	srv.CreateStream(t, stream, 1)
+	keys, ids, data := events(t, "redact", 20)
+	agentIDs := withNames(t, data)
+	malformed := [][]byte{
+		[]byte(`{"EventType":"LOGIN","CurrentAgentSnapshot":{"Configuration":{"FirstName":"Zelindra","LastName":"Quorvathy"`), // truncated
+		[]byte(`{"EventType":"LOGIN","EventTimestamp":"zquorvathy at noon"}`),                                                 // the name in a bad timestamp
+		[]byte(`{"EventType":"LOGIN","Vexmoor":1,"Vexmoor":2}`),                                                               // a name as a repeated key
+		[]byte("{\"EventType\":\"LOGIN\",\"Username\":\"Zelindra\xff\"}"),                                                     // invalid UTF-8
+	}
+	for _, m := range malformed {
+		keys, data = append(keys, "arn:aws:connect:us-east-1:123456789012:instance/x/agent/"+agentIDs[0]), append(data, m)
+	}
+	srv.Put(t, stream, keys, data)
+
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.json")
+	c := runCollector(t, dir, fmt.Sprintf(redactConfigTemplate, dir, stream, srv.Endpoint, out, freeAddr(t)))
+	require.Eventually(t, func() bool { return len(readLogs(t, out)) == len(ids)+len(malformed) }, 60*time.Second, 200*time.Millisecond,
+		"every event and malformed record is exported")
+	time.Sleep(time.Second) // the OTLP exporter's queue has them too, on disk
+	c.Stop(t)
+
+	exported, err := os.ReadFile(out)
+	require.NoError(t, err)
+	printed := c.Output()
+	require.Contains(t, printed, "aws.connect.event.id", "the debug exporter printed the events, so the check looks at real output")
+	require.Contains(t, printed, "duplicate_key", "and the malformed records")
+	stored := storageFiles(t, filepath.Join(dir, "storage"))
+	require.Contains(t, stored, ids[0], "the exporter queue in file_storage holds the events")
+
+	for _, secret := range append(append([]string{}, personalData...), agentIDs...) {
+		assert.NotContains(t, printed, secret, "the collector's output")
+		assert.NotContains(t, string(exported), secret, "the exported file")
+		assert.NotContains(t, stored, secret, "the storage directory")
+	}
+	assert.Contains(t, string(exported), "sha256:", "the pseudonyms are there instead")
+}
+
+// storageFiles returns the contents of every file under dir, joined.
+func storageFiles(t *testing.T, dir string) string {
+	var all strings.Builder
+	n := 0
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		all.Write(b)
+		return nil
+	}))
+	require.Positive(t, n, "file_storage wrote files")
+	return all.String()
+}
