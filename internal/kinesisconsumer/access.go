@@ -57,8 +57,8 @@ func CheckAccess(ctx context.Context, api AccessAPI, stream StreamRef) (string, 
 		return arn, nil // nothing to read yet, so nothing more to check
 	}
 	it, err := api.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-		StreamARN:         byARN.arnPtr(),
-		ShardId:           shards.Shards[0].ShardId,
+		StreamARN: byARN.arnPtr(),
+		ShardId:   shards.Shards[0].ShardId,
 		// The oldest record, not LATEST: reading a record is what needs kms:Decrypt on an
 		// encrypted stream, and at LATEST there is none to read.
 		ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
