@@ -1,8 +1,6 @@
 package crashsafety
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,54 +15,6 @@ import (
 
 // The production shape again, with a small exporter queue so that an outage fills it,
 // and the collector's own metrics served for the test to read.
-const outageConfigTemplate = `
-extensions:
-  file_storage:
-    directory: %[1]s/state
-    create_directory: true
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-    start_position: trim_horizon
-    storage: file_storage
-    poll_interval: 200ms
-    max_records_per_call: 100
-    error_backoff:
-      initial_interval: 100ms
-      max_interval: 1s
-exporters:
-  otlp_grpc:
-    endpoint: %[4]s
-    tls:
-      insecure: true
-    sending_queue:
-      enabled: true
-      storage: file_storage
-      queue_size: %[6]d
-      batch:
-        flush_timeout: 200ms
-    retry_on_failure:
-      initial_interval: 100ms
-      max_interval: 1s
-      max_elapsed_time: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[5]d
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [otlp_grpc]
-`
 
 // queueSize is the exporter queue's capacity, in requests: one a batch the receiver hands
 // on.
@@ -127,7 +77,18 @@ func TestExporterOutage(t *testing.T) {
 	dir := t.TempDir()
 	port := kinesistest.FreePort(t)
 	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, outageConfigTemplate, dir, stream, srv.Endpoint, addr, port, queueSize), 0o600))
+	collectortest.Config{
+		Stream: stream, Endpoint: srv.Endpoint, StorageDir: filepath.Join(dir, "state"),
+		Receiver: map[string]any{
+			"max_records_per_call": 100,
+			"error_backoff":        map[string]any{"initial_interval": "100ms", "max_interval": "1s"},
+		},
+		Exporters: map[string]any{"otlp_grpc": collectortest.OTLPExporter(addr,
+			map[string]any{"queue_size": queueSize, "batch": map[string]any{"flush_timeout": "200ms"}},
+			map[string]any{"initial_interval": "100ms", "max_interval": "1s"})},
+		Logs:      &collectortest.Pipeline{Exporters: []string{"otlp_grpc"}},
+		Telemetry: collectortest.ServedTelemetry("detailed", port),
+	}.Write(t, cfgPath)
 
 	w := startWriter(t, srv, stream, 30, 500*time.Millisecond)
 	c := collectortest.Start(t, cfgPath, kinesistest.CollectorEnv()...)

@@ -5,9 +5,7 @@
 package crashsafety
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,43 +19,6 @@ import (
 
 // The production-safe shape: no batch processor; the exporter batches in a queue kept in
 // file_storage and never gives up.
-const configTemplate = `
-extensions:
-  file_storage:
-    directory: %[1]s/state
-    create_directory: true
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-    start_position: trim_horizon
-    storage: file_storage
-    poll_interval: 200ms
-    deduplication:
-      enabled: %[5]t
-exporters:
-  otlp_grpc:
-    endpoint: %[4]s
-    tls:
-      insecure: true
-    sending_queue:
-      enabled: true
-      storage: file_storage
-      batch:
-        flush_timeout: 200ms
-    retry_on_failure:
-      max_elapsed_time: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [otlp_grpc]
-`
 
 // TestCollectorSurvivesSIGKILL runs the crash test with duplicate removal off, then on:
 // every event arrives either way; with it on, no event arrives from two records.
@@ -91,7 +52,13 @@ func crashRun(t *testing.T, srv *kinesistest.Server, stream string, dedup bool) 
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, dir, stream, srv.Endpoint, addr, dedup), 0o600))
+	collectortest.Config{
+		Stream: stream, Endpoint: srv.Endpoint, StorageDir: filepath.Join(dir, "state"),
+		Receiver: map[string]any{"deduplication": map[string]any{"enabled": dedup}},
+		Exporters: map[string]any{"otlp_grpc": collectortest.OTLPExporter(addr,
+			map[string]any{"batch": map[string]any{"flush_timeout": "200ms"}}, nil)},
+		Logs: &collectortest.Pipeline{Exporters: []string{"otlp_grpc"}},
+	}.Write(t, cfgPath)
 
 	// The simulator's events, written in small batches while the collector is killed.
 	w := newWriter(1200, 4)

@@ -22,43 +22,19 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-const configTemplate = `
-extensions:
-  file_storage:
-    directory: %[1]s/state
-    create_directory: true
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-    start_position: trim_horizon
-    storage: file_storage
-    poll_interval: 200ms
-exporters:
-  file:
-    path: %[4]s
-    flush_interval: 100ms
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [file]
-`
-
-// startCollector runs the binary with a config writing to out.
+// startCollector runs the binary reading stream, with checkpoints under dir, writing
+// its logs to out.
 func startCollector(t *testing.T, dir, stream, endpoint, out string) *collectortest.Process {
-	return runCollector(t, dir, fmt.Sprintf(configTemplate, dir, stream, endpoint, out))
+	return runCollector(t, dir, collectortest.Config{
+		Stream: stream, Endpoint: endpoint, StorageDir: filepath.Join(dir, "state"),
+		Exporters: map[string]any{"file": collectortest.FileExporter(out)},
+		Logs:      &collectortest.Pipeline{Exporters: []string{"file"}},
+	})
 }
 
 // runCollector runs the binary with the given configuration.
-func runCollector(t *testing.T, dir, config string) *collectortest.Process {
-	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o600))
+func runCollector(t *testing.T, dir string, cfg collectortest.Config) *collectortest.Process {
+	cfgPath := cfg.Write(t, filepath.Join(dir, "config.yaml"))
 	return collectortest.Start(t, cfgPath, kinesistest.CollectorEnv()...)
 }
 

@@ -20,41 +20,6 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-const metricsConfigTemplate = `
-extensions:
-  file_storage:
-    directory: %[1]s/state
-    create_directory: true
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-    start_position: trim_horizon
-    storage: file_storage
-    poll_interval: 200ms
-    collection_interval: 1s
-exporters:
-  file/logs:
-    path: %[4]s
-    flush_interval: 100ms
-  file/metrics:
-    path: %[5]s
-    flush_interval: 100ms
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [file/logs]
-    metrics:
-      receivers: [aws_connect]
-      exporters: [file/metrics]
-`
-
 const instanceARN = "arn:aws:connect:eu-west-2:210987654321:instance/0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 
 type contactSpec struct {
@@ -251,7 +216,7 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	}
 
 	logs1, metrics1 := filepath.Join(dir, "logs1.json"), filepath.Join(dir, "metrics1.json")
-	c := runCollector(t, dir, fmt.Sprintf(metricsConfigTemplate, dir, stream, srv.Endpoint, logs1, metrics1))
+	c := runCollector(t, dir, metricsConfig(dir, stream, srv.Endpoint, logs1, metrics1))
 	check(c, metrics1)
 	require.Eventually(t, func() bool { return len(readLogs(t, logs1)) == len(data) }, 30*time.Second, 200*time.Millisecond)
 	c.Stop(t)
@@ -259,8 +224,22 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	// Restart with nothing new on the stream: the gauges are right again at once, rebuilt
 	// from a replay of the shards, and no log record is written twice.
 	logs2, metrics2 := filepath.Join(dir, "logs2.json"), filepath.Join(dir, "metrics2.json")
-	c = runCollector(t, dir, fmt.Sprintf(metricsConfigTemplate, dir, stream, srv.Endpoint, logs2, metrics2))
+	c = runCollector(t, dir, metricsConfig(dir, stream, srv.Endpoint, logs2, metrics2))
 	check(c, metrics2)
 	c.Stop(t)
 	assert.Empty(t, readLogs(t, logs2), "the replay after a restart emits no log records")
+}
+
+// metricsConfig has the collector export its logs and gauges (every second) to two files.
+func metricsConfig(dir, stream, endpoint, logs, metrics string) collectortest.Config {
+	return collectortest.Config{
+		Stream: stream, Endpoint: endpoint, StorageDir: filepath.Join(dir, "state"),
+		Receiver: map[string]any{"collection_interval": "1s"},
+		Exporters: map[string]any{
+			"file/logs":    collectortest.FileExporter(logs),
+			"file/metrics": collectortest.FileExporter(metrics),
+		},
+		Logs:    &collectortest.Pipeline{Exporters: []string{"file/logs"}},
+		Metrics: &collectortest.Pipeline{Exporters: []string{"file/metrics"}},
+	}
 }

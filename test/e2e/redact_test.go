@@ -13,56 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
 // Personal data the events below carry, each spelled so it cannot occur by chance.
 var personalData = []string{"Zelindra", "Quorvathy", "zquorvathy", "Vexmoor"}
-
-const redactConfigTemplate = `
-extensions:
-  file_storage:
-    directory: %[1]s/storage
-    create_directory: true
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-    start_position: trim_horizon
-    storage: file_storage
-    poll_interval: 200ms
-    redact:
-      mode: hash
-      salt: e2e-pepper
-      agent_arn: true
-exporters:
-  file:
-    path: %[4]s
-    flush_interval: 100ms
-  debug:
-    verbosity: detailed
-  otlp_grpc:
-    endpoint: %[5]s
-    tls:
-      insecure: true
-    sending_queue:
-      enabled: true
-      storage: file_storage
-    retry_on_failure:
-      max_elapsed_time: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    logs:
-      level: debug
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [file, debug, otlp_grpc]
-`
 
 // withNames gives the events' agents the names of personalData, and their hierarchy
 // groups too, and returns the agents' IDs (the end of their ARNs).
@@ -126,7 +82,18 @@ func TestRedactNeverLeaks(t *testing.T) {
 
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.json")
-	c := runCollector(t, dir, fmt.Sprintf(redactConfigTemplate, dir, stream, srv.Endpoint, out, freeAddr(t)))
+	c := runCollector(t, dir, collectortest.Config{
+		Stream: stream, Endpoint: srv.Endpoint, StorageDir: filepath.Join(dir, "storage"),
+		Receiver: map[string]any{"redact": map[string]any{"mode": "hash", "salt": "e2e-pepper", "agent_arn": true}},
+		Exporters: map[string]any{
+			"file":  collectortest.FileExporter(out),
+			"debug": map[string]any{"verbosity": "detailed"},
+			// Nothing listens there: the queue on disk fills with what it could not send.
+			"otlp_grpc": collectortest.OTLPExporter(freeAddr(t), nil, nil),
+		},
+		Logs:      &collectortest.Pipeline{Exporters: []string{"file", "debug", "otlp_grpc"}},
+		Telemetry: map[string]any{"logs": map[string]any{"level": "debug"}, "metrics": map[string]any{"level": "none"}},
+	})
 	require.Eventually(t, func() bool { return len(readLogs(t, out)) == len(ids)+len(malformed) }, 60*time.Second, 200*time.Millisecond,
 		"every event and malformed record is exported")
 	time.Sleep(time.Second) // the OTLP exporter's queue has them too, on disk

@@ -59,34 +59,6 @@ func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 </AssumeRoleResponse>`, stsSecretKey, stsSessionToken, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 }
 
-const secretsConfigTemplate = `
-receivers:
-  aws_connect:
-    stream_name: %[1]s
-    region: us-east-1
-    endpoint: %[2]s
-    start_position: trim_horizon
-    poll_interval: 200ms
-    role_arn: arn:aws:iam::123456789012:role/connect-reader
-    external_id: %[3]s
-exporters:
-  file:
-    path: %[4]s
-    flush_interval: 100ms
-  debug:
-    verbosity: detailed
-service:
-  telemetry:
-    logs:
-      level: debug
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [file, debug]
-`
-
 // TestSecretsNeverLeak runs the collector with the most talkative settings (debug logs,
 // the detailed debug exporter) through an assumed role, and looks for every secret it
 // handled in everything it printed and exported.
@@ -104,7 +76,16 @@ func TestSecretsNeverLeak(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.json")
 	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, secretsConfigTemplate, stream, srv.Endpoint, externalID, out), 0o600))
+	collectortest.Config{
+		Stream: stream, Endpoint: srv.Endpoint,
+		Receiver: map[string]any{"role_arn": "arn:aws:iam::123456789012:role/connect-reader", "external_id": externalID},
+		Exporters: map[string]any{
+			"file":  collectortest.FileExporter(out),
+			"debug": map[string]any{"verbosity": "detailed"},
+		},
+		Logs:      &collectortest.Pipeline{Exporters: []string{"file", "debug"}},
+		Telemetry: map[string]any{"logs": map[string]any{"level": "debug"}, "metrics": map[string]any{"level": "none"}},
+	}.Write(t, cfgPath)
 	c := collectortest.Start(t, cfgPath,
 		"AWS_ACCESS_KEY_ID=AKIAFAKEBASEKEY",
 		"AWS_SECRET_ACCESS_KEY="+baseSecretKey,

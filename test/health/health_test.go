@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,32 +24,6 @@ import (
 const statusGate = "--feature-gates=+extension.healthcheck.useComponentStatus"
 
 // The health_check block as the configs in config/ ship it.
-const configTemplate = `
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:%[1]d
-    component_health:
-      include_permanent_errors: true
-      include_recoverable_errors: true
-      recovery_duration: 5m
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-exporters:
-  debug:
-    verbosity: basic
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      exporters: [debug]
-`
 
 type answer struct {
 	code int
@@ -66,7 +39,17 @@ func collector(t *testing.T, stream, endpoint string, flags ...string) (*collect
 	port := kinesistest.FreePort(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, port, stream, endpoint), 0o600))
+	collectortest.Config{
+		Stream: stream, Endpoint: endpoint,
+		Extensions: map[string]any{"health_check": map[string]any{
+			"endpoint": fmt.Sprintf("127.0.0.1:%d", port),
+			"component_health": map[string]any{
+				"include_permanent_errors": true, "include_recoverable_errors": true, "recovery_duration": "5m",
+			},
+		}},
+		Exporters: map[string]any{"debug": map[string]any{"verbosity": "basic"}},
+		Logs:      &collectortest.Pipeline{Exporters: []string{"debug"}},
+	}.Write(t, cfgPath)
 	p := collectortest.StartWithFlags(t, cfgPath, flags, kinesistest.CollectorEnv()...)
 	return p, fmt.Sprintf("http://127.0.0.1:%d/", port)
 }

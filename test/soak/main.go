@@ -29,58 +29,6 @@ import (
 
 // The production shape of the README: checkpoints and the exporter queue in
 // file_storage, the memory limiter, logs and metrics to one OTLP backend.
-const configTemplate = `
-extensions:
-  file_storage:
-    directory: %[1]s/state
-    create_directory: true
-receivers:
-  aws_connect:
-    stream_name: %[2]s
-    region: us-east-1
-    endpoint: %[3]s
-    start_position: trim_horizon
-    storage: file_storage
-    poll_interval: 200ms
-    collection_interval: 10s
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 512
-    spike_limit_mib: 128
-exporters:
-  otlp_grpc:
-    endpoint: %[4]s
-    tls:
-      insecure: true
-    sending_queue:
-      enabled: true
-      storage: file_storage
-      batch:
-        flush_timeout: 1s
-    retry_on_failure:
-      max_elapsed_time: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: normal
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[5]d
-  pipelines:
-    logs:
-      receivers: [aws_connect]
-      processors: [memory_limiter]
-      exporters: [otlp_grpc]
-    metrics:
-      receivers: [aws_connect]
-      processors: [memory_limiter]
-      exporters: [otlp_grpc]
-`
 
 const mib = 1 << 20
 
@@ -157,7 +105,19 @@ func run(o options) error {
 		return err
 	}
 	cfgPath := filepath.Join(o.out, "config.yaml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, o.out, stream, srv.Endpoint, addr, port), 0o600); err != nil {
+	// The README's production shape: logs and gauges through the memory limiter to OTLP,
+	// the exporter's queue and the checkpoints in file_storage.
+	pipeline := &collectortest.Pipeline{Processors: []string{"memory_limiter"}, Exporters: []string{"otlp_grpc"}}
+	err = collectortest.Config{
+		Stream: stream, Endpoint: srv.Endpoint, StorageDir: filepath.Join(o.out, "state"),
+		Receiver:   map[string]any{"collection_interval": "10s"},
+		Processors: map[string]any{"memory_limiter": map[string]any{"check_interval": "1s", "limit_mib": 512, "spike_limit_mib": 128}},
+		Exporters: map[string]any{"otlp_grpc": collectortest.OTLPExporter(addr,
+			map[string]any{"batch": map[string]any{"flush_timeout": "1s"}}, nil)},
+		Logs: pipeline, Metrics: pipeline,
+		Telemetry: collectortest.ServedTelemetry("normal", port),
+	}.WriteFile(cfgPath)
+	if err != nil {
 		return err
 	}
 	logFile, err := os.Create(filepath.Join(o.out, "collector.log"))
