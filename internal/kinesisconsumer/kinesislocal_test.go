@@ -82,6 +82,30 @@ func openShards(t *testing.T, client *kinesis.Client, stream string) []types.Sha
 	return open
 }
 
+// localOptions reads stream on kinesis-local from TRIM_HORIZON into col, checkpointing
+// in store, polling fast.
+func localOptions(srv *kinesistest.Server, stream string, store kinesisconsumer.CheckpointStore, col kinesisconsumer.Processor) kinesisconsumer.Options {
+	return kinesisconsumer.Options{
+		Checkpoints:       store,
+		API:               srv.Client,
+		Stream:            kinesisconsumer.StreamRef{Name: stream},
+		Processor:         col,
+		StartPosition:     kinesisconsumer.Position{Type: types.ShardIteratorTypeTrimHorizon},
+		PollInterval:      100 * time.Millisecond,
+		DiscoveryInterval: time.Second,
+		ReadBackoff:       kinesisconsumer.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5},
+	}
+}
+
+// startLocal starts a consumer, shut down when the test ends.
+func startLocal(t *testing.T, opts kinesisconsumer.Options) {
+	t.Helper()
+	c, err := kinesisconsumer.New(opts)
+	require.NoError(t, err)
+	c.Start()
+	t.Cleanup(func() { require.NoError(t, c.Shutdown(context.Background())) })
+}
+
 // TestKinesisLocalReshardingKeepsEveryRecordInOrder reads a stream through a split and a
 // merge made while records are being written and read: every record arrives once, and
 // each partition key's records arrive in the order they were written.
@@ -96,19 +120,7 @@ func TestKinesisLocalReshardingKeepsEveryRecordInOrder(t *testing.T) {
 	}
 	col := newCollector()
 	store := kinesisconsumer.NewMemoryStore()
-	c, err := kinesisconsumer.New(kinesisconsumer.Options{
-		Checkpoints:       store,
-		API:               srv.Client,
-		Stream:            kinesisconsumer.StreamRef{Name: stream},
-		Processor:         col,
-		StartPosition:     kinesisconsumer.Position{Type: types.ShardIteratorTypeTrimHorizon},
-		PollInterval:      100 * time.Millisecond,
-		DiscoveryInterval: time.Second,
-		ReadBackoff:       kinesisconsumer.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5},
-	})
-	require.NoError(t, err)
-	c.Start()
-	t.Cleanup(func() { require.NoError(t, c.Shutdown(context.Background())) })
+	startLocal(t, localOptions(srv, stream, store, col))
 
 	written := 0
 	put := func(start, n int) {
@@ -130,7 +142,7 @@ func TestKinesisLocalReshardingKeepsEveryRecordInOrder(t *testing.T) {
 	hi, _ := new(big.Int).SetString(*first.HashKeyRange.EndingHashKey, 10)
 	mid := new(big.Int).Add(lo, hi)
 	mid.Rsh(mid, 1)
-	_, err = srv.Client.SplitShard(context.Background(), &kinesis.SplitShardInput{
+	_, err := srv.Client.SplitShard(context.Background(), &kinesis.SplitShardInput{
 		StreamName: aws.String(stream), ShardToSplit: first.ShardId, NewStartingHashKey: aws.String(mid.String()),
 	})
 	require.NoError(t, err)
@@ -192,22 +204,12 @@ func TestKinesisLocalLatestStartIgnoresTheCollectorsClock(t *testing.T) {
 
 	col := newCollector()
 	store := kinesisconsumer.NewMemoryStore()
-	c, err := kinesisconsumer.New(kinesisconsumer.Options{
-		Checkpoints:       store,
-		API:               srv.Client,
-		Stream:            kinesisconsumer.StreamRef{Name: stream},
-		Processor:         col,
-		StartPosition:     kinesisconsumer.Position{Type: types.ShardIteratorTypeLatest},
-		PollInterval:      100 * time.Millisecond,
-		DiscoveryInterval: time.Second,
-		ReadBackoff:       kinesisconsumer.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5},
-		// The replay turns LATEST into a start at a time, which is where skew bites.
-		Replay: 150 * time.Second,
-		Clock:  func() time.Time { return time.Now().Add(time.Hour) },
-	})
-	require.NoError(t, err)
-	c.Start()
-	t.Cleanup(func() { require.NoError(t, c.Shutdown(context.Background())) })
+	opts := localOptions(srv, stream, store, col)
+	opts.StartPosition = kinesisconsumer.Position{Type: types.ShardIteratorTypeLatest}
+	// The replay turns LATEST into a start at a time, which is where skew bites.
+	opts.Replay = 150 * time.Second
+	opts.Clock = func() time.Time { return time.Now().Add(time.Hour) }
+	startLocal(t, opts)
 
 	shard := *openShards(t, srv.Client, stream)[0].ShardId
 	var started time.Time
