@@ -27,7 +27,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
@@ -341,46 +340,63 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 // and applies it to the agents' state, once each. Replayed records only rebuild state.
 func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batch) error {
 	now := time.Now()
-	if b.Replay {
-		if r.state != nil {
-			r.builder.Visit(b, func(ev *agentevent.Event) { r.state.Apply(ev, now, nil) })
-		}
+	if b.Replay && r.state == nil {
 		return nil
 	}
 	first := b.Attempt == 1
-	if first {
+	if first && !b.Replay {
 		shard := metric.WithAttributeSet(attribute.NewSet(attribute.String("shard_id", b.ShardID)))
 		r.telemetry.ReceiverAwsConnectRecordsRead.Add(ctx, int64(len(b.Records)))
 		r.telemetry.ReceiverAwsConnectShardMillisBehindLatest.Record(ctx, b.MillisBehindLatest, shard)
 	}
-	// The state takes the batch on its first offer only; a batch the logs pipeline
-	// refuses is offered again, but its events are already counted.
-	var apply func(*agentevent.Event)
-	if r.state != nil && first {
-		var obs []agentstate.Observation
-		apply = func(ev *agentevent.Event) {
+	// Replayed records only rebuild the state. Otherwise the state takes the batch on its
+	// first offer only: a batch the logs pipeline refuses is offered again, but its events
+	// are already counted.
+	applyState := r.state != nil && first
+	withLogs := r.nextLogs != nil && !b.Replay
+	recs := r.builder.NewRecords(eventlog.Source{Stream: b.StreamName, Shard: b.ShardID}, len(b.Records), now, withLogs)
+	defer recs.Release()
+
+	// One flow per record: decode (building the log body in the same pass), drop a
+	// duplicate, update the state, add the log record.
+	var malformed, duplicates int
+	var obs []agentstate.Observation
+	for i := range b.Records {
+		rec := &b.Records[i]
+		ev, err := recs.Decode(rec.Data)
+		if err != nil {
+			malformed++
+			recs.AddMalformed(rec.Data, rec.SequenceNumber, err)
+			continue
+		}
+		if !b.Recent.Admit(ev.EventID) {
+			duplicates++
+			continue
+		}
+		if applyState {
 			var applied bool
-			if obs, applied = r.state.Apply(ev, now, obs[:0]); applied {
+			if obs, applied = r.state.Apply(ev, now, obs[:0]); applied && !b.Replay {
 				r.metrics.observe(ev.InstanceARN, obs)
 			}
 		}
+		recs.AddEvent(rec.SequenceNumber)
 	}
-	if r.nextLogs == nil {
-		if apply != nil {
-			r.recordOutcome(ctx, r.builder.Visit(b, apply))
-		}
+	if b.Replay {
 		return nil
 	}
-	res := r.builder.BuildVisiting(b, now, apply)
 	if first {
-		r.recordOutcome(ctx, res)
+		r.recordOutcome(ctx, malformed, duplicates)
 	}
-	n := res.Logs.LogRecordCount()
+	if !withLogs {
+		return nil
+	}
+	logs := recs.Logs()
+	n := logs.LogRecordCount()
 	if n == 0 {
 		return nil // every record was a duplicate
 	}
 	obsCtx := r.obsrecv.StartLogsOp(ctx)
-	err := r.nextLogs.ConsumeLogs(obsCtx, res.Logs)
+	err := r.nextLogs.ConsumeLogs(obsCtx, logs)
 	r.obsrecv.EndLogsOp(obsCtx, "json", n, err)
 	switch {
 	case err == nil:
@@ -399,11 +415,11 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 	}
 }
 
-func (r *awsConnectReceiver) recordOutcome(ctx context.Context, res eventlog.Result) {
-	if res.Malformed > 0 {
-		r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(res.Malformed))
+func (r *awsConnectReceiver) recordOutcome(ctx context.Context, malformed, duplicates int) {
+	if malformed > 0 {
+		r.telemetry.ReceiverAwsConnectRecordsMalformed.Add(ctx, int64(malformed))
 	}
-	if res.Duplicates > 0 {
-		r.telemetry.ReceiverAwsConnectRecordsDuplicate.Add(ctx, int64(res.Duplicates))
+	if duplicates > 0 {
+		r.telemetry.ReceiverAwsConnectRecordsDuplicate.Add(ctx, int64(duplicates))
 	}
 }

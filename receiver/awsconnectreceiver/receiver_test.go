@@ -197,3 +197,43 @@ func TestRefusedGaugesAreOfferedAgain(t *testing.T) {
 		assert.Greater(t, at[1].Sub(at[0]), interval/2, "permanently refused gauges were offered again at once")
 	})
 }
+
+// TestProcessLeavesOutDuplicates: an event whose EventId the shard's window does not
+// admit is left out of the logs and of the state; records without an EventId (malformed
+// ones) never are; the first of two is kept, with its own sequence number.
+func TestProcessLeavesOutDuplicates(t *testing.T) {
+	login := fixtureBatch(t, "login.json").Records[0].Data
+	logout := fixtureBatch(t, "logout.json").Records[0].Data
+	garbage := []byte("not json")
+	batch := func() kinesisconsumer.Batch {
+		b := kinesisconsumer.Batch{StreamName: "s", ShardID: "shardId-000000000000", Attempt: 1, Recent: kinesisconsumer.NewRecentKeys(10)}
+		for i, data := range [][]byte{login, garbage, login, logout, garbage, login} {
+			b.Records = append(b.Records, kinesisconsumer.Record{Data: data, SequenceNumber: string(rune('1' + i))})
+		}
+		return b
+	}
+
+	logs := new(consumertest.LogsSink)
+	r := startTestReceiver(t, logs, consumertest.NewNop())
+	require.NoError(t, r.Process(context.Background(), batch()))
+	var seqs []string
+	for _, ld := range logs.AllLogs() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			lrs := ld.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
+			for j := 0; j < lrs.Len(); j++ {
+				seq, _ := lrs.At(j).Attributes().Get("aws.kinesis.sequence_number")
+				seqs = append(seqs, seq.Str())
+			}
+		}
+	}
+	slices.Sort(seqs)
+	assert.Equal(t, []string{"1", "2", "4", "5"}, seqs, "the duplicates of the login are left out, the malformed records kept")
+	// The state took the events (a repeat would change nothing there: it ignores an
+	// event it has applied).
+	assert.Equal(t, 1, r.state.Agents())
+
+	// A metrics-only pipeline runs the same flow.
+	mr := startTestReceiver(t, nil, consumertest.NewNop())
+	require.NoError(t, mr.Process(context.Background(), batch()))
+	assert.Equal(t, 1, mr.state.Agents())
+}

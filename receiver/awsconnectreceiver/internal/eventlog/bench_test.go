@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -19,7 +18,7 @@ const benchBatch = 100
 
 // benchRecords is a batch of the ~3 KB STATE_CHANGE with two contacts, compacted as
 // Amazon Connect writes it.
-func benchRecords(b *testing.B) kinesisconsumer.Batch {
+func benchRecords(b *testing.B) testBatch {
 	raw, err := os.ReadFile("../../../../testdata/events/bench_state_change.json")
 	if err != nil {
 		b.Fatal(err)
@@ -28,9 +27,9 @@ func benchRecords(b *testing.B) kinesisconsumer.Batch {
 	if err := json.Compact(&compact, raw); err != nil {
 		b.Fatal(err)
 	}
-	batch := kinesisconsumer.Batch{StreamName: "connect-agent-events", ShardID: "shardId-000000000000"}
+	batch := testBatch{StreamName: "connect-agent-events", ShardID: "shardId-000000000000"}
 	for i := range benchBatch {
-		batch.Records = append(batch.Records, kinesisconsumer.Record{
+		batch.Records = append(batch.Records, testRecord{
 			Data:           compact.Bytes(),
 			SequenceNumber: "4968050294127984183146564088910977422855270150268203827" + string(rune('0'+i%10)),
 		})
@@ -53,7 +52,7 @@ func BenchmarkBuild(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		res := builder.Build(batch, now)
+		res := builder.build(batch, now)
 		if res.Logs.LogRecordCount() != benchBatch {
 			b.Fatal("wrong count")
 		}
@@ -125,13 +124,13 @@ func objectsRecord(perObject int) []byte {
 const worstMembers = (1 << 20) / 12
 
 func benchOne(b *testing.B, rec []byte, malformed int) {
-	batch := kinesisconsumer.Batch{StreamName: "s", ShardID: "shardId-000000000000",
-		Records: []kinesisconsumer.Record{{Data: rec, SequenceNumber: "1"}}}
+	batch := testBatch{StreamName: "s", ShardID: "shardId-000000000000",
+		Records: []testRecord{{Data: rec, SequenceNumber: "1"}}}
 	builder := NewBuilder(metadata.DefaultResourceAttributesConfig())
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := builder.Build(batch, time.Now()); res.Logs.LogRecordCount() != 1 || res.Malformed != malformed {
+		if res := builder.build(batch, time.Now()); res.Logs.LogRecordCount() != 1 || res.Malformed != malformed {
 			b.Fatal("wrong count")
 		}
 	}

@@ -1,4 +1,6 @@
-// Package eventlog turns Kinesis records of agent events into OTLP log records.
+// Package eventlog maps agent events, and records that are not agent events, to OTLP
+// log records. It knows nothing of how records are read: the receiver runs each record
+// through decoding, duplicate removal, the agents' state and this mapping.
 package eventlog
 
 import (
@@ -13,7 +15,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -96,89 +97,112 @@ type decoder struct {
 	scratch plog.LogRecord
 }
 
-// Result is the outcome of one batch.
-type Result struct {
-	Logs      plog.Logs
-	Malformed int
-	// Duplicates are the events left out because the shard handed on their EventId
-	// lately (see kinesisconsumer.RecentKeys).
-	Duplicates int
+// Source is where a batch's records were read: their aws.kinesis.* attributes.
+type Source struct {
+	Stream, Shard string
 }
 
-// Build turns a batch into logs: one log record per record, grouped by Amazon Connect
-// instance. A record that is not an agent event becomes a record with severity ERROR.
-func (b *Builder) Build(batch kinesisconsumer.Batch, observed time.Time) Result {
-	return b.BuildVisiting(batch, observed, nil)
+// Records turns the records of one batch into log records, one at a time, grouped by
+// Amazon Connect instance. The caller owns the flow: it decodes each record (Decode),
+// decides what becomes of it (a duplicate is simply not added), and adds it (AddEvent, or
+// AddMalformed for a record that is not an agent event). Release returns its decoder.
+type Records struct {
+	b        *Builder
+	dec      *decoder
+	src      Source
+	observed pcommon.Timestamp
+	// logs is nil when no log records are wanted: Decode then builds no body, and the
+	// Add methods do nothing.
+	logs     *plog.Logs
+	groups   map[string]plog.LogRecordSlice
+	capacity int
 }
 
-// Visit decodes a batch without building logs and calls visit with each agent event, in
-// order, but for duplicates (as Build leaves them out); the Result has no Logs.
-func (b *Builder) Visit(batch kinesisconsumer.Batch, visit func(*agentevent.Event)) Result {
-	var res Result
-	dec := b.decoders.Get().(*decoder)
-	defer b.decoders.Put(dec)
-	for i := range batch.Records {
-		if err := dec.d.Decode(batch.Records[i].Data, &dec.ev, nil); err != nil {
-			res.Malformed++
-			continue
-		}
-		if !batch.Recent.Admit(dec.ev.EventID) {
-			res.Duplicates++
-			continue
-		}
-		visit(&dec.ev)
+// NewRecords starts a batch of capacity records read from src at observed. Without
+// withLogs it only decodes: for a pipeline that wants the agents' state alone.
+func (b *Builder) NewRecords(src Source, capacity int, observed time.Time, withLogs bool) *Records {
+	r := &Records{
+		b:        b,
+		dec:      b.decoders.Get().(*decoder),
+		src:      src,
+		observed: pcommon.NewTimestampFromTime(observed),
+		capacity: capacity,
 	}
-	return res
+	if withLogs {
+		logs := plog.NewLogs()
+		r.logs, r.groups = &logs, map[string]plog.LogRecordSlice{}
+	}
+	return r
 }
 
-// BuildVisiting is Build that also calls visit, when not nil, with each agent event, in
-// order, in the same pass. An event whose EventId batch.Recent does not admit (the shard
-// handed it on lately) is a duplicate: it is left out, and not visited.
-func (b *Builder) BuildVisiting(batch kinesisconsumer.Batch, observed time.Time, visit func(*agentevent.Event)) Result {
-	res := Result{Logs: plog.NewLogs()}
-	dec := b.decoders.Get().(*decoder)
-	defer b.decoders.Put(dec)
+// Decode decodes a record's data into the event it returns, valid until the next
+// Decode, and builds its log record's body in the same pass.
+func (r *Records) Decode(data []byte) (*agentevent.Event, error) {
+	dec := r.dec
+	if r.logs == nil {
+		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
+	}
+	dec.body.reset(dec.scratch.Body())
+	return &dec.ev, dec.d.Decode(data, &dec.ev, &dec.body)
+}
 
-	groups := map[string]plog.LogRecordSlice{}
-	records := func(instance string) plog.LogRecordSlice {
-		if lrs, ok := groups[instance]; ok {
-			return lrs
-		}
-		rl := res.Logs.ResourceLogs().AppendEmpty()
-		b.Resource(instance).CopyTo(rl.Resource())
-		sl := rl.ScopeLogs().AppendEmpty()
-		sl.Scope().SetName(metadata.ScopeName)
-		lrs := sl.LogRecords()
-		lrs.EnsureCapacity(len(batch.Records))
-		groups[instance] = lrs
+// AddEvent adds the log record of the event last decoded.
+func (r *Records) AddEvent(sequenceNumber string) {
+	if r.logs == nil {
+		return
+	}
+	lr := r.dec.scratch
+	fillEvent(lr, &r.dec.ev, r.b.redact)
+	r.add(lr, r.dec.ev.InstanceARN, sequenceNumber)
+}
+
+// AddMalformed adds the log record of a record that is not an agent event: severity
+// ERROR, the raw data (or, with redact on, only its size), and what is wrong.
+func (r *Records) AddMalformed(data []byte, sequenceNumber string, err error) {
+	if r.logs == nil {
+		return
+	}
+	lr := r.dec.scratch
+	fillMalformed(lr, data, err, r.b.redact)
+	r.add(lr, noInstance, sequenceNumber)
+}
+
+func (r *Records) add(lr plog.LogRecord, instance, sequenceNumber string) {
+	lr.SetObservedTimestamp(r.observed)
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrStreamName, r.src.Stream)
+	attrs.PutStr(AttrShardID, r.src.Shard)
+	attrs.PutStr(AttrSequenceNumber, sequenceNumber)
+	lr.MoveTo(r.records(instance).AppendEmpty())
+}
+
+// records returns the log records of an instance's resource, made on first use.
+func (r *Records) records(instance string) plog.LogRecordSlice {
+	if lrs, ok := r.groups[instance]; ok {
 		return lrs
 	}
-	obs := pcommon.NewTimestampFromTime(observed)
-	for i := range batch.Records {
-		rec := &batch.Records[i]
-		lr := dec.scratch
-		dec.body.reset(lr.Body())
-		if err := dec.d.Decode(rec.Data, &dec.ev, &dec.body); err != nil {
-			res.Malformed++
-			fillMalformed(lr, rec.Data, err, b.redact)
-			lr.SetObservedTimestamp(obs)
-			putKinesis(lr.Attributes(), batch, rec)
-			lr.MoveTo(records(noInstance).AppendEmpty())
-			continue
-		}
-		if !batch.Recent.Admit(dec.ev.EventID) {
-			res.Duplicates++
-			continue
-		}
-		if visit != nil {
-			visit(&dec.ev)
-		}
-		fillEvent(lr, &dec.ev, b.redact)
-		lr.SetObservedTimestamp(obs)
-		putKinesis(lr.Attributes(), batch, rec)
-		lr.MoveTo(records(dec.ev.InstanceARN).AppendEmpty())
+	rl := r.logs.ResourceLogs().AppendEmpty()
+	r.b.Resource(instance).CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	lrs := sl.LogRecords()
+	lrs.EnsureCapacity(r.capacity)
+	r.groups[instance] = lrs
+	return lrs
+}
+
+// Logs returns the log records added; empty when none were wanted.
+func (r *Records) Logs() plog.Logs {
+	if r.logs == nil {
+		return plog.NewLogs()
 	}
-	return res
+	return *r.logs
+}
+
+// Release returns the decoder for another batch; the Records is not to be used after.
+func (r *Records) Release() {
+	r.b.decoders.Put(r.dec)
+	r.dec = nil
 }
 
 // Resource returns the resource of an instance, built once and cached; it must not be
@@ -272,12 +296,6 @@ func fillMalformed(lr plog.LogRecord, data []byte, err error, redact *Redactor) 
 	attrs := lr.Attributes()
 	attrs.PutStr(AttrErrorType, kind)
 	attrs.PutStr(AttrExceptionMessage, msg)
-}
-
-func putKinesis(attrs pcommon.Map, batch kinesisconsumer.Batch, rec *kinesisconsumer.Record) {
-	attrs.PutStr(AttrStreamName, batch.StreamName)
-	attrs.PutStr(AttrShardID, batch.ShardID)
-	attrs.PutStr(AttrSequenceNumber, rec.SequenceNumber)
 }
 
 func putNonEmpty(attrs pcommon.Map, k, v string) {

@@ -21,7 +21,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -146,15 +145,10 @@ func seqNumber(i int) string {
 	return fmt.Sprintf("49650502941279841831465640889109774228552701502682%05d", i)
 }
 
-func batchOf(records ...[]byte) kinesisconsumer.Batch {
-	b := kinesisconsumer.Batch{StreamName: testStream, ShardID: testShard, Attempt: 1}
+func batchOf(records ...[]byte) testBatch {
+	b := testBatch{StreamName: testStream, ShardID: testShard}
 	for i, data := range records {
-		b.Records = append(b.Records, kinesisconsumer.Record{
-			Data:           data,
-			SequenceNumber: seqNumber(i),
-			PartitionKey:   "agent",
-			ArrivalTime:    observed.Add(-time.Second),
-		})
+		b.Records = append(b.Records, testRecord{Data: data, SequenceNumber: seqNumber(i)})
 	}
 	return b
 }
@@ -397,7 +391,7 @@ func TestBuildValidFixtures(t *testing.T) {
 	for _, tc := range validCases {
 		t.Run(tc.file, func(t *testing.T) {
 			data := readCompact(t, tc.file)
-			res := b.Build(batchOf(data), observed)
+			res := b.build(batchOf(data), observed)
 			assert.Equal(t, 0, res.Malformed)
 			r, lr := onlyRecord(t, res.Logs)
 			checkValid(t, tc, data, seqNumber(0), r, lr)
@@ -410,7 +404,7 @@ func TestBuildValidFixturesOneBatch(t *testing.T) {
 	for _, tc := range validCases {
 		records = append(records, readCompact(t, tc.file))
 	}
-	res := newBuilder().Build(batchOf(records...), observed)
+	res := newBuilder().build(batchOf(records...), observed)
 	assert.Equal(t, 0, res.Malformed)
 	require.Equal(t, len(validCases), res.Logs.LogRecordCount())
 	// Three instances among the fixtures.
@@ -438,7 +432,7 @@ func TestTimestampsExact(t *testing.T) {
 	b := newBuilder()
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			_, lr := onlyRecord(t, b.Build(batchOf(readCompact(t, tc.file)), observed).Logs)
+			_, lr := onlyRecord(t, b.build(batchOf(readCompact(t, tc.file)), observed).Logs)
 			assert.Equal(t, tc.want.UnixNano(), int64(lr.Timestamp()))
 			assert.Equal(t, tc.want, lr.Timestamp().AsTime())
 			assert.Equal(t, observed.UnixNano(), int64(lr.ObservedTimestamp()))
@@ -447,7 +441,7 @@ func TestTimestampsExact(t *testing.T) {
 }
 
 func TestBodyValueTypes(t *testing.T) {
-	_, lr := onlyRecord(t, newBuilder().Build(batchOf(readCompact(t, "extras.json")), observed).Logs)
+	_, lr := onlyRecord(t, newBuilder().build(batchOf(readCompact(t, "extras.json")), observed).Logs)
 	body := lr.Body().Map()
 	get := func(path ...any) pcommon.Value {
 		t.Helper()
@@ -498,7 +492,7 @@ func TestBodyValueTypes(t *testing.T) {
 	assert.True(t, ok)
 
 	// An empty Contacts array stays an empty slice.
-	_, lr = onlyRecord(t, newBuilder().Build(batchOf(readCompact(t, "login.json")), observed).Logs)
+	_, lr = onlyRecord(t, newBuilder().build(batchOf(readCompact(t, "login.json")), observed).Logs)
 	contacts, ok := lr.Body().Map().Get("CurrentAgentSnapshot")
 	require.True(t, ok)
 	c, ok := contacts.Map().Get("Contacts")
@@ -507,7 +501,7 @@ func TestBodyValueTypes(t *testing.T) {
 	assert.Equal(t, 0, c.Slice().Len())
 
 	// A null snapshot field stays, as an empty value.
-	_, lr = onlyRecord(t, newBuilder().Build(batchOf(readCompact(t, "nulls.json")), observed).Logs)
+	_, lr = onlyRecord(t, newBuilder().build(batchOf(readCompact(t, "nulls.json")), observed).Logs)
 	conf, ok := lr.Body().Map().Get("CurrentAgentSnapshot")
 	require.True(t, ok)
 	groups, ok := conf.Map().Get("Configuration")
@@ -599,7 +593,7 @@ func TestBodyKeyOrder(t *testing.T) {
 		"AWSAccountId", "AgentARN", "CurrentAgentSnapshot", "EventId", "EventTimestamp",
 		"EventType", "InstanceARN", "PreviousAgentSnapshot", "SomeNewField", "Tags", "Version",
 	}, fileKeys)
-	_, lr := onlyRecord(t, b.Build(batchOf(compactJSON(t, raw)), observed).Logs)
+	_, lr := onlyRecord(t, b.build(batchOf(compactJSON(t, raw)), observed).Logs)
 	assert.Equal(t, fileKeys, bodyKeys(lr.Body().Map()))
 
 	// The same event with every object's keys in reverse order keeps that order, at every level.
@@ -609,7 +603,7 @@ func TestBodyKeyOrder(t *testing.T) {
 	require.NoError(t, dec.Decode(&doc))
 	reversed := reverseKeys(t, doc)
 	require.True(t, json.Valid(reversed))
-	res := b.Build(batchOf(reversed), observed)
+	res := b.build(batchOf(reversed), observed)
 	require.Equal(t, 0, res.Malformed)
 	_, lr = onlyRecord(t, res.Logs)
 	want := append([]string(nil), fileKeys...)
@@ -642,7 +636,7 @@ func TestBuildGroupsByInstance(t *testing.T) {
 	require.Contains(t, string(nullARN), `"InstanceARN":null`)
 
 	// seq 0..6
-	res := newBuilder().Build(batchOf(login, extras, noARN, heartBeat, bench, nullARN, logout), observed)
+	res := newBuilder().build(batchOf(login, extras, noARN, heartBeat, bench, nullARN, logout), observed)
 	assert.Equal(t, 0, res.Malformed)
 	require.Equal(t, 7, res.Logs.LogRecordCount())
 	require.Equal(t, 4, res.Logs.ResourceLogs().Len(), "three instances and the bare resource")
@@ -691,7 +685,7 @@ func TestBuildGroupsByInstance(t *testing.T) {
 func TestBuildUnparsableInstanceARN(t *testing.T) {
 	login := readCompact(t, "login.json")
 	data := regexp.MustCompile(`"InstanceARN":"[^"]*"`).ReplaceAll(login, []byte(`"InstanceARN":"not-an-arn"`))
-	res := newBuilder().Build(batchOf(data), observed)
+	res := newBuilder().build(batchOf(data), observed)
 	assert.Equal(t, 0, res.Malformed)
 	r, lr := onlyRecord(t, res.Logs)
 	attrs := r.Attributes().AsRaw()
@@ -721,7 +715,7 @@ func TestBuildMalformedFixtures(t *testing.T) {
 	for _, tc := range malformedCases {
 		t.Run(tc.file, func(t *testing.T) {
 			raw := readFixture(t, filepath.Join("malformed", tc.file))
-			res := b.Build(batchOf(raw), observed)
+			res := b.build(batchOf(raw), observed)
 			assert.Equal(t, 1, res.Malformed)
 			r, lr := onlyRecord(t, res.Logs)
 			checkMalformed(t, tc, raw, seqNumber(0), lr)
@@ -781,7 +775,7 @@ func TestBuildMixedBatchDropsNothing(t *testing.T) {
 	for _, e := range entries {
 		records = append(records, e.data)
 	}
-	res := newBuilder().Build(batchOf(records...), observed)
+	res := newBuilder().build(batchOf(records...), observed)
 	assert.Equal(t, len(malformedCases), res.Malformed)
 	require.Equal(t, len(entries), res.Logs.LogRecordCount(), "one log record per Kinesis record")
 
@@ -801,42 +795,8 @@ func TestBuildMixedBatchDropsNothing(t *testing.T) {
 	}
 }
 
-// TestBuildLeavesOutDuplicates: an event whose EventId the batch's window does not admit
-// is left out, of the logs and of the visit; records without an EventId (malformed ones)
-// never are; the first of two is kept, with its own sequence number.
-func TestBuildLeavesOutDuplicates(t *testing.T) {
-	login, logout := readCompact(t, "login.json"), readCompact(t, "logout.json")
-	garbage := []byte("not json")
-	records := [][]byte{login, garbage, login, logout, garbage, login}
-	for _, visitOnly := range []bool{false, true} {
-		b := batchOf(records...)
-		b.Recent = kinesisconsumer.NewRecentKeys(10)
-		var visited []string
-		visit := func(ev *agentevent.Event) { visited = append(visited, ev.EventID) }
-		var res Result
-		if visitOnly {
-			res = newBuilder().Visit(b, visit)
-			assert.Equal(t, plog.Logs{}, res.Logs, "Visit builds no logs")
-		} else {
-			res = newBuilder().BuildVisiting(b, observed, visit)
-			got := recordsBySeq(t, res.Logs)
-			assert.Len(t, got, 4)
-			for _, i := range []int{0, 1, 3, 4} {
-				assert.Contains(t, got, seqNumber(i))
-			}
-		}
-		assert.Equal(t, 2, res.Duplicates)
-		assert.Equal(t, 2, res.Malformed)
-		assert.Equal(t, []string{str(decodeDoc(t, login), "EventId"), str(decodeDoc(t, logout), "EventId")}, visited)
-	}
-	// Without a window, nothing is a duplicate.
-	res := newBuilder().Build(batchOf(records...), observed)
-	assert.Equal(t, 0, res.Duplicates)
-	assert.Equal(t, len(records), res.Logs.LogRecordCount())
-}
-
 func TestBuildEmptyBatch(t *testing.T) {
-	res := newBuilder().Build(batchOf(), observed)
+	res := newBuilder().build(batchOf(), observed)
 	assert.Equal(t, 0, res.Malformed)
 	assert.Equal(t, 0, res.Logs.LogRecordCount())
 }
@@ -874,13 +834,13 @@ func TestDisabledResourceAttributes(t *testing.T) {
 			for _, k := range tc.absent {
 				delete(want, k)
 			}
-			r, lr := onlyRecord(t, b.Build(batchOf(login), observed).Logs)
+			r, lr := onlyRecord(t, b.build(batchOf(login), observed).Logs)
 			assert.Equal(t, want, r.Attributes().AsRaw())
 			// Log record attributes are not affected.
 			assert.Equal(t, "jdoe", attrStr(lr, AttrAgentUsername))
 
 			// The bare resource of malformed records too.
-			r, _ = onlyRecord(t, b.Build(batchOf([]byte("not json")), observed).Logs)
+			r, _ = onlyRecord(t, b.build(batchOf([]byte("not json")), observed).Logs)
 			wantBare := map[string]any{}
 			if !containsStr(tc.absent, "cloud.provider") {
 				wantBare["cloud.provider"] = "aws"
@@ -916,7 +876,7 @@ func TestEventName(t *testing.T) {
 	// Through Build, for an unknown type the fixtures do not have.
 	rec := `{"EventId":"e-1","EventType":"AGENT_RECORDING_PAUSED","EventTimestamp":"2024-01-02T03:04:05.678Z",` +
 		`"InstanceARN":"` + instEUWest.arn + `","Version":"2031-01-01","CurrentAgentSnapshot":{"AgentStatus":{"Name":"Focus"}}}`
-	res := newBuilder().Build(batchOf([]byte(rec)), observed)
+	res := newBuilder().build(batchOf([]byte(rec)), observed)
 	require.Equal(t, 0, res.Malformed)
 	r, lr := onlyRecord(t, res.Logs)
 	assert.Equal(t, "aws.connect.agent.agent_recording_paused", lr.EventName())
@@ -939,7 +899,7 @@ func marshalLogs(t testing.TB, logs plog.Logs) []byte {
 
 // batchesForConcurrency gives batches that differ from one another: a rotation of all
 // the valid and malformed fixtures each.
-func batchesForConcurrency(t *testing.T, n int) []kinesisconsumer.Batch {
+func batchesForConcurrency(t *testing.T, n int) []testBatch {
 	var all [][]byte
 	for _, tc := range validCases {
 		all = append(all, readCompact(t, tc.file))
@@ -947,7 +907,7 @@ func batchesForConcurrency(t *testing.T, n int) []kinesisconsumer.Batch {
 	for _, tc := range malformedCases {
 		all = append(all, readFixture(t, filepath.Join("malformed", tc.file)))
 	}
-	batches := make([]kinesisconsumer.Batch, n)
+	batches := make([]testBatch, n)
 	for i := range batches {
 		recs := make([][]byte, 0, len(all))
 		for j := range all {
@@ -967,7 +927,7 @@ func TestBuildConcurrent(t *testing.T) {
 	// What each batch must give, built alone with a separate Builder.
 	want := make([][]byte, goroutines)
 	for i, batch := range batches {
-		want[i] = marshalLogs(t, newBuilder().Build(batch, observed).Logs)
+		want[i] = marshalLogs(t, newBuilder().build(batch, observed).Logs)
 	}
 
 	b := newBuilder()
@@ -989,7 +949,7 @@ func TestBuildConcurrent(t *testing.T) {
 			<-start
 			for r := range rounds {
 				idx := (g + r) % goroutines
-				res := b.Build(batches[idx], observed)
+				res := b.build(batches[idx], observed)
 				var err error
 				switch {
 				case res.Malformed != len(malformedCases):
@@ -1027,10 +987,10 @@ func TestBuildConcurrent(t *testing.T) {
 
 func TestBuildResultsSurviveLaterBuilds(t *testing.T) {
 	b := newBuilder()
-	first := b.Build(batchOf(readCompact(t, "extras.json"), readCompact(t, "nulls.json")), observed)
+	first := b.build(batchOf(readCompact(t, "extras.json"), readCompact(t, "nulls.json")), observed)
 	snapshot := marshalLogs(t, first.Logs)
 	for _, tc := range validCases {
-		b.Build(batchOf(readCompact(t, tc.file), readCompact(t, tc.file)), observed)
+		b.build(batchOf(readCompact(t, tc.file), readCompact(t, tc.file)), observed)
 	}
 	assert.Equal(t, string(snapshot), string(marshalLogs(t, first.Logs)))
 	_, lr := onlyRecordOf(t, first.Logs, instEUWest.arn)
@@ -1056,7 +1016,7 @@ func TestBodyTrickyValues(t *testing.T) {
 		`"long":"` + strings.Repeat("long-value-", 40) + `"},` +
 		`"CurrentAgentSnapshot":{"Configuration":{"Username":"Zoë 山田"}}}`
 	require.True(t, json.Valid([]byte(rec)))
-	res := newBuilder().Build(batchOf([]byte(rec)), observed)
+	res := newBuilder().build(batchOf([]byte(rec)), observed)
 	require.Equal(t, 0, res.Malformed)
 	_, lr := onlyRecord(t, res.Logs)
 	assert.Equal(t, decodeDoc(t, []byte(rec)), lr.Body().Map().AsRaw())

@@ -8,7 +8,6 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -26,10 +25,10 @@ func FuzzBuild(f *testing.F) {
 	}
 	b := NewBuilder(metadata.DefaultResourceAttributesConfig())
 	f.Fuzz(func(t *testing.T, first, second []byte) {
-		batch := kinesisconsumer.Batch{StreamName: "s", ShardID: "shardId-000000000000", Records: []kinesisconsumer.Record{
+		batch := testBatch{StreamName: "s", ShardID: "shardId-000000000000", Records: []testRecord{
 			{Data: first, SequenceNumber: "1"}, {Data: second, SequenceNumber: "2"},
 		}}
-		res := b.Build(batch, time.Unix(1, 0))
+		res := b.build(batch, time.Unix(1, 0))
 		if got := res.Logs.LogRecordCount(); got != 2 {
 			t.Fatalf("%d log records for 2 records", got)
 		}

@@ -22,7 +22,7 @@ func TestBuildDuplicateKeysAreMalformed(t *testing.T) {
 	for name, rec := range tests {
 		t.Run(name, func(t *testing.T) {
 			visited := 0
-			res := newBuilder().BuildVisiting(batchOf([]byte(rec)), observed, func(*agentevent.Event) { visited++ })
+			res := newBuilder().buildVisiting(batchOf([]byte(rec)), observed, func(*agentevent.Event) { visited++ })
 			assert.Equal(t, 1, res.Malformed)
 			assert.Zero(t, visited, "the agent state never sees it")
 			_, lr := onlyRecord(t, res.Logs)
@@ -37,7 +37,7 @@ func TestBuildDuplicateKeysAreMalformed(t *testing.T) {
 // about a scan (BenchmarkBuildWorstRecord measures it).
 func TestBuildTooManyMembersIsMalformed(t *testing.T) {
 	rec := worstRecord(agentevent.MaxMembers + 1)
-	res := newBuilder().Build(batchOf(rec), observed)
+	res := newBuilder().build(batchOf(rec), observed)
 	require.Equal(t, 1, res.Malformed)
 	_, lr := onlyRecord(t, res.Logs)
 	assert.Equal(t, agentevent.ErrKindTooManyMembers, attrStr(lr, AttrErrorType))
@@ -45,7 +45,7 @@ func TestBuildTooManyMembersIsMalformed(t *testing.T) {
 
 	// At the limit, the whole body is built.
 	rec = worstRecord(agentevent.MaxMembers)
-	res = newBuilder().Build(batchOf(rec), observed)
+	res = newBuilder().build(batchOf(rec), observed)
 	require.Equal(t, 0, res.Malformed)
 	_, lr = onlyRecord(t, res.Logs)
 	extra, ok := lr.Body().Map().Get("Extra")

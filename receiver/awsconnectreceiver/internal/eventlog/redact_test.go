@@ -17,7 +17,7 @@ import (
 // state_change_two_contacts.json is Maria Garcia's, username mgarcia, in both snapshots.
 func redactedRecord(t *testing.T, mode, salt string) (plog.LogRecord, string) {
 	b := NewBuilder(metadata.DefaultResourceAttributesConfig(), WithRedactor(NewRedactor(mode, salt)))
-	res := b.Build(batchOf(readCompact(t, "state_change_two_contacts.json")), time.Unix(1, 0))
+	res := b.build(batchOf(readCompact(t, "state_change_two_contacts.json")), time.Unix(1, 0))
 	var m plog.JSONMarshaler
 	out, err := m.MarshalLogs(res.Logs)
 	require.NoError(t, err)
@@ -81,7 +81,7 @@ func TestRedactNoneKeepsNames(t *testing.T) {
 func exported(t *testing.T, r *Redactor, records ...[]byte) (plog.Logs, string) {
 	t.Helper()
 	b := NewBuilder(metadata.DefaultResourceAttributesConfig(), WithRedactor(r))
-	res := b.Build(batchOf(records...), time.Unix(1, 0))
+	res := b.build(batchOf(records...), time.Unix(1, 0))
 	var m plog.JSONMarshaler
 	out, err := m.MarshalLogs(res.Logs)
 	require.NoError(t, err)
