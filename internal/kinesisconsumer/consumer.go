@@ -528,6 +528,11 @@ func (c *Consumer) startReader(ctx context.Context, id string, pl plan) {
 			delete(c.readers, id)
 			ended := c.done[id]
 			c.mu.Unlock()
+			// Trouble of this reader's (failing reads or saves) ends with it: a shard that
+			// is gone, or no longer assigned here, is not held up.
+			if ctx.Err() == nil {
+				c.release(id)
+			}
 			// A shard's end makes its children readable: list at once. A reader that
 			// stopped for another reason (the shard was not found, say) waits for the next
 			// listing, or it would be restarted in a tight loop.

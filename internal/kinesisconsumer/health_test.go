@@ -338,3 +338,23 @@ func TestListingFailingPastTheBoundIsReported(t *testing.T) {
 	require.Eventually(t, func() bool { return health.released(StreamScope) }, waitFor, tick)
 	shutdown(t, c)
 }
+
+func TestHeldShardIsReleasedWhenItsReaderStops(t *testing.T) {
+	e := newEnv(2)
+	ids := e.f.shardIDs()
+	held := ids[0]
+	assigner := &dropAssigner{dropped: map[string]bool{}}
+	var health healthLog
+	opts := e.options(t)
+	opts.Assigner = assigner
+	opts.Health = health.report
+	opts.StallAfter = 20 * time.Millisecond
+	e.f.failNextIf(opGetRecords, 1000, throttled(), func(c fakeCall) bool { return c.ShardID == held })
+	c := start(t, opts)
+	require.Eventually(t, func() bool { return health.held(held) }, waitFor, tick, "the throttled shard was never reported")
+
+	// The shard is no longer assigned here: its reader stops, and so does its trouble.
+	assigner.set(held, true)
+	require.Eventually(t, func() bool { return health.released(held) }, waitFor, tick, "a shard no longer read here stays held up")
+	shutdown(t, c)
+}
