@@ -60,9 +60,13 @@ fuzz:
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or
 # an event is missing. The report is also left in .tmp/soak/report.md.
+# FLEET=1 runs three collectors sharing the stream through leases on dynalite instead,
+# SIGKILLing one every KILL_EVERY (and starting it again); it fails if an event is missing.
 DURATION ?= 10m
+FLEET ?=
+KILL_EVERY ?= 1m
 soak: npm build
-	$(GO) run ./test/soak --duration $(DURATION)
+	$(GO) run ./test/soak --duration $(DURATION) $(if $(FLEET),--collectors 3 --kill-every $(KILL_EVERY))
 
 # mdatagen v0.161.0 needs go.opentelemetry.io/collector/internal/schemagen, which some
 # module proxies do not serve; generated code is committed.

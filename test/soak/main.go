@@ -4,6 +4,7 @@
 // written was exported.
 //
 //	go run ./test/soak --duration 10m        # what `make soak DURATION=10m` runs
+//	go run ./test/soak --duration 10m --collectors 3 --kill-every 1m   # make soak FLEET=1
 //
 // It exits 1 if memory grew or an event is missing. The report is also written to
 // .tmp/soak/report.md.
@@ -39,6 +40,10 @@ type options struct {
 	shiftStagger            time.Duration
 	shards                  int
 	binary, out             string
+	// Fleet mode: collectors sharing the stream through leases, one killed every killEvery.
+	collectors                   int
+	killEvery                    time.Duration
+	leaseDuration, renewInterval time.Duration
 }
 
 func main() {
@@ -52,14 +57,27 @@ func main() {
 	flag.IntVar(&o.shards, "shards", 2, "shards of the stream")
 	flag.StringVar(&o.binary, "collector", "_build/otelcol-amazonconnect", "the collector binary (make build)")
 	flag.StringVar(&o.out, "out", ".tmp/soak", "where the state, logs and report go")
+	flag.IntVar(&o.collectors, "collectors", 1, "collectors; more than 1 runs the fleet mode: leases in a table on dynalite, and a SIGKILL every --kill-every")
+	flag.DurationVar(&o.killEvery, "kill-every", time.Minute, "fleet mode: SIGKILL one collector, in turn, this often and start it again (0: never)")
+	flag.DurationVar(&o.leaseDuration, "lease-duration", 10*time.Second, "fleet mode: the leases' lease_duration")
+	flag.DurationVar(&o.renewInterval, "renew-interval", 3*time.Second, "fleet mode: the leases' renew_interval")
 	flag.Parse()
+	shardsSet := false
+	flag.Visit(func(f *flag.Flag) { shardsSet = shardsSet || f.Name == "shards" })
+	if o.collectors > 1 && !shardsSet {
+		o.shards = 4 // every collector of three holds at least one
+	}
 	if o.every <= 0 {
 		o.every = max(o.duration/20, 5*time.Second)
 	}
 	if o.warmup <= 0 {
 		o.warmup = o.duration / 5
 	}
-	if err := run(o); err != nil {
+	runner := run
+	if o.collectors > 1 {
+		runner = runFleet
+	}
+	if err := runner(o); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}

@@ -1,0 +1,321 @@
+// Package fleettest runs and watches a fleet of collectors sharing one Kinesis stream
+// through a DynamoDB lease table: collector configurations with leases, an OTLP backend
+// that tells the collectors apart, the lease table as DynamoDB holds it, and a writer of
+// simulated agent events. test/fleet and the soak run's fleet mode use it.
+package fleettest
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // the otlp exporter compresses with gzip
+)
+
+// Attribute names the recorder reads, as the receiver writes them.
+const (
+	attrEventID   = "aws.connect.event.id"
+	attrAgentARN  = "aws.connect.agent.arn"
+	attrShardID   = "aws.kinesis.shard_id"
+	attrSequence  = "aws.kinesis.sequence_number"
+	AttrServiceID = "service.instance.id"
+)
+
+// Arrival is one log record as the backend received it.
+type Arrival struct {
+	// Member is the collector that exported it: each has an endpoint of its own.
+	Member string
+	// Index orders arrivals across all members; At is the wall clock.
+	Index                           int
+	At                              time.Time
+	EventID, Agent, Shard, Sequence string
+	// EventTime is the log record's timestamp, the event's EventTimestamp.
+	EventTime time.Time
+}
+
+// GaugeExport is one metrics request of a collector: its gauges by series, the series
+// key leaving service.instance.id aside so that collectors' series can be summed.
+type GaugeExport struct {
+	At     time.Time
+	Values map[string]float64
+	// InstanceIDs are the service.instance.id resource attributes the request carried.
+	InstanceIDs []string
+}
+
+// Recorder is an OTLP/gRPC backend with one endpoint per collector, so that it knows
+// who exported what. It keeps every log record's identity and every metrics export.
+type Recorder struct {
+	mu       sync.Mutex
+	servers  []*grpc.Server
+	arrivals []Arrival
+	exports  map[string][]GaugeExport
+}
+
+// NewRecorder returns a Recorder with no endpoint yet: see Serve.
+func NewRecorder() *Recorder {
+	return &Recorder{exports: map[string][]GaugeExport{}}
+}
+
+// Serve opens an endpoint for member on a free port and returns its address.
+func (r *Recorder) Serve(member string) (string, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	s := grpc.NewServer()
+	plogotlp.RegisterGRPCServer(s, &logsService{r: r, member: member})
+	pmetricotlp.RegisterGRPCServer(s, &metricsService{r: r, member: member})
+	go func() { _ = s.Serve(lis) }()
+	r.mu.Lock()
+	r.servers = append(r.servers, s)
+	r.mu.Unlock()
+	return lis.Addr().String(), nil
+}
+
+// Close stops every endpoint.
+func (r *Recorder) Close() {
+	r.mu.Lock()
+	servers := r.servers
+	r.servers = nil
+	r.mu.Unlock()
+	for _, s := range servers {
+		s.Stop()
+	}
+}
+
+type logsService struct {
+	plogotlp.UnimplementedGRPCServer
+	r      *Recorder
+	member string
+}
+
+func (s *logsService) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+	now := time.Now()
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	rls := req.Logs().ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				attrs := lr.Attributes()
+				a := Arrival{
+					Member: s.member, Index: len(s.r.arrivals), At: now,
+					EventID: str(attrs, attrEventID), Agent: str(attrs, attrAgentARN),
+					Shard: str(attrs, attrShardID), Sequence: str(attrs, attrSequence),
+					EventTime: lr.Timestamp().AsTime(),
+				}
+				s.r.arrivals = append(s.r.arrivals, a)
+			}
+		}
+	}
+	return plogotlp.NewExportResponse(), nil
+}
+
+func str(attrs pcommon.Map, key string) string {
+	if v, ok := attrs.Get(key); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+type metricsService struct {
+	pmetricotlp.UnimplementedGRPCServer
+	r      *Recorder
+	member string
+}
+
+func (s *metricsService) Export(_ context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
+	e := GaugeExport{At: time.Now(), Values: map[string]float64{}}
+	gauges := 0
+	rms := req.Metrics().ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		var resource []string
+		for k, v := range rm.Resource().Attributes().All() {
+			if k == AttrServiceID {
+				if !slices.Contains(e.InstanceIDs, v.AsString()) {
+					e.InstanceIDs = append(e.InstanceIDs, v.AsString())
+				}
+				continue
+			}
+			resource = append(resource, k+"="+v.AsString())
+		}
+		sort.Strings(resource)
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				if m.Type() != pmetric.MetricTypeGauge {
+					continue
+				}
+				gauges++
+				dps := m.Gauge().DataPoints()
+				for d := 0; d < dps.Len(); d++ {
+					dp := dps.At(d)
+					var attrs []string
+					for k, v := range dp.Attributes().All() {
+						attrs = append(attrs, k+"="+v.AsString())
+					}
+					sort.Strings(attrs)
+					key := m.Name() + "{" + strings.Join(resource, ",") + "|" + strings.Join(attrs, ",") + "}"
+					v := dp.DoubleValue()
+					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+						v = float64(dp.IntValue())
+					}
+					e.Values[key] += v
+				}
+			}
+		}
+	}
+	if gauges > 0 {
+		s.r.mu.Lock()
+		s.r.exports[s.member] = append(s.r.exports[s.member], e)
+		s.r.mu.Unlock()
+	}
+	return pmetricotlp.NewExportResponse(), nil
+}
+
+// Arrivals is every log record received so far, in the order received.
+func (r *Recorder) Arrivals() []Arrival {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.arrivals)
+}
+
+// Exports is member's metrics exports so far that held gauges, oldest first.
+func (r *Recorder) Exports(member string) []GaugeExport {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.exports[member])
+}
+
+// Missing is the EventIds of written that no member of members (any member, when
+// members is empty) exported.
+func (r *Recorder) Missing(written []string, members ...string) []string {
+	seen := map[string]bool{}
+	for _, a := range r.Arrivals() {
+		if len(members) == 0 || slices.Contains(members, a.Member) {
+			seen[a.EventID] = true
+		}
+	}
+	var out []string
+	for _, id := range written {
+		if !seen[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Repeats counts the records members exported more than once (a record is a Kinesis
+// sequence number): each time after the first is one repeat.
+func (r *Recorder) Repeats(members ...string) int {
+	n := map[string]int{}
+	repeats := 0
+	for _, a := range r.Arrivals() {
+		if len(members) > 0 && !slices.Contains(members, a.Member) {
+			continue
+		}
+		key := a.Shard + "/" + a.Sequence
+		if n[key] > 0 {
+			repeats++
+		}
+		n[key]++
+	}
+	return repeats
+}
+
+// FirstFrom is the first arrival at or after since of a record of shard exported by a
+// member other than except; ok is false when there is none yet.
+func (r *Recorder) FirstFrom(shard, except string, since time.Time) (Arrival, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.arrivals {
+		if a.Shard == shard && a.Member != except && !a.At.Before(since) {
+			return a, true
+		}
+	}
+	return Arrival{}, false
+}
+
+// RepeatsSince counts the records exported at or after since that a member had exported
+// before: redeliveries.
+func (r *Recorder) RepeatsSince(since time.Time) int {
+	n := map[string]int{}
+	repeats := 0
+	for _, a := range r.Arrivals() {
+		key := a.Shard + "/" + a.Sequence
+		if n[key] > 0 && !a.At.Before(since) {
+			repeats++
+		}
+		n[key]++
+	}
+	return repeats
+}
+
+// OutOfOrder lists the agents of byAgent (EventIds in the order written) whose events
+// were first exported in another order, by any member.
+func (r *Recorder) OutOfOrder(byAgent map[string][]string) []string {
+	seen := map[string]bool{}
+	got := map[string][]string{}
+	for _, a := range r.Arrivals() {
+		if seen[a.EventID] {
+			continue
+		}
+		seen[a.EventID] = true
+		got[a.Agent] = append(got[a.Agent], a.EventID)
+	}
+	var out []string
+	for agent, want := range byAgent {
+		if !slices.Equal(got[agent], want) {
+			out = append(out, agent)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Latest is member's most recent gauge export; ok is false before its first.
+func (r *Recorder) Latest(member string) (GaugeExport, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	es := r.exports[member]
+	if len(es) == 0 {
+		return GaugeExport{}, false
+	}
+	return es[len(es)-1], true
+}
+
+// Sum adds up series by series the latest gauges of members, leaving out zeros, so
+// that a series one member exports as 0 and another leaves out compare equal.
+func (r *Recorder) Sum(members ...string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range members {
+		e, ok := r.Latest(m)
+		if !ok {
+			continue
+		}
+		for k, v := range e.Values {
+			out[k] += v
+		}
+	}
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/dynamotest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fleettest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+)
+
+// The fleet mode: several collectors share the stream through a lease table on
+// dynalite, and every kill-every one of them, in turn, is SIGKILLed and started again
+// at once under the same service.instance.id (as a StatefulSet's pod would be). Every
+// event written must arrive; the report gives each kill's failover (from the kill to
+// the first record of each of its shards exported again) and the records exported
+// again after it.
+
+// fleetMember is one collector of the soak's fleet.
+type fleetMember struct {
+	id, config, log string
+	port            int // its own metrics
+	proc            *collectortest.Process
+}
+
+// kill is one SIGKILL of the soak and what followed.
+type kill struct {
+	at       time.Time
+	victim   string
+	shards   []string
+	failover map[string]time.Duration // by shard; absent: never read again
+}
+
+func runFleet(o options) error {
+	if _, err := os.Stat(o.binary); err != nil {
+		return fmt.Errorf("no collector at %s (%v): run make build", o.binary, err)
+	}
+	if err := os.RemoveAll(o.out); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	srv, err := kinesistest.Launch(".", o.out)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	dyn, err := dynamotest.Launch(".", o.out)
+	if err != nil {
+		return err
+	}
+	defer dyn.Stop()
+	const stream, table = "soak", "soak-leases"
+	if err := srv.NewStream(stream, int32(o.shards)); err != nil {
+		return err
+	}
+	rec := fleettest.NewRecorder()
+	defer rec.Close()
+
+	settings := fleettest.Settings{
+		LeaseDuration: o.leaseDuration, RenewInterval: o.renewInterval,
+		PollInterval: time.Second, CollectionInterval: 10 * time.Second, DiscoveryInterval: 30 * time.Second,
+	}
+	members := make([]*fleetMember, o.collectors)
+	for i := range members {
+		m := &fleetMember{id: fmt.Sprintf("soak-%d", i+1)}
+		if err := m.configure(o, rec, settings, srv.Endpoint, dyn.Endpoint, stream, table); err != nil {
+			return err
+		}
+		if err := m.start(o.binary); err != nil {
+			return err
+		}
+		defer func() { m.proc.Kill() }() // the process running at the end, after restarts
+		members[i] = m
+	}
+
+	sink, err := connectsim.NewKinesisSink(context.Background(), srv.Client, connectsim.KinesisOptions{Stream: stream})
+	if err != nil {
+		return err
+	}
+	ids := &idSink{Sink: sink}
+	simCfg := connectsim.DefaultConfig()
+	simCfg.Agents = o.agents
+	simCfg.ShiftStagger = o.shiftStagger
+	sim, err := connectsim.New(simCfg, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("soak: %d collectors sharing %d shards through leases (%s, renewed every %s), one SIGKILLed every %s; %d agents at speed %g for %s; logs in %s\n",
+		o.collectors, o.shards, o.leaseDuration, o.renewInterval, o.killEvery, o.agents, o.speed, o.duration, o.out)
+	ctx, stopWriting := context.WithTimeout(context.Background(), o.duration)
+	defer stopWriting()
+	writeErr := make(chan error, 1)
+	go func() { writeErr <- connectsim.Run(ctx, sim, ids, connectsim.RunOptions{Speed: o.speed}) }()
+
+	start := time.Now()
+	look := func() {
+		var b strings.Builder
+		fmt.Fprintf(&b, "soak: %6s  written %7d  exported %7d  repeats %5d", time.Since(start).Round(time.Second), ids.count(), len(rec.Arrivals())-rec.Repeats(), rec.Repeats())
+		for _, m := range members {
+			rss, _ := collectortest.ResidentMemory(m.proc.PID())
+			fmt.Fprintf(&b, "  %s %3.0f MiB", m.id, float64(rss)/mib)
+		}
+		leases, err := fleettest.ReadLeases(context.Background(), dyn.Client, table)
+		if err == nil {
+			fmt.Fprintf(&b, "  held %v", fleettest.Held(fleettest.Owners(leases)))
+		}
+		fmt.Println(b.String())
+	}
+	sampleTick := time.NewTicker(o.every)
+	defer sampleTick.Stop()
+	var killTick <-chan time.Time
+	if o.killEvery > 0 {
+		t := time.NewTicker(o.killEvery)
+		defer t.Stop()
+		killTick = t.C
+	}
+	var kills []*kill
+writing:
+	for {
+		select {
+		case err := <-writeErr:
+			if err != nil {
+				return fmt.Errorf("simulator: %w", err)
+			}
+			break writing
+		case <-sampleTick.C:
+			look()
+		case <-killTick:
+			victim := members[len(kills)%len(members)]
+			k := &kill{victim: victim.id, failover: map[string]time.Duration{}}
+			if leases, err := fleettest.ReadLeases(context.Background(), dyn.Client, table); err == nil {
+				for shard, owner := range fleettest.Owners(leases) {
+					if owner == victim.id {
+						k.shards = append(k.shards, shard)
+					}
+				}
+				slices.Sort(k.shards)
+			}
+			k.at = time.Now()
+			victim.proc.Kill()
+			if err := victim.start(o.binary); err != nil {
+				return err
+			}
+			fmt.Printf("soak: %6s  SIGKILL %s (holding %v), started again\n", time.Since(start).Round(time.Second), victim.id, k.shards)
+			kills = append(kills, k)
+		}
+		for _, m := range members {
+			select {
+			case <-m.proc.Exited:
+				return fmt.Errorf("collector %s exited; see %s", m.id, m.log)
+			default:
+			}
+		}
+	}
+
+	written := ids.all()
+	deadline := time.Now().Add(3 * time.Minute)
+	for len(rec.Missing(written)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
+	missing := rec.Missing(written)
+	look()
+	var stopErrs []string
+	for _, m := range members {
+		if err := m.proc.Terminate(30 * time.Second); err != nil {
+			stopErrs = append(stopErrs, m.id+": "+err.Error())
+		}
+	}
+
+	report := fleetReport(o, rec, kills, len(written), len(missing))
+	fmt.Print(report)
+	if err := os.WriteFile(filepath.Join(o.out, "report.md"), []byte(report), 0o644); err != nil {
+		return err
+	}
+	var problems []string
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d events never arrived, e.g. %v", len(missing), len(written), missing[:min(3, len(missing))]))
+	}
+	for _, k := range kills {
+		for _, shard := range k.shards {
+			if _, ok := k.failover[shard]; !ok {
+				problems = append(problems, fmt.Sprintf("%s, held by %s when it was killed, was never read again", shard, k.victim))
+			}
+		}
+	}
+	problems = append(problems, stopErrs...)
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// configure writes the member's configuration: the production shape (memory limiter,
+// the exporter's queue and the checkpoints before leases in file_storage) with leases.
+func (m *fleetMember) configure(o options, rec *fleettest.Recorder, s fleettest.Settings, kinesisEndpoint, dynamoEndpoint, stream, table string) error {
+	dir := filepath.Join(o.out, m.id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	addr, err := rec.Serve(m.id)
+	if err != nil {
+		return err
+	}
+	if m.port, err = kinesistest.PickFreePort(); err != nil {
+		return err
+	}
+	member := fleettest.Member{ID: m.id, Table: table, DynamoEndpoint: dynamoEndpoint, Settings: s}
+	telemetry := collectortest.ServedTelemetry("normal", m.port)
+	telemetry["resource"] = map[string]any{fleettest.AttrServiceID: m.id}
+	pipeline := &collectortest.Pipeline{Processors: []string{"memory_limiter"}, Exporters: []string{"otlp_grpc"}}
+	m.config, m.log = filepath.Join(dir, "config.yaml"), filepath.Join(dir, "collector.log")
+	return collectortest.Config{
+		Stream: stream, Endpoint: kinesisEndpoint, StorageDir: filepath.Join(dir, "state"),
+		Receiver: map[string]any{
+			"collection_interval": s.CollectionInterval.String(),
+			"poll_interval":       s.PollInterval.String(),
+			"leases":              member.Leases(),
+		},
+		Processors: map[string]any{"memory_limiter": map[string]any{"check_interval": "1s", "limit_mib": 512, "spike_limit_mib": 128}},
+		Exporters: map[string]any{"otlp_grpc": collectortest.OTLPExporter(addr,
+			map[string]any{"batch": map[string]any{"flush_timeout": "1s"}}, nil)},
+		Logs: pipeline, Metrics: pipeline,
+		Telemetry: telemetry,
+	}.WriteFile(m.config)
+}
+
+// start runs the member, its output appended to its log.
+func (m *fleetMember) start(binary string) error {
+	f, err := os.OpenFile(m.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	p, err := collectortest.Run(binary, m.config, f, kinesistest.CollectorEnv()...)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	go func() { <-p.Exited; f.Close() }()
+	m.proc = p
+	return nil
+}
+
+// fleetReport measures each kill's failover from the records received, and the repeats
+// between one kill and the next.
+func fleetReport(o options, rec *fleettest.Recorder, kills []*kill, written, missing int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## Soak, fleet mode: %s, %d collectors, %d shards, leases %s renewed every %s, a SIGKILL every %s; %d agents at speed %g\n\n",
+		o.duration, o.collectors, o.shards, o.leaseDuration, o.renewInterval, o.killEvery, o.agents, o.speed)
+	fmt.Fprintf(&b, "| kill | at | collector | shards it held | failover (kill to first record of the shard exported again) | records exported again before the next kill |\n|---|---|---|---|---|---|\n")
+	var worst time.Duration
+	for i, k := range kills {
+		var parts []string
+		for _, shard := range k.shards {
+			if a, ok := rec.FirstFrom(shard, "", k.at); ok {
+				k.failover[shard] = a.At.Sub(k.at)
+				worst = max(worst, k.failover[shard])
+				parts = append(parts, fmt.Sprintf("%s %s", shard, k.failover[shard].Round(10*time.Millisecond)))
+			} else {
+				parts = append(parts, shard+" never")
+			}
+		}
+		repeats := rec.RepeatsSince(k.at)
+		if i+1 < len(kills) {
+			repeats -= rec.RepeatsSince(kills[i+1].at)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %d |\n", i+1, k.at.Format("15:04:05"), k.victim, len(k.shards), strings.Join(parts, ", "), repeats)
+	}
+	fmt.Fprintf(&b, "\n%d events written, %d missing; %d records exported more than once in all; %d kills, worst failover %s.\n",
+		written, missing, rec.Repeats(), len(kills), worst.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "Memory is not judged in this mode: the kills restart the collectors.\n")
+	return b.String()
+}
