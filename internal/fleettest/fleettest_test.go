@@ -58,13 +58,15 @@ func TestRecorder(t *testing.T) {
 	}
 	before := time.Now()
 	logs("m1", [3]string{"e1", "ann", "1"}, [3]string{"e2", "ann", "2"})
-	logs("m2", [3]string{"e2", "ann", "2"}, [3]string{"e3", "bob", "3"})
+	logs("m2", [3]string{"e2", "ann", "2"}, [3]string{"e3", "bob", "3"}, [3]string{"e1", "ann", "9"})
 
 	assert.Equal(t, []string{"e4"}, r.Missing([]string{"e1", "e2", "e3", "e4"}))
 	assert.Equal(t, []string{"e3", "e4"}, r.Missing([]string{"e1", "e2", "e3", "e4"}, "m1"))
 	assert.Equal(t, 1, r.Repeats())
 	assert.Equal(t, 0, r.Repeats("m1"))
 	assert.Equal(t, 1, r.RepeatsSince(before))
+	assert.Equal(t, 1, r.FromTwoRecords(), "e1 came from records 1 and 9")
+	assert.Equal(t, 0, r.FromTwoRecords("m1"))
 	assert.Empty(t, r.OutOfOrder(map[string][]string{"ann": {"e1", "e2"}, "bob": {"e3"}}))
 	assert.Equal(t, []string{"ann"}, r.OutOfOrder(map[string][]string{"ann": {"e2", "e1"}}))
 	first, ok := r.FirstFrom("shard-0", "m1", before)

@@ -319,3 +319,26 @@ func (r *Recorder) Sum(members ...string) map[string]float64 {
 	}
 	return out
 }
+
+// FromTwoRecords counts the EventIds members (any, when none is named) exported from
+// more than one Kinesis record: an event the producer wrote twice that duplicate removal
+// let through.
+func (r *Recorder) FromTwoRecords(members ...string) int {
+	records := map[string]map[string]bool{}
+	for _, a := range r.Arrivals() {
+		if len(members) > 0 && !slices.Contains(members, a.Member) {
+			continue
+		}
+		if records[a.EventID] == nil {
+			records[a.EventID] = map[string]bool{}
+		}
+		records[a.EventID][a.Shard+"/"+a.Sequence] = true
+	}
+	n := 0
+	for _, recs := range records {
+		if len(recs) > 1 {
+			n++
+		}
+	}
+	return n
+}

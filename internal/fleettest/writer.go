@@ -26,6 +26,7 @@ type Writer struct {
 	mu      sync.Mutex
 	written []string
 	byAgent map[string][]string
+	records map[string]record // by EventId, to write again
 	// reordered are agents one of whose records was written again after a later one
 	// of theirs went in (an entry PutRecords failed): their order proves nothing.
 	reordered map[string]bool
@@ -41,25 +42,48 @@ func NewWriter(client *kinesis.Client, stream string, agents int) (*Writer, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{client: client, stream: stream, sim: sim, byAgent: map[string][]string{}, reordered: map[string]bool{}}, nil
+	return &Writer{client: client, stream: stream, sim: sim, byAgent: map[string][]string{}, records: map[string]record{}, reordered: map[string]bool{}}, nil
 }
 
 // Put writes the next n events, in PutRecords calls of up to 500, retrying the entries
 // that failed.
 func (w *Writer) Put(ctx context.Context, n int) error {
-	type rec struct {
-		id, key string
-		data    []byte
-	}
-	recs := make([]rec, 0, n)
+	recs := make([]record, 0, n)
 	for len(recs) < n {
 		r := w.sim.Next()
 		var ev struct{ EventId string }
 		if json.Unmarshal(r.Data, &ev) != nil || ev.EventId == "" {
 			continue
 		}
-		recs = append(recs, rec{ev.EventId, r.Key, r.Data})
+		recs = append(recs, record{ev.EventId, r.Key, r.Data})
 	}
+	return w.put(ctx, recs, true)
+}
+
+// Again writes the records of the EventIds ids once more, as a producer that lost
+// PutRecords' answer and retried does; they count neither as written nor in the
+// agents' order.
+func (w *Writer) Again(ctx context.Context, ids []string) error {
+	recs := make([]record, 0, len(ids))
+	w.mu.Lock()
+	for _, id := range ids {
+		if r, ok := w.records[id]; ok {
+			recs = append(recs, r)
+		}
+	}
+	w.mu.Unlock()
+	if len(recs) != len(ids) {
+		return fmt.Errorf("%d of the %d events to write again were never written", len(ids)-len(recs), len(ids))
+	}
+	return w.put(ctx, recs, false)
+}
+
+type record struct {
+	id, key string
+	data    []byte
+}
+
+func (w *Writer) put(ctx context.Context, recs []record, remember bool) error {
 	for start := 0; start < len(recs); start += 500 {
 		pending := recs[start:min(start+500, len(recs))]
 		for attempt := 0; len(pending) > 0; attempt++ {
@@ -78,15 +102,18 @@ func (w *Writer) Put(ctx context.Context, n int) error {
 				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			var failed []rec
+			var failed []record
 			w.mu.Lock()
 			for i, r := range out.Records {
 				if r.ErrorCode != nil {
 					failed = append(failed, pending[i])
 					continue
 				}
-				w.written = append(w.written, pending[i].id)
-				w.byAgent[pending[i].key] = append(w.byAgent[pending[i].key], pending[i].id)
+				if remember {
+					w.written = append(w.written, pending[i].id)
+					w.byAgent[pending[i].key] = append(w.byAgent[pending[i].key], pending[i].id)
+					w.records[pending[i].id] = pending[i]
+				}
 			}
 			for _, f := range failed {
 				if len(w.byAgent[f.key]) > 0 {
