@@ -67,7 +67,7 @@ func (m Member) Config() collectortest.Config {
 		Logs: pipeline, Metrics: pipeline,
 		Telemetry: map[string]any{
 			"metrics":  map[string]any{"level": "none"},
-			"resource": map[string]any{AttrServiceID: m.ID},
+			"resource": Resource(m.ID),
 		},
 	}
 }
@@ -82,4 +82,9 @@ func (m Member) Leases() map[string]any {
 		"lease_duration": m.Settings.LeaseDuration.String(),
 		"renew_interval": m.Settings.RenewInterval.String(),
 	}
+}
+
+// Resource is service::telemetry::resource giving the collector its service.instance.id.
+func Resource(id string) map[string]any {
+	return map[string]any{"attributes": []any{map[string]any{"name": AttrServiceID, "value": id}}}
 }

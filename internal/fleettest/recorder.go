@@ -342,3 +342,29 @@ func (r *Recorder) FromTwoRecords(members ...string) int {
 	}
 	return n
 }
+
+// ExportedAgain counts the records of shards that member exported and that another
+// member exported again at or after since: what a hand-over of those shards repeated.
+func (r *Recorder) ExportedAgain(member string, shards []string, since time.Time) int {
+	byMember := map[string]bool{}
+	again := map[string]bool{}
+	for _, a := range r.Arrivals() {
+		if !slices.Contains(shards, a.Shard) {
+			continue
+		}
+		key := a.Shard + "/" + a.Sequence
+		switch {
+		case a.Member == member:
+			byMember[key] = true
+		case !a.At.Before(since):
+			again[key] = true
+		}
+	}
+	n := 0
+	for key := range again {
+		if byMember[key] {
+			n++
+		}
+	}
+	return n
+}

@@ -216,7 +216,7 @@ func (m *fleetMember) configure(o options, rec *fleettest.Recorder, s fleettest.
 	}
 	member := fleettest.Member{ID: m.id, Table: table, DynamoEndpoint: dynamoEndpoint, Settings: s}
 	telemetry := collectortest.ServedTelemetry("normal", m.port)
-	telemetry["resource"] = map[string]any{fleettest.AttrServiceID: m.id}
+	telemetry["resource"] = fleettest.Resource(m.id)
 	pipeline := &collectortest.Pipeline{Processors: []string{"memory_limiter"}, Exporters: []string{"otlp_grpc"}}
 	m.config, m.log = filepath.Join(dir, "config.yaml"), filepath.Join(dir, "collector.log")
 	return collectortest.Config{
