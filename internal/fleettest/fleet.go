@@ -1,6 +1,7 @@
 package fleettest
 
 import (
+	"maps"
 	"time"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
@@ -39,6 +40,8 @@ type Member struct {
 	// Backend is the OTLP/gRPC endpoint the collector exports its logs and gauges to.
 	Backend  string
 	Settings Settings
+	// Receiver holds more aws_connect settings, or replaces the ones above.
+	Receiver map[string]any
 }
 
 // Config is the member's collector configuration: the README's production shape, except
@@ -54,6 +57,7 @@ func (m Member) Config() collectortest.Config {
 	if m.Table != "" {
 		receiver["leases"] = m.Leases()
 	}
+	maps.Copy(receiver, m.Receiver)
 	pipeline := &collectortest.Pipeline{Exporters: []string{"otlp_grpc"}}
 	return collectortest.Config{
 		Stream: m.Stream, Endpoint: m.KinesisEndpoint, StorageDir: m.StorageDir,

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,6 +70,8 @@ type fleet struct {
 	writer   *fleettest.Writer
 	dir      string
 	members  map[string]*member
+	// receiver holds more aws_connect settings for the collectors started next.
+	receiver map[string]any
 }
 
 type member struct {
@@ -119,6 +123,7 @@ func (f *fleet) start(id string, leases bool) *member {
 	m := fleettest.Member{
 		ID: id, Stream: f.stream, KinesisEndpoint: kin.Endpoint,
 		StorageDir: filepath.Join(f.dir, id, "state"), Backend: addr, Settings: f.settings,
+		Receiver: f.receiver,
 	}
 	if leases {
 		m.Table, m.DynamoEndpoint = f.table, dyn.Endpoint
@@ -310,4 +315,38 @@ func (f *fleet) waitWritten(n int, deadline time.Duration) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// freeze stops a member's process (SIGSTOP), as a long pause would; thaw lets it go on.
+// A frozen member is thawed when the test ends.
+func (f *fleet) freeze(id string) (thaw func()) {
+	f.t.Helper()
+	m := f.members[id]
+	require.NotNil(f.t, m, "no collector %q to freeze", id)
+	require.NoError(f.t, syscall.Kill(m.proc.PID(), syscall.SIGSTOP))
+	once := sync.OnceFunc(func() { _ = syscall.Kill(m.proc.PID(), syscall.SIGCONT) })
+	f.t.Cleanup(once)
+	return once
+}
+
+// waitMoved polls until shard's lease is held by another worker than now, or ended.
+func (f *fleet) waitMoved(shard string, deadline time.Duration) {
+	f.t.Helper()
+	leases := f.leases()
+	var from string
+	for _, l := range leases {
+		if l.Shard == shard {
+			from = l.Owner
+		}
+	}
+	end := time.Now().Add(deadline)
+	for time.Now().Before(end) {
+		for _, l := range f.leases() {
+			if l.Shard == shard && ((l.Owner != "" && l.Owner != from) || l.Checkpoint == "SHARD_END") {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	f.t.Fatalf("the lease of %s stayed with %q for %s", shard, from, deadline)
 }
