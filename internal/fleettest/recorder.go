@@ -58,11 +58,21 @@ type Recorder struct {
 	servers  []*grpc.Server
 	arrivals []Arrival
 	exports  map[string][]GaugeExport
+	delay    time.Duration
+	inFlight map[string]map[string]int // records received and not yet answered, by member and shard
+}
+
+// SetDelay has every logs export wait d before it is answered, as a distant backend
+// does: a collector then spends most of its time with a batch in flight.
+func (r *Recorder) SetDelay(d time.Duration) {
+	r.mu.Lock()
+	r.delay = d
+	r.mu.Unlock()
 }
 
 // NewRecorder returns a Recorder with no endpoint yet: see Serve.
 func NewRecorder() *Recorder {
-	return &Recorder{exports: map[string][]GaugeExport{}}
+	return &Recorder{exports: map[string][]GaugeExport{}, inFlight: map[string]map[string]int{}}
 }
 
 // Serve opens an endpoint for member on a free port and returns its address.
@@ -98,7 +108,31 @@ type logsService struct {
 	member string
 }
 
-func (s *logsService) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+	shards := shardsIn(req)
+	s.r.mu.Lock()
+	delay := s.r.delay
+	if s.r.inFlight[s.member] == nil {
+		s.r.inFlight[s.member] = map[string]int{}
+	}
+	for _, shard := range shards {
+		s.r.inFlight[s.member][shard]++
+	}
+	s.r.mu.Unlock()
+	defer func() {
+		s.r.mu.Lock()
+		for _, shard := range shards {
+			s.r.inFlight[s.member][shard]--
+		}
+		s.r.mu.Unlock()
+	}()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return plogotlp.NewExportResponse(), ctx.Err()
+		}
+	}
 	now := time.Now()
 	s.r.mu.Lock()
 	defer s.r.mu.Unlock()
@@ -121,6 +155,24 @@ func (s *logsService) Export(_ context.Context, req plogotlp.ExportRequest) (plo
 		}
 	}
 	return plogotlp.NewExportResponse(), nil
+}
+
+// shardsIn lists the shards of the records of req, each once.
+func shardsIn(req plogotlp.ExportRequest) []string {
+	var shards []string
+	rls := req.Logs().ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				if shard := str(lrs.At(k).Attributes(), attrShardID); !slices.Contains(shards, shard) {
+					shards = append(shards, shard)
+				}
+			}
+		}
+	}
+	return shards
 }
 
 func str(attrs pcommon.Map, key string) string {
@@ -186,6 +238,18 @@ func (s *metricsService) Export(_ context.Context, req pmetricotlp.ExportRequest
 		s.r.mu.Unlock()
 	}
 	return pmetricotlp.NewExportResponse(), nil
+}
+
+// InFlight is how many logs exports of member holding records of shards the recorder
+// has received and not yet answered.
+func (r *Recorder) InFlight(member string, shards ...string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, shard := range shards {
+		n += r.inFlight[member][shard]
+	}
+	return n
 }
 
 // Arrivals is every log record received so far, in the order received.

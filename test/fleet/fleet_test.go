@@ -120,6 +120,10 @@ func TestFleetSIGKILLFailsOverWithinALease(t *testing.T) {
 func TestFleetGracefulStopHandsOverAtOnce(t *testing.T) {
 	f := newFleet(t, "graceful", 4)
 	s := f.settings
+	// A backend 300 ms away, and the stop comes while it holds a batch of the stopped
+	// collector's: that batch must be finished and checkpointed before the leases are
+	// released.
+	f.rec.SetDelay(300 * time.Millisecond)
 	ids := f.startFleet(3)
 	f.waitFair(ids, 3*s.LeaseDuration)
 
@@ -131,6 +135,8 @@ func TestFleetGracefulStopHandsOverAtOnce(t *testing.T) {
 	victim := busiest(owners, ids)
 	moved := shardsOf(owners, victim)
 	survivors := without(ids, victim)
+	require.Eventually(t, func() bool { return f.rec.InFlight(victim, moved...) > 0 }, 30*time.Second, 5*time.Millisecond,
+		"%s never had a batch of %v in flight", victim, moved)
 	stoppedAt, done := f.terminate(victim)
 
 	var takenAfter time.Duration
@@ -160,7 +166,7 @@ func TestFleetGracefulStopHandsOverAtOnce(t *testing.T) {
 	f.waitFair(survivors, 3*s.LeaseDuration)
 	again := f.rec.ExportedAgain(victim, moved, stoppedAt)
 	assert.Zero(t, again, "records %s exported that were exported again after it stopped", victim)
-	t.Logf("graceful stop: %d events written, all arrived; %d of the records of its shards exported again after the stop (%d repeats in all, from lease moves while the fleet formed)",
+	t.Logf("graceful stop: %d events written, all arrived; %d of the records of its shards exported again after the stop; %d repeats in all, with those of lease moves while the fleet formed",
 		len(f.writer.Written()), again, f.rec.Repeats())
 }
 
