@@ -375,7 +375,7 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 		}
 		if applyState {
 			var applied bool
-			if obs, applied = r.state.Apply(ev, now, obs[:0]); applied && !b.Replay {
+			if obs, applied = r.state.Apply(ev, b.ShardID, now, obs[:0]); applied && !b.Replay {
 				r.metrics.observe(ev.InstanceARN, obs)
 			}
 		}
