@@ -1,0 +1,199 @@
+package awsconnectreceiver
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"fmt"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+)
+
+// simEvent is one simulated agent event on the shard Kinesis would put it on.
+type simEvent struct {
+	shard int
+	at    time.Time
+	rec   kinesisconsumer.Record
+}
+
+func shardName(i int) string { return fmt.Sprintf("shardId-%012d", i) }
+
+// simulate runs the contact-center simulator for dur of virtual time and places each
+// event on one of shards shards as Kinesis does with evenly split hash key ranges: by the
+// MD5 hash of its partition key, the agent ARN.
+func simulate(t *testing.T, agents int, dur time.Duration, shards int) []simEvent {
+	t.Helper()
+	cfg := connectsim.DefaultConfig()
+	cfg.Agents, cfg.Seed, cfg.ShiftStagger = agents, 7, 2*time.Minute
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	sim, err := connectsim.New(cfg, start)
+	require.NoError(t, err)
+	space := new(big.Int).Lsh(big.NewInt(1), 128)
+	var out []simEvent
+	used := map[int]bool{}
+	for seq := 0; ; seq++ {
+		r := sim.Next()
+		if r.At.Sub(start) > dur {
+			break
+		}
+		sum := md5.Sum([]byte(r.Key))
+		h := new(big.Int).SetBytes(sum[:])
+		shard := int(new(big.Int).Div(h.Mul(h, big.NewInt(int64(shards))), space).Int64())
+		used[shard] = true
+		out = append(out, simEvent{shard: shard, at: r.At, rec: kinesisconsumer.Record{
+			Data: bytes.Clone(r.Data), SequenceNumber: fmt.Sprintf("%021d", seq),
+		}})
+	}
+	require.Len(t, used, shards, "every shard carries agents")
+	return out
+}
+
+// feed hands events to the receivers reading their shards (owner[shard]), one batch per
+// shard, as live reads, and to solo, when given, which reads every shard.
+func feed(t *testing.T, events []simEvent, owner map[int]*awsConnectReceiver, solo *awsConnectReceiver) {
+	t.Helper()
+	byShard := map[int][]kinesisconsumer.Record{}
+	var order []int
+	for _, e := range events {
+		if _, ok := byShard[e.shard]; !ok {
+			order = append(order, e.shard)
+		}
+		byShard[e.shard] = append(byShard[e.shard], e.rec)
+	}
+	for _, shard := range order {
+		b := kinesisconsumer.Batch{StreamName: "s", ShardID: shardName(shard), Attempt: 1, Records: byShard[shard]}
+		if r := owner[shard]; r != nil {
+			require.NoError(t, r.Process(context.Background(), b))
+		}
+		if solo != nil {
+			require.NoError(t, solo.Process(context.Background(), b))
+		}
+	}
+}
+
+// short keeps a failure's list of differing series readable.
+func short(diff []string) []string {
+	if len(diff) > 5 {
+		return append(diff[:5], fmt.Sprintf("... and %d more", len(diff)-5))
+	}
+	return diff
+}
+
+func collectAll(now time.Time, rs ...*awsConnectReceiver) []pmetric.Metrics {
+	out := make([]pmetric.Metrics, len(rs))
+	for i, r := range rs {
+		out[i] = r.metrics.collect(now)
+	}
+	return out
+}
+
+// TestStoppedShardLosesItsAgentsAtOnce: when a shard stops being read here for any reason
+// but shutdown, the next gauges count only the other shards' agents, exactly as a
+// collector that never read it; at shutdown they stay.
+func TestStoppedShardLosesItsAgentsAtOnce(t *testing.T) {
+	events := simulate(t, 30, 10*time.Minute, 2)
+	for _, reason := range []kinesisconsumer.StopReason{
+		kinesisconsumer.StopLeaseLost, kinesisconsumer.StopUnassigned, kinesisconsumer.StopShardEnd,
+		kinesisconsumer.StopShardGone, kinesisconsumer.StopShutdown,
+	} {
+		t.Run(reason.String(), func(t *testing.T) {
+			both := startTestReceiver(t, nil, consumertest.NewNop())
+			onlyOne := startTestReceiver(t, nil, consumertest.NewNop())
+			feed(t, events, map[int]*awsConnectReceiver{0: both, 1: onlyOne}, nil)
+			feed(t, events, map[int]*awsConnectReceiver{1: both}, nil)
+			before := gaugesum.Gauges(both.metrics.collect(time.Now()))
+			require.NotEqual(t, before, gaugesum.Gauges(onlyOne.metrics.collect(time.Now())), "both shards hold agents")
+
+			both.ShardStarted(shardName(0))
+			both.ShardStopped(shardName(0), reason)
+			got := gaugesum.Gauges(both.metrics.collect(time.Now()))
+			want := gaugesum.Gauges(onlyOne.metrics.collect(time.Now()))
+			if reason == kinesisconsumer.StopShutdown {
+				want = before
+			}
+			require.NotEmpty(t, want)
+			assert.Empty(t, short(gaugesum.Diff(want, got)))
+		})
+	}
+}
+
+// TestFleetGaugesSumToOneCollector: three collectors, each reading one of three shards,
+// export gauges that sum to those of one collector reading all three, at every
+// collection; and still when a shard moves from one collector to another (lost there,
+// replayed here from its last replayWindow, then read on). The histograms' counts sum the
+// same: the move neither repeats nor loses an observation.
+func TestFleetGaugesSumToOneCollector(t *testing.T) {
+	const (
+		shards   = 3
+		interval = 10 * time.Second
+		moveAt   = 12 * time.Minute
+	)
+	events := simulate(t, 60, 25*time.Minute, shards)
+	solo := startTestReceiver(t, nil, consumertest.NewNop())
+	fleet := []*awsConnectReceiver{
+		startTestReceiver(t, nil, consumertest.NewNop()),
+		startTestReceiver(t, nil, consumertest.NewNop()),
+		startTestReceiver(t, nil, consumertest.NewNop()),
+	}
+	owner := map[int]*awsConnectReceiver{0: fleet[0], 1: fleet[1], 2: fleet[2]}
+
+	compare := func(when string) {
+		t.Helper()
+		now := time.Now()
+		want := solo.metrics.collect(now)
+		got := collectAll(now, fleet...)
+		require.Empty(t, short(gaugesum.Diff(gaugesum.Gauges(want), gaugesum.Gauges(got...))), "gauges at %s", when)
+		require.Empty(t, short(gaugesum.Diff(gaugesum.HistogramCounts(want), gaugesum.HistogramCounts(got...))), "histogram counts at %s", when)
+	}
+
+	start := events[0].at
+	var collections, points int
+	moved := false
+	for i := 0; i < len(events); {
+		end := start.Add(time.Duration(collections+1) * interval)
+		j := i
+		for j < len(events) && events[j].at.Before(end) {
+			j++
+		}
+		feed(t, events[i:j], owner, solo)
+		i = j
+
+		if !moved && end.Sub(start) >= moveAt {
+			// Shard 2 moves from fleet[2] to fleet[0]: lost there, then its last
+			// replayWindow replayed here before it is read on.
+			fleet[2].ShardStopped(shardName(2), kinesisconsumer.StopLeaseLost)
+			fleet[0].ShardStarted(shardName(2))
+			var tail []kinesisconsumer.Record
+			for _, e := range events[:i] {
+				if e.shard == 2 && !e.at.Before(end.Add(-replayWindow)) {
+					tail = append(tail, e.rec)
+				}
+			}
+			require.NotEmpty(t, tail)
+			replay := kinesisconsumer.Batch{StreamName: "s", ShardID: shardName(2), Attempt: 1, Replay: true, Records: tail}
+			require.NoError(t, fleet[0].Process(context.Background(), replay))
+			owner[2] = fleet[0]
+			moved = true
+			compare("the shard move")
+		}
+
+		compare(fmt.Sprintf("collection %d (%s of events)", collections, end.Sub(start)))
+		collections++
+		points += gaugesum.Points(solo.metrics.collect(time.Now()))
+	}
+	require.True(t, moved)
+	assert.Greater(t, collections, 100)
+	assert.Positive(t, points)
+	assert.Positive(t, len(gaugesum.HistogramCounts(solo.metrics.collect(time.Now()))), "the run measured durations")
+	assert.Zero(t, gaugesum.Points(fleet[2].metrics.collect(time.Now())), "the collector that lost its only shard exports no gauges")
+}
