@@ -13,10 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
 // simEvent is one simulated agent event on the shard Kinesis would put it on.
@@ -196,4 +198,43 @@ func TestFleetGaugesSumToOneCollector(t *testing.T) {
 	assert.Positive(t, points)
 	assert.Positive(t, len(gaugesum.HistogramCounts(solo.metrics.collect(time.Now()))), "the run measured durations")
 	assert.Zero(t, gaugesum.Points(fleet[2].metrics.collect(time.Now())), "the collector that lost its only shard exports no gauges")
+}
+
+// TestMetricsCarryTheCollectorsInstanceID: every resource of the metrics, gauges and
+// histograms, carries the collector's own service.instance.id, so that collectors sharing
+// a stream export series apart; the logs do not; and the attribute can be turned off.
+func TestMetricsCarryTheCollectorsInstanceID(t *testing.T) {
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.Resource.Attributes().PutStr("service.instance.id", "collector-7")
+	events := simulate(t, 20, 10*time.Minute, 1)
+
+	logs := new(consumertest.LogsSink)
+	r := startTestReceiverWith(t, set, logs, consumertest.NewNop())
+	feed(t, events, map[int]*awsConnectReceiver{0: r}, nil)
+	md := r.metrics.collect(time.Now())
+	require.Positive(t, gaugesum.Points(md))
+	require.NotEmpty(t, gaugesum.HistogramCounts(md))
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		id, ok := md.ResourceMetrics().At(i).Resource().Attributes().Get("service.instance.id")
+		require.True(t, ok, "resource %d: %v", i, md.ResourceMetrics().At(i).Resource().Attributes().AsRaw())
+		assert.Equal(t, "collector-7", id.Str())
+	}
+	require.NotEmpty(t, logs.AllLogs())
+	for _, ld := range logs.AllLogs() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			_, ok := ld.ResourceLogs().At(i).Resource().Attributes().Get("service.instance.id")
+			assert.False(t, ok, "the logs need no service.instance.id")
+		}
+	}
+
+	off := startTestReceiverWith(t, set, nil, consumertest.NewNop(), func(c *Config) {
+		c.ResourceAttributes.ServiceInstanceID.Enabled = false
+	})
+	feed(t, events, map[int]*awsConnectReceiver{0: off}, nil)
+	md = off.metrics.collect(time.Now())
+	require.Positive(t, gaugesum.Points(md))
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		_, ok := md.ResourceMetrics().At(i).Resource().Attributes().Get("service.instance.id")
+		assert.False(t, ok, "turned off")
+	}
 }

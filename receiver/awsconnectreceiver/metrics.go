@@ -23,6 +23,8 @@ const (
 	// attrOverflow marks the series that takes the values past maxHistogramSeries, as the
 	// OpenTelemetry SDKs mark theirs past a cardinality limit.
 	attrOverflow = "otel.metric.overflow"
+	// attrServiceInstanceID is the collector's own ID, from its telemetry resource.
+	attrServiceInstanceID = "service.instance.id"
 )
 
 // maxHistogramSeries bounds the series of each histogram (per status, per channel and
@@ -54,6 +56,9 @@ type agentMetrics struct {
 	resources *eventlog.Builder
 	state     *agentstate.Store
 	start     pcommon.Timestamp
+	// worker holds the resource attributes that tell this collector's series apart from
+	// the other collectors' sharing the stream: service.instance.id.
+	worker pcommon.Resource
 
 	statusDurations *agentstate.Histogram[statusDurationKey]
 	acwDurations    *agentstate.Histogram[acwDurationKey]
@@ -61,6 +66,10 @@ type agentMetrics struct {
 
 func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Builder, state *agentstate.Store, start time.Time) *agentMetrics {
 	ts := pcommon.NewTimestampFromTime(start)
+	rb := metadata.NewResourceBuilder(cfg.ResourceAttributes)
+	if id, ok := set.Resource.Attributes().Get(attrServiceInstanceID); ok && id.AsString() != "" {
+		rb.SetServiceInstanceID(id.AsString())
+	}
 	mbc := metadata.MetricsBuilderConfig{Metrics: cfg.Metrics.MetricsConfig, ResourceAttributes: cfg.ResourceAttributes}
 	return &agentMetrics{
 		cfg:             cfg,
@@ -68,6 +77,7 @@ func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Bui
 		resources:       resources,
 		state:           state,
 		start:           ts,
+		worker:          rb.Emit(),
 		statusDurations: agentstate.NewHistogram[statusDurationKey](statusDurationBounds).Limit(maxHistogramSeries, statusDurationKey{overflow: true}),
 		acwDurations:    agentstate.NewHistogram[acwDurationKey](acwDurationBounds).Limit(maxHistogramSeries, acwDurationKey{overflow: true}),
 	}
@@ -101,7 +111,7 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			return ms
 		}
 		rm := out.ResourceMetrics().AppendEmpty()
-		m.resources.Resource(instance).CopyTo(rm.Resource())
+		m.resource(instance).MoveTo(rm.Resource())
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(metadata.ScopeName)
 		instances[instance] = sm.Metrics()
@@ -109,7 +119,7 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 	}
 	m.state.Count(func(c *agentstate.Counts) {
 		m.recordGauges(ts, c)
-		gauges := m.mb.Emit(metadata.WithResource(m.resources.Resource(c.InstanceARN)))
+		gauges := m.mb.Emit(metadata.WithResource(m.resource(c.InstanceARN)))
 		if gauges.ResourceMetrics().Len() == 0 {
 			return
 		}
@@ -143,6 +153,17 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			})
 	}
 	return out
+}
+
+// resource is the resource of an instance's metrics: the instance's, as for the logs,
+// and this collector's service.instance.id.
+func (m *agentMetrics) resource(instance string) pcommon.Resource {
+	r := pcommon.NewResource()
+	m.resources.Resource(instance).CopyTo(r)
+	for k, v := range m.worker.Attributes().All() {
+		v.CopyTo(r.Attributes().PutEmpty(k))
+	}
+	return r
 }
 
 // emitHistogram adds one histogram metric per instance, a data point per key.
