@@ -34,6 +34,14 @@ func (s Series) String() string { return s.Metric + "{" + s.Attributes + "}" }
 // Gauges sums every gauge data point of mds. Series that sum to zero are left out: to a
 // sum, a series at zero and a series not sent are the same.
 func Gauges(mds ...pmetric.Metrics) Sums {
+	out := GaugesWithZeros(mds...)
+	maps.DeleteFunc(out, func(_ Series, v float64) bool { return v == 0 })
+	return out
+}
+
+// GaugesWithZeros is Gauges keeping the series that sum to zero, to tell a series sent at
+// zero from one not sent.
+func GaugesWithZeros(mds ...pmetric.Metrics) Sums {
 	out := Sums{}
 	each(mds, func(res []string, m pmetric.Metric) {
 		if m.Type() != pmetric.MetricTypeGauge {
@@ -44,7 +52,6 @@ func Gauges(mds ...pmetric.Metrics) Sums {
 			out[series(m, res, dps.At(d).Attributes())] += value(dps.At(d))
 		}
 	})
-	maps.DeleteFunc(out, func(_ Series, v float64) bool { return v == 0 })
 	return out
 }
 

@@ -45,6 +45,7 @@ func TestGaugesSumAcrossInstancesOnly(t *testing.T) {
 		{Metric: "aws.connect.agent.online", Attributes: "aws.connect.instance.id=i2,aws.connect.routing_profile.name=Sales"}:   5,
 	}, got)
 	assert.Empty(t, Diff(Gauges(one), got))
+	assert.Len(t, GaugesWithZeros(a, b), 4, "the series sent at zero too")
 	assert.Equal(t, 5, Points(a, b), "gauge points only")
 	assert.Equal(t, Sums{{Metric: "aws.connect.agent.status.duration"}: 7}, HistogramCounts(a, b))
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"errors"
 	"fmt"
 	"math/big"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -237,4 +239,70 @@ func TestMetricsCarryTheCollectorsInstanceID(t *testing.T) {
 		_, ok := md.ResourceMetrics().At(i).Resource().Attributes().Get("service.instance.id")
 		assert.False(t, ok, "turned off")
 	}
+}
+
+// exports records the metrics the pipeline took, refusing while refuse is set.
+type exports struct {
+	taken  []pmetric.Metrics
+	refuse bool
+}
+
+func (e *exports) consumer(t *testing.T) consumer.Metrics {
+	next, err := consumer.NewMetrics(func(_ context.Context, md pmetric.Metrics) error {
+		if e.refuse {
+			return errors.New("sending queue is full")
+		}
+		cp := pmetric.NewMetrics()
+		md.CopyTo(cp)
+		e.taken = append(e.taken, cp)
+		return nil
+	})
+	require.NoError(t, err)
+	return next
+}
+
+// TestGoneSeriesGoOutOnceAtZero: a gauge series sent before and gone now (here, the
+// agents of a shard read elsewhere now) goes out once more at zero, in the first export
+// the pipeline takes, and not after; so a backend that keeps showing a series with no end
+// (Prometheus, for its lookback) shows zero instead of counting them on.
+func TestGoneSeriesGoOutOnceAtZero(t *testing.T) {
+	events := simulate(t, 30, 10*time.Minute, 2)
+	e := &exports{}
+	// The test drives every export itself.
+	r := startTestReceiver(t, nil, e.consumer(t), func(c *Config) { c.CollectionInterval = time.Hour })
+	onlyOne := startTestReceiver(t, nil, consumertest.NewNop(), func(c *Config) { c.CollectionInterval = time.Hour })
+	feed(t, events, map[int]*awsConnectReceiver{0: r, 1: onlyOne}, nil)
+	feed(t, events, map[int]*awsConnectReceiver{1: r}, nil)
+	ctx := context.Background()
+
+	require.NoError(t, r.exportGauges(ctx, time.Now()))
+	before := gaugesum.GaugesWithZeros(e.taken[0])
+	r.ShardStopped(shardName(0), kinesisconsumer.StopLeaseLost)
+	after := gaugesum.GaugesWithZeros(onlyOne.metrics.collect(time.Now()))
+	var goneSeries []gaugesum.Series
+	for s := range before {
+		if _, ok := after[s]; !ok {
+			goneSeries = append(goneSeries, s)
+		}
+	}
+	require.NotEmpty(t, goneSeries, "some series were only shard 0's agents'")
+
+	e.refuse = true
+	require.Error(t, r.exportGauges(ctx, time.Now()))
+	e.refuse = false
+	require.NoError(t, r.exportGauges(ctx, time.Now()))
+	got := gaugesum.GaugesWithZeros(e.taken[1])
+	for _, s := range goneSeries {
+		v, ok := got[s]
+		if assert.True(t, ok, "%s not sent at zero after a refused export", s) {
+			assert.Zero(t, v, "%s", s)
+		}
+	}
+	for s, v := range after {
+		assert.Equal(t, v, got[s], "%s", s)
+	}
+	assert.Len(t, got, len(after)+len(goneSeries), "nothing else")
+
+	require.NoError(t, r.exportGauges(ctx, time.Now()))
+	assert.Equal(t, after, gaugesum.GaugesWithZeros(e.taken[2]), "sent at zero once")
 }

@@ -62,7 +62,73 @@ type agentMetrics struct {
 
 	statusDurations *agentstate.Histogram[statusDurationKey]
 	acwDurations    *agentstate.Histogram[acwDurationKey]
+
+	// sent is the gauge series of the last export the pipeline took, per instance;
+	// collected those of the last collection. A series sent that is gone now goes out
+	// once more, at zero: a backend keeps showing a series that stops without an end
+	// (Prometheus for its lookback of 5 minutes, the prometheus exporter until
+	// metric_expiration), and a status nobody holds any more, or the agents of a shard
+	// another collector reads now, would be counted on.
+	sent, collected map[string]*gaugeSeries
 }
+
+// gaugeSeries is the gauge series of one instance: the keys of its Counts.
+type gaugeSeries struct {
+	agents   map[agentstate.StatusKey]struct{}
+	profiles map[string]struct{}
+	slots    map[agentstate.SlotKey]struct{}
+	contacts map[agentstate.ContactKey]struct{}
+}
+
+func seriesOf(c *agentstate.Counts) *gaugeSeries {
+	return &gaugeSeries{agents: keys(c.Agents), profiles: keys(c.Profiles), slots: keys(c.Slots), contacts: keys(c.Contacts)}
+}
+
+func keys[K comparable, V any](m map[K]V) map[K]struct{} {
+	out := make(map[K]struct{}, len(m))
+	for k := range m {
+		out[k] = struct{}{}
+	}
+	return out
+}
+
+// gone calls fn with every key of prev not in cur.
+func gone[K comparable](prev, cur map[K]struct{}, fn func(K)) {
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			fn(k)
+		}
+	}
+}
+
+// recordGone records a zero for every series of prev that cur lacks.
+func (m *agentMetrics) recordGone(ts pcommon.Timestamp, prev, cur *gaugeSeries) {
+	if prev == nil {
+		return
+	}
+	gone(prev.agents, cur.agents, func(k agentstate.StatusKey) {
+		m.mb.RecordAwsConnectAgentCountDataPoint(ts, 0, k.StatusType, k.StatusName, k.RoutingProfile)
+	})
+	gone(prev.profiles, cur.profiles, func(profile string) {
+		m.mb.RecordAwsConnectAgentOnlineDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentStaffedDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentAvailableDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentOnContactDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentNonProductiveDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentErrorDataPoint(ts, 0, profile)
+	})
+	gone(prev.slots, cur.slots, func(k agentstate.SlotKey) {
+		m.mb.RecordAwsConnectSlotAvailableDataPoint(ts, 0, k.Channel, k.RoutingProfile)
+		m.mb.RecordAwsConnectSlotMaximumDataPoint(ts, 0, k.Channel, k.RoutingProfile)
+		m.mb.RecordAwsConnectSlotActiveDataPoint(ts, 0, k.Channel, k.RoutingProfile)
+	})
+	gone(prev.contacts, cur.contacts, func(k agentstate.ContactKey) {
+		m.mb.RecordAwsConnectContactCountDataPoint(ts, 0, k.State, k.Channel, k.Queue, k.InitiationMethod)
+	})
+}
+
+// taken says the pipeline took the last collection: its series are the ones sent.
+func (m *agentMetrics) taken() { m.sent = m.collected }
 
 func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Builder, state *agentstate.Store, start time.Time) *agentMetrics {
 	ts := pcommon.NewTimestampFromTime(start)
@@ -117,15 +183,29 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 		instances[instance] = sm.Metrics()
 		return sm.Metrics()
 	}
-	m.state.Count(func(c *agentstate.Counts) {
-		m.recordGauges(ts, c)
-		gauges := m.mb.Emit(metadata.WithResource(m.resource(c.InstanceARN)))
+	emit := func(instance string) {
+		gauges := m.mb.Emit(metadata.WithResource(m.resource(instance)))
 		if gauges.ResourceMetrics().Len() == 0 {
 			return
 		}
 		src := gauges.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-		src.MoveAndAppendTo(scopeOf(c.InstanceARN))
+		src.MoveAndAppendTo(scopeOf(instance))
+	}
+	current := map[string]*gaugeSeries{}
+	m.state.Count(func(c *agentstate.Counts) {
+		cur := seriesOf(c)
+		current[c.InstanceARN] = cur
+		m.recordGauges(ts, c)
+		m.recordGone(ts, m.sent[c.InstanceARN], cur)
+		emit(c.InstanceARN)
 	})
+	for instance, prev := range m.sent {
+		if _, ok := current[instance]; !ok {
+			m.recordGone(ts, prev, &gaugeSeries{})
+			emit(instance)
+		}
+	}
+	m.collected = current
 	if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
 		emitHistogram(m, m.statusDurations, scopeOf, ts, metricStatusDur,
 			"Time agents spent in a status, recorded when they leave it.",

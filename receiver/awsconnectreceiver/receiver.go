@@ -216,11 +216,15 @@ func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) er
 	md := r.metrics.collect(now)
 	n := md.DataPointCount()
 	if n == 0 {
+		r.metrics.taken()
 		return nil
 	}
 	obsCtx := r.obsrecv.StartMetricsOp(ctx)
 	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
 	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	if err == nil {
+		r.metrics.taken()
+	}
 	return err
 }
 
