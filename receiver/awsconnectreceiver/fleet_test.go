@@ -85,6 +85,11 @@ func feed(t *testing.T, events []simEvent, owner map[int]*awsConnectReceiver, so
 	}
 }
 
+// collectByHand leaves every collection to the test: the receiver's own would not come
+// before an hour, so it never runs beside the test's (the metrics builder is not safe for
+// concurrent use).
+func collectByHand(c *Config) { c.CollectionInterval = time.Hour }
+
 // short keeps a failure's list of differing series readable.
 func short(diff []string) []string {
 	if len(diff) > 5 {
@@ -111,8 +116,8 @@ func TestStoppedShardLosesItsAgentsAtOnce(t *testing.T) {
 		kinesisconsumer.StopShardGone, kinesisconsumer.StopShutdown,
 	} {
 		t.Run(reason.String(), func(t *testing.T) {
-			both := startTestReceiver(t, nil, consumertest.NewNop())
-			onlyOne := startTestReceiver(t, nil, consumertest.NewNop())
+			both := startTestReceiver(t, nil, consumertest.NewNop(), collectByHand)
+			onlyOne := startTestReceiver(t, nil, consumertest.NewNop(), collectByHand)
 			feed(t, events, map[int]*awsConnectReceiver{0: both, 1: onlyOne}, nil)
 			feed(t, events, map[int]*awsConnectReceiver{1: both}, nil)
 			before := gaugesum.Gauges(both.metrics.collect(time.Now()))
@@ -143,11 +148,11 @@ func TestFleetGaugesSumToOneCollector(t *testing.T) {
 		moveAt   = 12 * time.Minute
 	)
 	events := simulate(t, 60, 25*time.Minute, shards)
-	solo := startTestReceiver(t, nil, consumertest.NewNop())
+	solo := startTestReceiver(t, nil, consumertest.NewNop(), collectByHand)
 	fleet := []*awsConnectReceiver{
-		startTestReceiver(t, nil, consumertest.NewNop()),
-		startTestReceiver(t, nil, consumertest.NewNop()),
-		startTestReceiver(t, nil, consumertest.NewNop()),
+		startTestReceiver(t, nil, consumertest.NewNop(), collectByHand),
+		startTestReceiver(t, nil, consumertest.NewNop(), collectByHand),
+		startTestReceiver(t, nil, consumertest.NewNop(), collectByHand),
 	}
 	owner := map[int]*awsConnectReceiver{0: fleet[0], 1: fleet[1], 2: fleet[2]}
 
@@ -211,7 +216,7 @@ func TestMetricsCarryTheCollectorsInstanceID(t *testing.T) {
 	events := simulate(t, 20, 10*time.Minute, 1)
 
 	logs := new(consumertest.LogsSink)
-	r := startTestReceiverWith(t, set, logs, consumertest.NewNop())
+	r := startTestReceiverWith(t, set, logs, consumertest.NewNop(), collectByHand)
 	feed(t, events, map[int]*awsConnectReceiver{0: r}, nil)
 	md := r.metrics.collect(time.Now())
 	require.Positive(t, gaugesum.Points(md))
@@ -229,7 +234,7 @@ func TestMetricsCarryTheCollectorsInstanceID(t *testing.T) {
 		}
 	}
 
-	off := startTestReceiverWith(t, set, nil, consumertest.NewNop(), func(c *Config) {
+	off := startTestReceiverWith(t, set, nil, consumertest.NewNop(), collectByHand, func(c *Config) {
 		c.ResourceAttributes.ServiceInstanceID.Enabled = false
 	})
 	feed(t, events, map[int]*awsConnectReceiver{0: off}, nil)
@@ -268,9 +273,8 @@ func (e *exports) consumer(t *testing.T) consumer.Metrics {
 func TestGoneSeriesGoOutOnceAtZero(t *testing.T) {
 	events := simulate(t, 30, 10*time.Minute, 2)
 	e := &exports{}
-	// The test drives every export itself.
-	r := startTestReceiver(t, nil, e.consumer(t), func(c *Config) { c.CollectionInterval = time.Hour })
-	onlyOne := startTestReceiver(t, nil, consumertest.NewNop(), func(c *Config) { c.CollectionInterval = time.Hour })
+	r := startTestReceiver(t, nil, e.consumer(t), collectByHand)
+	onlyOne := startTestReceiver(t, nil, consumertest.NewNop(), collectByHand)
 	feed(t, events, map[int]*awsConnectReceiver{0: r, 1: onlyOne}, nil)
 	feed(t, events, map[int]*awsConnectReceiver{1: r}, nil)
 	ctx := context.Background()
