@@ -26,6 +26,7 @@ import (
 // simEvent is one simulated agent event on the shard Kinesis would put it on.
 type simEvent struct {
 	shard int
+	key   string // the partition key: the agent ARN
 	at    time.Time
 	rec   kinesisconsumer.Record
 }
@@ -54,7 +55,7 @@ func simulate(t *testing.T, agents int, dur time.Duration, shards int) []simEven
 		h := new(big.Int).SetBytes(sum[:])
 		shard := int(new(big.Int).Div(h.Mul(h, big.NewInt(int64(shards))), space).Int64())
 		used[shard] = true
-		out = append(out, simEvent{shard: shard, at: r.At, rec: kinesisconsumer.Record{
+		out = append(out, simEvent{shard: shard, key: r.Key, at: r.At, rec: kinesisconsumer.Record{
 			Data: bytes.Clone(r.Data), SequenceNumber: fmt.Sprintf("%021d", seq),
 		}})
 	}
