@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -310,4 +311,35 @@ func TestGoneSeriesGoOutOnceAtZero(t *testing.T) {
 
 	require.NoError(t, r.exportGauges(ctx, time.Now()))
 	assert.Equal(t, after, gaugesum.GaugesWithZeros(e.taken[2]), "sent at zero once")
+}
+
+// TestStoppedCollectorEndsItsSeriesAtZero: a collector that shuts down sends every gauge
+// series it last exported once more, at zero, after its shards are released, so that a
+// backend does not keep showing them while the collector that takes the shards over
+// counts the same agents.
+func TestStoppedCollectorEndsItsSeriesAtZero(t *testing.T) {
+	events := simulate(t, 30, 10*time.Minute, 1)
+	e := &exports{}
+	next := e.consumer(t)
+	cfg := createDefaultConfig().(*Config)
+	cfg.StreamName, cfg.Region, cfg.Endpoint = "s", "us-east-1", "http://127.0.0.1:9"
+	collectByHand(cfg)
+	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	r.nextMetrics = next
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	feed(t, events, map[int]*awsConnectReceiver{0: r}, nil)
+	require.NoError(t, r.exportGauges(context.Background(), time.Now()))
+	r.ShardStopped(shardName(0), kinesisconsumer.StopShutdown)
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	require.Len(t, e.taken, 2, "one export, then the last one at shutdown")
+	sent, last := gaugesum.GaugesWithZeros(e.taken[0]), gaugesum.GaugesWithZeros(e.taken[1])
+	require.NotEmpty(t, gaugesum.Gauges(e.taken[0]))
+	assert.Len(t, last, len(sent), "every series sent")
+	for s := range sent {
+		v, ok := last[s]
+		assert.True(t, ok && v == 0, "%s: %v, present %v", s, v, ok)
+	}
+	assert.Empty(t, gaugesum.HistogramCounts(e.taken[1]), "no histograms: they are cumulative")
 }

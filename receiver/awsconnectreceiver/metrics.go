@@ -130,6 +130,20 @@ func (m *agentMetrics) recordGone(ts pcommon.Timestamp, prev, cur *gaugeSeries) 
 // taken says the pipeline took the last collection: its series are the ones sent.
 func (m *agentMetrics) taken() { m.sent = m.collected }
 
+// final returns every gauge series sent, at zero: the last export of a collector that
+// stops, so that its series end there. The collector that takes its shards over counts
+// their agents from its next export; a series left to linger in a backend's lookback
+// would count them twice meanwhile. Histograms are cumulative and left out.
+func (m *agentMetrics) final(now time.Time) pmetric.Metrics {
+	ts := pcommon.NewTimestampFromTime(now)
+	out := pmetric.NewMetrics()
+	for instance, prev := range m.sent {
+		m.recordGone(ts, prev, &gaugeSeries{})
+		m.mb.Emit(metadata.WithResource(m.resource(instance))).ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
+	}
+	return out
+}
+
 func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Builder, state *agentstate.Store, start time.Time) *agentMetrics {
 	ts := pcommon.NewTimestampFromTime(start)
 	rb := metadata.NewResourceBuilder(cfg.ResourceAttributes)

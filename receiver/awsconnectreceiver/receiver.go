@@ -228,6 +228,22 @@ func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) er
 	return err
 }
 
+// exportFinalGauges ends this collector's gauge series at zero, once its shards are
+// released: see agentMetrics.final. A refusal is only logged, as nothing is lost.
+func (r *awsConnectReceiver) exportFinalGauges(ctx context.Context) {
+	md := r.metrics.final(time.Now())
+	n := md.DataPointCount()
+	if n == 0 {
+		return
+	}
+	obsCtx := r.obsrecv.StartMetricsOp(ctx)
+	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
+	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	if err != nil {
+		r.set.Logger.Warn("Metrics pipeline refused the last gauges, at zero; this collector's series may linger in the backend until it forgets them", zap.Error(err))
+	}
+}
+
 func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 	var errs []error
 	if r.stopConnect != nil {
@@ -248,6 +264,7 @@ func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 	if r.stopMetrics != nil {
 		r.stopMetrics()
 		<-r.metricsDone
+		r.exportFinalGauges(ctx)
 	}
 	if r.storage != nil {
 		errs = append(errs, r.storage.Close(ctx))

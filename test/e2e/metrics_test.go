@@ -240,6 +240,13 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	check(c, metrics1)
 	require.Eventually(t, func() bool { return len(readLogs(t, logs1)) == len(data) }, 30*time.Second, 200*time.Millisecond)
 	c.Stop(t)
+	// Stopping, it ended its gauge series at zero, so that a backend does not show them
+	// on while another collector counts the same agents.
+	final := gaugeValues(t, metrics1)
+	for k := range want {
+		v, ok := final[k]
+		assert.True(t, ok && v == 0, "%s = %d (present %v) in the last export, want 0", k, v, ok)
+	}
 
 	// Restart with nothing new on the stream: the gauges are right again at once, rebuilt
 	// from a replay of the shards, and no log record is written twice.
