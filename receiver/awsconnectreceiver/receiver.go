@@ -208,12 +208,32 @@ func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) er
 	md := r.metrics.collect(now)
 	n := md.DataPointCount()
 	if n == 0 {
+		r.metrics.taken()
 		return nil
 	}
 	obsCtx := r.obsrecv.StartMetricsOp(ctx)
 	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
 	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	if err == nil {
+		r.metrics.taken()
+	}
 	return err
+}
+
+// exportFinalGauges ends this collector's gauge series at zero, once its shards are
+// released: see agentMetrics.final. A refusal is only logged, as nothing is lost.
+func (r *awsConnectReceiver) exportFinalGauges(ctx context.Context) {
+	md := r.metrics.final(time.Now())
+	n := md.DataPointCount()
+	if n == 0 {
+		return
+	}
+	obsCtx := r.obsrecv.StartMetricsOp(ctx)
+	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
+	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	if err != nil {
+		r.set.Logger.Warn("Metrics pipeline refused the last gauges, at zero; this collector's series may linger in the backend until it forgets them", zap.Error(err))
+	}
 }
 
 func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
@@ -236,6 +256,7 @@ func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 	if r.stopMetrics != nil {
 		r.stopMetrics()
 		<-r.metricsDone
+		r.exportFinalGauges(ctx)
 	}
 	if r.storage != nil {
 		errs = append(errs, r.storage.Close(ctx))
@@ -331,7 +352,7 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 		}
 		if applyState {
 			var applied bool
-			if obs, applied = r.state.Apply(ev, now, obs[:0]); applied && !b.Replay {
+			if obs, applied = r.state.Apply(ev, b.ShardID, now, obs[:0]); applied && !b.Replay {
 				r.metrics.observe(ev.InstanceARN, obs)
 			}
 		}
