@@ -328,7 +328,7 @@ func (c *Coordinator) giveUpEnded(ctx context.Context, items map[string]*lease, 
 		h.mu.Lock()
 		if !h.dropped {
 			c.drop(id, h)
-			if err := c.releaseOne(ctx, id, h.counter); err != nil {
+			if err := c.releaseOne(ctx, id, h); err != nil {
 				c.logger.Warn("Giving up the lease of an ended shard failed", zap.String("shard_id", id), zap.Error(err))
 			}
 		}

@@ -77,7 +77,7 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 	}
 	set, remove := checkpointAttributes(cp, c.cfg.InitialPosition)
 	names := map[string]string{"#owner": attrOwner, "#counter": attrCounter, "#switches": attrOwnerSwitches, "#sub": attrSubSequence}
-	values := map[string]types.AttributeValue{":one": num(1), ":zero": num(0), ":me": str(c.cfg.WorkerID), ":held": num(h.counter)}
+	values := map[string]types.AttributeValue{":one": num(1), ":zero": num(0), ":me": str(c.cfg.WorkerID)}
 	sets := []string{"#counter = #counter + :one", "#switches = :zero", "#sub = :zero"}
 	for _, name := range slices.Sorted(maps.Keys(set)) {
 		names["#"+name] = name
@@ -96,14 +96,17 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 	if len(removes) > 0 {
 		update += " REMOVE " + strings.Join(removes, ", ")
 	}
-	out, err := c.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(c.cfg.Table),
-		Key:                       keyOf(shardID),
-		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String("#owner = :me AND #counter = :held"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		ReturnValues:              types.ReturnValueUpdatedNew,
+	out, err := c.writeHeld(ctx, shardID, h, func(counter int64) *dynamodb.UpdateItemInput {
+		values[":held"] = num(counter)
+		return &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(c.cfg.Table),
+			Key:                       keyOf(shardID),
+			UpdateExpression:          aws.String(update),
+			ConditionExpression:       aws.String("#owner = :me AND #counter = :held"),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
+			ReturnValues:              types.ReturnValueUpdatedNew,
+		}
 	})
 	if isConditionFailed(err) {
 		c.drop(shardID, h)

@@ -153,7 +153,7 @@ func (c *Coordinator) Release(ctx context.Context) error {
 		h.mu.Lock()
 		if !h.dropped {
 			h.dropped = true
-			err := c.releaseOne(ctx, id, h.counter)
+			err := c.releaseOne(ctx, id, h)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -163,18 +163,18 @@ func (c *Coordinator) Release(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (c *Coordinator) releaseOne(ctx context.Context, id string, counter int64) error {
-	_, err := c.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(c.cfg.Table),
-		Key:                 keyOf(id),
-		UpdateExpression:    aws.String("REMOVE #owner SET #counter = #counter + :one"),
-		ConditionExpression: aws.String("#owner = :me AND #counter = :held"),
-		ExpressionAttributeNames: map[string]string{
-			"#owner": attrOwner, "#counter": attrCounter,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": num(1), ":me": str(c.cfg.WorkerID), ":held": num(counter),
-		},
+func (c *Coordinator) releaseOne(ctx context.Context, id string, h *heldLease) error {
+	_, err := c.writeHeld(ctx, id, h, func(counter int64) *dynamodb.UpdateItemInput {
+		return &dynamodb.UpdateItemInput{
+			TableName:                aws.String(c.cfg.Table),
+			Key:                      keyOf(id),
+			UpdateExpression:         aws.String("REMOVE #owner SET #counter = #counter + :one"),
+			ConditionExpression:      aws.String("#owner = :me AND #counter = :held"),
+			ExpressionAttributeNames: map[string]string{"#owner": attrOwner, "#counter": attrCounter},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":one": num(1), ":me": str(c.cfg.WorkerID), ":held": num(counter),
+			},
+		}
 	})
 	if isConditionFailed(err) {
 		c.logger.Info("Lease was already taken by another worker; nothing to release", zap.String("shard_id", id))

@@ -55,14 +55,16 @@ func (c *Coordinator) renew(ctx context.Context, id string, h *heldLease) {
 	}
 	// One interval at most, so that a hung call does not hold up the next renewal.
 	callCtx, cancel := context.WithTimeout(ctx, c.cfg.RenewInterval)
-	out, err := c.api.UpdateItem(callCtx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(c.cfg.Table),
-		Key:                       keyOf(id),
-		UpdateExpression:          aws.String("SET #counter = #counter + :one"),
-		ConditionExpression:       aws.String("#owner = :me AND #counter = :held"),
-		ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#counter": attrCounter},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":me": str(c.cfg.WorkerID), ":held": num(h.counter)},
-		ReturnValues:              types.ReturnValueUpdatedNew,
+	out, err := c.writeHeld(callCtx, id, h, func(counter int64) *dynamodb.UpdateItemInput {
+		return &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(c.cfg.Table),
+			Key:                       keyOf(id),
+			UpdateExpression:          aws.String("SET #counter = #counter + :one"),
+			ConditionExpression:       aws.String("#owner = :me AND #counter = :held"),
+			ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#counter": attrCounter},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":me": str(c.cfg.WorkerID), ":held": num(counter)},
+			ReturnValues:              types.ReturnValueUpdatedNew,
+		}
 	})
 	cancel()
 	now := c.cfg.Clock()
