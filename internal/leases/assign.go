@@ -135,6 +135,7 @@ func (c *Coordinator) createMissing(ctx context.Context, shards []ktypes.Shard, 
 		})
 		switch {
 		case err == nil:
+			c.markSeeded(id)
 			created, err := decodeLease(item)
 			if err != nil {
 				return err
@@ -157,7 +158,7 @@ func (c *Coordinator) createMissing(ctx context.Context, shards []ktypes.Shard, 
 	return nil
 }
 
-// initialCheckpoint consults Config.Initial, once per shard.
+// initialCheckpoint consults Config.Initial, until the shard is marked seeded.
 func (c *Coordinator) initialCheckpoint(ctx context.Context, id string) (cp kinesisconsumer.Checkpoint, ok bool, err error) {
 	if c.cfg.Initial == nil {
 		return cp, false, nil
@@ -172,10 +173,14 @@ func (c *Coordinator) initialCheckpoint(ctx context.Context, id string) (cp kine
 	if err != nil {
 		return cp, false, fmt.Errorf("read the checkpoint of shard %s kept before leases, to seed its lease: %w", id, err)
 	}
+	return cp, ok, nil
+}
+
+// markSeeded notes that shard id's item holds what Initial had for it, or never will.
+func (c *Coordinator) markSeeded(id string) {
 	c.mu.Lock()
 	c.seeded[id] = true
 	c.mu.Unlock()
-	return cp, ok, nil
 }
 
 // seedFromInitial moves the checkpoints kept before leases into items another worker
@@ -195,6 +200,7 @@ func (c *Coordinator) seedFromInitial(ctx context.Context, items map[string]*lea
 			return err
 		}
 		if !ok {
+			c.markSeeded(id)
 			continue
 		}
 		set, _ := checkpointAttributes(cp, l.checkpoint)
@@ -217,6 +223,8 @@ func (c *Coordinator) seedFromInitial(ctx context.Context, items map[string]*lea
 		if err != nil && !isConditionFailed(err) {
 			return describeError(fmt.Sprintf("seed the lease of shard %s in table %s", id, c.cfg.Table), err)
 		}
+		// Seeded, or owned by now: either way, final.
+		c.markSeeded(id)
 		got, err := c.get(ctx, id)
 		if err != nil {
 			return err
@@ -318,11 +326,11 @@ func (c *Coordinator) ended(l *lease, shard *ktypes.Shard) bool {
 }
 
 // giveUpEnded releases the held leases of shards that need no more reading but were not
-// saved at SHARD_END (closed before anyone read them, starting at LATEST), so they are
-// neither renewed nor counted.
+// saved at SHARD_END (closed before anyone read them, starting at LATEST, or no longer
+// listed: past the stream's retention), so they are neither renewed nor counted.
 func (c *Coordinator) giveUpEnded(ctx context.Context, items map[string]*lease, listed map[string]*ktypes.Shard) {
 	for id, h := range c.heldLeases() {
-		if l := items[id]; l == nil || !c.ended(l, listed[id]) {
+		if l := items[id]; l == nil || (listed[id] != nil && !c.ended(l, listed[id])) {
 			continue
 		}
 		h.mu.Lock()

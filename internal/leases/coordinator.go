@@ -90,6 +90,9 @@ func (c *Coordinator) Start(ctx context.Context) error {
 	c.started = true
 	c.mu.Unlock()
 	if err := c.ensureTable(ctx); err != nil {
+		c.mu.Lock()
+		c.started = false // may be tried again
+		c.mu.Unlock()
 		return err
 	}
 	rctx, cancel := context.WithCancel(context.Background())

@@ -57,3 +57,24 @@ func TestCheckpointsFromBeforeLeasesSeedTheItems(t *testing.T) {
 	assert.False(t, ok, "no old checkpoint: none")
 	assert.NotContains(t, a.Held(), shardID(1), "a shard ended before leases is not taken")
 }
+
+// TestSeedSurvivesLosingTheRaceToCreateTheItem: a worker with the old checkpoints whose
+// PutItem finds the item just created by another still seeds it.
+func TestSeedSurvivesLosingTheRaceToCreateTheItem(t *testing.T) {
+	api := start(t)
+	ctx := context.Background()
+	before := kinesisconsumer.NewMemoryStore()
+	require.NoError(t, before.Save(ctx, shardID(0), kinesisconsumer.Checkpoint{SequenceNumber: "77"}))
+	b := worker(t, api, "b")
+	_, err := b.createMissingOnly(open(1))
+	require.NoError(t, err)
+
+	a := worker(t, api, "a", func(c *Config) { c.Initial = before })
+	stale := map[string]*lease{} // a scanned before b created the item
+	require.NoError(t, a.createMissing(ctx, open(1), stale))
+	require.NoError(t, a.seedFromInitial(ctx, stale))
+	cp, ok, err := a.Load(ctx, shardID(0))
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "77", cp.SequenceNumber)
+}

@@ -90,3 +90,14 @@ func TestAtLatestAClosedShardNobodyReadHoldsNoChildBack(t *testing.T) {
 	require.NoError(t, b.Save(context.Background(), parent, kinesisconsumer.Checkpoint{SequenceNumber: "5"}))
 	assert.Equal(t, []string{parent}, assign(t, b, shards))
 }
+
+// TestLeaseOfAShardNoLongerListedIsGivenUp: a shard past the stream's retention is no
+// longer listed; its lease is released rather than renewed forever.
+func TestLeaseOfAShardNoLongerListedIsGivenUp(t *testing.T) {
+	api := start(t)
+	a := worker(t, api, "a")
+	require.Len(t, assign(t, a, open(2)), 2)
+	assert.Equal(t, []string{shardID(1)}, assign(t, a, open(2)[1:]))
+	assert.Equal(t, []string{shardID(1)}, a.Held())
+	assert.Empty(t, rawLease(t, api, shardID(0)).owner)
+}
