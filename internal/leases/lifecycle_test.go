@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/dynamotest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
 // stolenFrom has b steal one of a's two leases, and returns it.
@@ -249,6 +251,20 @@ func TestTable(t *testing.T) {
 	err = c3.Start(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lease table other-app has key schema [id (HASH)]")
+}
+
+// TestAccessDeniedIsNamed: an identity whose policy lacks dynamodb:DescribeTable gets an
+// error naming the table and saying access was denied (AWS's answer, through a proxy).
+func TestAccessDeniedIsNamed(t *testing.T) {
+	srv := dynamotest.Start(t)
+	proxy := kinesistest.StartProxy(t, srv.Endpoint)
+	proxy.Deny("DynamoDB_20120810.DescribeTable")
+	c, err := New(dynamotest.NewClient(proxy.URL), Config{Table: "leases", WorkerID: "a", CreateTable: true})
+	require.NoError(t, err)
+	err = c.Start(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "describe lease table leases: access denied")
+	assert.Contains(t, err.Error(), "AccessDeniedException")
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
