@@ -57,6 +57,13 @@ type Options struct {
 	// DiscoveryInterval is the wait between listings of the stream's shards. A shard
 	// reaching its end triggers a listing at once.
 	DiscoveryInterval time.Duration
+	// ShutdownGrace is how long Shutdown lets the batches in flight finish (the pipeline
+	// accept them, and their checkpoints be saved) before it abandons them. Defaults to
+	// 5 s.
+	ShutdownGrace time.Duration
+	// AssignInterval is the wait between calls of the Assigner on the last listing, when
+	// shorter than DiscoveryInterval: a lease Assigner takes expired leases that often.
+	AssignInterval time.Duration
 	// ProcessBackoff paces the retries of a batch the Processor refused.
 	ProcessBackoff Backoff
 	// ReadBackoff paces the retries of failed Kinesis calls (throttling, 5xx, network).
@@ -102,9 +109,13 @@ type Consumer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   chan struct{}
+	// readRoot ends every reader's reading at shutdown; procRoot abandons the batches
+	// they are processing, once shutdown's deadline has passed.
+	readRoot, procRoot      context.Context
+	stopReading, abandonAll context.CancelFunc
 
 	mu      sync.Mutex
-	readers map[string]context.CancelFunc
+	readers map[string]*shardReader
 	// done holds shards known to be finished, by this consumer or by another sharing the store.
 	done map[string]bool
 	// held are the scopes Health was last told are held up, with what holds them.
@@ -156,6 +167,12 @@ func New(opts Options) (*Consumer, error) {
 	if opts.DiscoveryInterval <= 0 {
 		opts.DiscoveryInterval = 30 * time.Second
 	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 5 * time.Second
+	}
+	if opts.AssignInterval <= 0 || opts.AssignInterval > opts.DiscoveryInterval {
+		opts.AssignInterval = opts.DiscoveryInterval
+	}
 	opts.ProcessBackoff = opts.ProcessBackoff.withDefaults()
 	opts.ReadBackoff = opts.ReadBackoff.withDefaults()
 	if opts.Logger == nil {
@@ -171,7 +188,7 @@ func New(opts Options) (*Consumer, error) {
 		opts:       opts,
 		logger:     opts.Logger.With(zap.String("stream", opts.Stream.Label())),
 		wake:       make(chan struct{}, 1),
-		readers:    map[string]context.CancelFunc{},
+		readers:    map[string]*shardReader{},
 		done:       map[string]bool{},
 		held:       map[string]error{},
 		unreadable: map[string]bool{},
@@ -182,27 +199,64 @@ func New(opts Options) (*Consumer, error) {
 func (c *Consumer) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	c.readRoot, c.stopReading = context.WithCancel(context.Background())
+	c.procRoot, c.abandonAll = context.WithCancel(context.Background())
+	if rv, ok := c.opts.Assigner.(Revoker); ok {
+		rv.OnRevoke(c.revoke)
+	}
 	c.wg.Go(func() { c.run(ctx) })
 }
 
-// Shutdown stops every reader and waits for them, or for ctx. A batch being processed is
-// abandoned (its context is cancelled) and not checkpointed unless it was accepted.
+// revoke stops the reader of a shard that is no longer assigned here, at once.
+func (c *Consumer) revoke(shardID string) {
+	c.mu.Lock()
+	r := c.readers[shardID]
+	c.mu.Unlock()
+	if r != nil {
+		r.stop(StopLeaseLost)
+	}
+}
+
+// Shutdown stops every reader and waits for them. A batch being processed is finished
+// and checkpointed if the pipeline accepts it within ShutdownGrace (and before ctx ends);
+// otherwise it is abandoned (its context is cancelled) and read again by whoever reads
+// the shard next. Once every reader has stopped, an Assigner that is a Releaser gives its
+// shards back, so that another consumer takes them at once.
 func (c *Consumer) Shutdown(ctx context.Context) error {
 	if c.cancel == nil {
 		return nil
 	}
 	c.cancel()
+	c.stopReading()
 	finished := make(chan struct{})
 	go func() {
 		c.wg.Wait()
 		close(finished)
 	}()
+	grace := time.NewTimer(c.opts.ShutdownGrace)
+	defer grace.Stop()
 	select {
 	case <-finished:
-		return nil
+	case <-grace.C:
+		c.logger.Warn("Batches in flight were not accepted within the shutdown grace; abandoning them: they are read again from the last checkpoint", zap.Duration("grace", c.opts.ShutdownGrace))
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	c.abandonAll()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		return fmt.Errorf("readers did not stop in time: %w", ctx.Err())
+	}
+	if rel, ok := c.opts.Assigner.(Releaser); ok {
+		// On a context of its own: handing the shards over matters most when the
+		// collector is already late.
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
+		defer cancel()
+		if err := rel.Release(relCtx); err != nil {
+			return fmt.Errorf("release shards: %w", err)
+		}
+	}
+	return nil
 }
 
 func (c *Consumer) wakeup() {
@@ -214,10 +268,20 @@ func (c *Consumer) wakeup() {
 
 func (c *Consumer) run(ctx context.Context) {
 	retry := c.opts.ReadBackoff.Start()
-	var failingSince time.Time
+	var failingSince, listedAt time.Time
+	var shards []types.Shard
 	for {
-		wait := c.opts.DiscoveryInterval
-		if err := c.reconcile(ctx); err != nil {
+		wait := c.opts.AssignInterval
+		var err error
+		if shards == nil || c.opts.Clock().Sub(listedAt) >= c.opts.DiscoveryInterval {
+			if shards, err = c.listShards(ctx); err == nil {
+				listedAt = c.opts.Clock()
+			}
+		}
+		if err == nil {
+			err = c.reconcile(ctx, shards)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -240,6 +304,7 @@ func (c *Consumer) run(ctx context.Context) {
 			t.Stop()
 			return
 		case <-c.wake:
+			shards = nil // a shard ended: its children are in the next listing
 		case <-t.C:
 		}
 		t.Stop()
@@ -328,13 +393,9 @@ func (c *Consumer) listShards(ctx context.Context) ([]types.Shard, error) {
 	}
 }
 
-// reconcile lists the shards, asks which are ours, stops readers of shards no longer ours
-// and starts readers of ours whose parents are done.
-func (c *Consumer) reconcile(ctx context.Context) error {
-	shards, err := c.listShards(ctx)
-	if err != nil {
-		return err
-	}
+// reconcile asks which of the listed shards are ours, stops readers of shards no longer
+// ours and starts readers of ours whose parents are done.
+func (c *Consumer) reconcile(ctx context.Context, shards []types.Shard) error {
 	owned, err := c.opts.Assigner.Assign(ctx, shards)
 	if err != nil {
 		return fmt.Errorf("assign shards: %w", err)
@@ -344,13 +405,17 @@ func (c *Consumer) reconcile(ctx context.Context) error {
 		ownedSet[id] = true
 	}
 	c.mu.Lock()
-	for id, stop := range c.readers {
+	var unassigned []*shardReader
+	for id, r := range c.readers {
 		if !ownedSet[id] {
-			c.logger.Info("Shard no longer assigned here; stopping its reader", zap.String("shard_id", id))
-			stop()
+			unassigned = append(unassigned, r)
 		}
 	}
 	c.mu.Unlock()
+	for _, r := range unassigned {
+		c.logger.Info("Shard no longer assigned here; stopping its reader", zap.String("shard_id", r.id))
+		r.stop(StopUnassigned)
+	}
 
 	p := planner{c: c, ctx: ctx, byID: make(map[string]*types.Shard, len(shards)), memo: map[string]plan{}, unreadable: map[string]error{}}
 	for i := range shards {
@@ -366,8 +431,20 @@ func (c *Consumer) reconcile(ctx context.Context) error {
 		}
 		// A shard whose checkpoint (or whose parent's) cannot be read waits, and is
 		// reported below; the others are read on.
-		if pl := p.plan(id); pl.err == nil && pl.state == stateReady {
-			c.startReader(ctx, id, pl)
+		pl := p.plan(id)
+		switch {
+		case pl.err != nil:
+		case pl.state == stateReady:
+			c.startReader(id, pl)
+		case pl.state == stateDone && pl.markEnd:
+			// Closed before reading began at LATEST: nothing to read. Saying so in its
+			// checkpoint lets its children be read, here or by another consumer.
+			if err := c.saveBounded(ctx, id, Checkpoint{ShardEnd: true}); err != nil && ctx.Err() == nil {
+				c.mu.Lock()
+				delete(c.done, id) // tried again at the next round
+				c.mu.Unlock()
+				c.logger.Warn("Cannot mark a closed shard as read", zap.String("shard_id", id), zap.Error(err))
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -418,6 +495,14 @@ type plan struct {
 	// recent are the duplicate-removal windows to start from, oldest first: the
 	// parents' last ones, then the shard's own.
 	recent [][]byte
+	// parents are the shard's parents still listed, whose last records rebuild its
+	// agents' state when it is first read.
+	parents []string
+	// markEnd says the shard is done without a checkpoint saying so.
+	markEnd bool
+	// hashes are the hash keys the shard holds, which select its agents among its
+	// parents' records.
+	hashes hashRange
 }
 
 // planner decides, for one listing, where each shard stands.
@@ -489,7 +574,15 @@ func (p *planner) decide(id string) plan {
 		recent = append(recent, pp.recent...)
 	}
 	recent = append(recent, cp.RecentKeys)
-	ready := func(from Position) plan { return plan{state: stateReady, from: from, recent: recent} }
+	var listed []string
+	for _, parent := range parents(shard) {
+		if p.byID[parent] != nil {
+			listed = append(listed, parent)
+		}
+	}
+	ready := func(from Position) plan {
+		return plan{state: stateReady, from: from, recent: recent, parents: listed, hashes: shardHashRange(shard)}
+	}
 	switch {
 	case ok && cp.SequenceNumber != "":
 		return ready(Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: cp.SequenceNumber, arrival: cp.ArrivalTime})
@@ -506,235 +599,9 @@ func (p *planner) decide(id string) plan {
 		return ready(from)
 	case p.c.opts.StartPosition.Type == types.ShardIteratorTypeLatest && shard.SequenceNumberRange != nil && shard.SequenceNumberRange.EndingSequenceNumber != nil:
 		// Read from LATEST, a closed shard has nothing new.
-		return plan{state: stateDone}
+		return plan{state: stateDone, markEnd: true}
 	default:
 		return ready(p.c.opts.StartPosition)
-	}
-}
-
-func (c *Consumer) startReader(ctx context.Context, id string, pl plan) {
-	from := pl.from
-	recent := NewRecentKeys(c.opts.DedupWindow)
-	recent.restore(pl.recent...)
-	rctx, cancel := context.WithCancel(ctx)
-	c.mu.Lock()
-	c.readers[id] = cancel
-	c.mu.Unlock()
-	c.logger.Info("Reading shard", zap.String("shard_id", id), zap.Stringer("from", from))
-	c.wg.Go(func() {
-		defer func() {
-			cancel()
-			c.mu.Lock()
-			delete(c.readers, id)
-			ended := c.done[id]
-			c.mu.Unlock()
-			// Trouble of this reader's (failing reads or saves) ends with it: a shard that
-			// is gone, or no longer assigned here, is not held up.
-			if ctx.Err() == nil {
-				c.release(id)
-			}
-			// A shard's end makes its children readable: list at once. A reader that
-			// stopped for another reason (the shard was not found, say) waits for the next
-			// listing, or it would be restarted in a tight loop.
-			if ended {
-				c.wakeup()
-			}
-		}()
-		c.readShard(rctx, id, from, recent)
-	})
-}
-
-// readShard reads one shard until its end, or until ctx ends. recent is the shard's
-// duplicate-removal window, nil without one.
-func (c *Consumer) readShard(ctx context.Context, id string, from Position, recent *RecentKeys) {
-	log := c.logger.With(zap.String("shard_id", id))
-	lastSeq := from.SequenceNumber
-	if from.Type == types.ShardIteratorTypeLatest {
-		// On Kinesis's clock, not ours: a collector whose clock runs ahead would otherwise
-		// skip what arrives until Kinesis's clock catches up.
-		startedAt := c.kinesisNow()
-		if !c.commit(ctx, log, id, Checkpoint{StartedAt: startedAt, RecentKeys: recent.encode()}) {
-			return
-		}
-		if c.opts.Replay > 0 {
-			// Read on from where the replay stops, which LATEST was.
-			from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: startedAt}
-		}
-	}
-	if c.opts.Replay > 0 {
-		now := c.kinesisNow()
-		since := now.Add(-c.opts.Replay)
-		switch {
-		case from.Type == types.ShardIteratorTypeAtTimestamp && from.Timestamp.After(since):
-			// Reading starts at a time (LATEST, or a restart before the first record): what
-			// arrived in the window before it rebuilds state.
-			at := from.Timestamp
-			if !c.replay(ctx, log, id, now, func(r *Record) bool { return !r.ArrivalTime.Before(at) }) {
-				return
-			}
-		case from.Type == types.ShardIteratorTypeAfterSequenceNumber && from.arrival.After(since):
-			// The checkpoint is recent, so what came before it is needed to rebuild state.
-			if !c.replay(ctx, log, id, now, func(r *Record) bool { return compareSequence(r.SequenceNumber, from.SequenceNumber) > 0 }) {
-				return
-			}
-		}
-	}
-	stream, err := c.opts.Source.Open(ctx, id, from)
-	if err != nil {
-		log.Warn("Cannot open shard", zap.Error(err))
-		return
-	}
-	defer stream.Close()
-
-	readRetry := c.opts.ReadBackoff.Start()
-	failures := 0
-	var failingSince time.Time
-	for {
-		b, err := stream.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if _, gone := errors.AsType[*types.ResourceNotFoundException](err); gone {
-				log.Warn("Shard or stream not found; leaving it to the next listing", zap.Error(err))
-				return
-			}
-			failures++
-			// The first failure of a run is worth a warning; the rest of it, a debug line.
-			if failures == 1 {
-				failingSince = c.opts.Clock()
-				log.Warn("Reading shard failed; backing off", zap.Error(err))
-			} else {
-				log.Debug("Reading shard failed again; backing off", zap.Int("failures", failures), zap.Error(err))
-			}
-			if c.opts.Clock().Sub(failingSince) >= c.opts.StallAfter {
-				c.hold(id, fmt.Errorf("reads of shard %s have failed %d times in a row since %s: %w", id, failures, failingSince.UTC().Format(time.RFC3339), err))
-			}
-			if !readRetry.wait(ctx) {
-				return
-			}
-			continue
-		}
-		if failures > 0 {
-			log.Info("Reading shard recovered", zap.Int("failures", failures))
-			c.release(id)
-		}
-		failures = 0
-		readRetry.Reset()
-
-		// Hand the batch on in parts the pipeline can take, each checkpointed once
-		// accepted, so that a shutdown or a refusal in the middle of a large batch keeps
-		// what went before.
-		for rest := b.Records; len(rest) > 0; {
-			if ctx.Err() != nil {
-				return
-			}
-			n := c.partLen(rest)
-			part := b
-			part.Records, part.Recent = rest[:n:n], recent
-			rest = rest[n:]
-			if !c.deliver(ctx, log, part) {
-				return
-			}
-			last := &part.Records[n-1]
-			lastSeq = last.SequenceNumber
-			if !c.commit(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ArrivalTime: last.ArrivalTime, RecentKeys: recent.encode()}) {
-				return
-			}
-		}
-		if b.End {
-			// Children start from this window: a retried write may have landed on them.
-			if !c.commit(ctx, log, id, Checkpoint{SequenceNumber: lastSeq, ShardEnd: true, RecentKeys: recent.encode()}) {
-				return
-			}
-			log.Info("Shard read to its end")
-			c.mu.Lock()
-			c.done[id] = true
-			c.mu.Unlock()
-			return
-		}
-		pause := c.opts.PollInterval
-		if len(b.Records) > 0 && b.MillisBehindLatest > 0 {
-			pause = min(pause, minPollGap)
-		}
-		if !sleep(ctx, pause) {
-			return
-		}
-	}
-}
-
-// partLen is how many of records, from the first, go into the next Process call: at most
-// MaxBatchRecords records and MaxBatchBytes bytes of data, and at least one record.
-func (c *Consumer) partLen(records []Record) int {
-	n := len(records)
-	if c.opts.MaxBatchRecords > 0 {
-		n = min(n, c.opts.MaxBatchRecords)
-	}
-	if c.opts.MaxBatchBytes <= 0 {
-		return n
-	}
-	size := 0
-	for i := range n {
-		size += len(records[i].Data)
-		if size > c.opts.MaxBatchBytes && i > 0 {
-			return i
-		}
-	}
-	return n
-}
-
-// replay hands the shard's records of the last Replay before now to the Processor as
-// Replay batches, up to the first record past where reading resumes (past reports it).
-// False means ctx ended first.
-func (c *Consumer) replay(ctx context.Context, log *zap.Logger, id string, now time.Time, past func(*Record) bool) bool {
-	since := now.Add(-c.opts.Replay)
-	stream, err := c.opts.Source.Open(ctx, id, Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: since})
-	if err != nil {
-		log.Warn("Cannot replay shard; its agents' state will fill in as they send events", zap.Error(err))
-		return ctx.Err() == nil
-	}
-	defer stream.Close()
-	retry := c.opts.ReadBackoff.Start()
-	replayed := 0
-	for {
-		b, err := stream.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false
-			}
-			if _, gone := errors.AsType[*types.ResourceNotFoundException](err); gone {
-				return true // the normal read finds out, and leaves it to the next listing
-			}
-			if !retry.wait(ctx) {
-				return false
-			}
-			continue
-		}
-		retry.Reset()
-		end := len(b.Records)
-		for i := range b.Records {
-			if past(&b.Records[i]) {
-				end = i
-				break
-			}
-		}
-		reachedResume := end < len(b.Records)
-		if end > 0 {
-			b.Records, b.Replay = b.Records[:end], true
-			if !c.deliver(ctx, log, b) {
-				return false
-			}
-			replayed += end
-		}
-		// Done once past the resume point, at the shard's end, or caught up with the tip.
-		if reachedResume || b.End || b.MillisBehindLatest == 0 {
-			log.Info("Replayed the shard's recent records to rebuild state", zap.Int("records", replayed), zap.Time("since", since))
-			return true
-		}
-		// Within Kinesis's 5 GetRecords calls a second per shard.
-		if !sleep(ctx, minPollGap) {
-			return false
-		}
 	}
 }
 
@@ -744,74 +611,4 @@ func compareSequence(a, b string) int {
 		return len(a) - len(b)
 	}
 	return strings.Compare(a, b)
-}
-
-// deliver offers b to the Processor until it is accepted; false means ctx ended first.
-// The keys the Processor admits to b.Recent are remembered only once it accepts.
-func (c *Consumer) deliver(ctx context.Context, log *zap.Logger, b Batch) bool {
-	retry := c.opts.ProcessBackoff.Start()
-	for attempt := 1; ; attempt++ {
-		b.Attempt = attempt
-		b.Recent.discard()
-		err := c.opts.Processor.Process(ctx, b)
-		if err == nil {
-			b.Recent.commit()
-			if attempt > 1 {
-				log.Info("Batch accepted after retries", zap.Int("attempts", attempt))
-			}
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		if attempt == 1 {
-			log.Warn("Pipeline refused a batch; retrying it, the shard waits", zap.Int("records", len(b.Records)), zap.Error(err))
-		}
-		if !retry.wait(ctx) {
-			return false
-		}
-	}
-}
-
-// commit stores a shard's checkpoint once the Processor has accepted what it covers.
-// Reading waits until it is stored, so that what was handed on but not checkpointed never
-// exceeds one part: after a crash at most that is read again, which the duplicate window
-// covers. A failing save is retried with backoff, and Health hears of it. Each save runs
-// on a context of its own, bounded by finalSaveTimeout, so that the checkpoint of a batch
-// accepted just as the consumer shuts down is still stored. False means it was not stored
-// and the consumer is shutting down.
-func (c *Consumer) commit(ctx context.Context, log *zap.Logger, id string, cp Checkpoint) bool {
-	retry := c.opts.ReadBackoff.Start()
-	for failures := 0; ; failures++ {
-		err := c.saveBounded(ctx, id, cp)
-		if err == nil {
-			if failures > 0 {
-				c.release(id)
-			}
-			return true
-		}
-		if ctx.Err() != nil {
-			log.Error("The last checkpoint could not be saved at shutdown; the records after the one saved before will be read again", zap.Error(err))
-			return false
-		}
-		if failures == 0 {
-			c.hold(id, fmt.Errorf("saving the checkpoint of shard %s failed, so the shard waits until it can be saved: %w", id, err))
-		}
-		if !retry.wait(ctx) {
-			// Shutting down: one more try, on its own context.
-			if err := c.saveBounded(ctx, id, cp); err != nil {
-				log.Error("The last checkpoint could not be saved at shutdown; the records after the one saved before will be read again", zap.Error(err))
-				return false
-			}
-			return true
-		}
-	}
-}
-
-// saveBounded saves a checkpoint on a context that outlives ctx's cancellation by at
-// most finalSaveTimeout.
-func (c *Consumer) saveBounded(ctx context.Context, id string, cp Checkpoint) error {
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
-	defer cancel()
-	return c.opts.Checkpoints.Save(saveCtx, id, cp)
 }

@@ -347,6 +347,7 @@ func (e *testEnv) options(t *testing.T) Options {
 		DiscoveryInterval: 50 * time.Millisecond,
 		ProcessBackoff:    tinyBackoff,
 		ReadBackoff:       tinyBackoff,
+		ShutdownGrace:     300 * time.Millisecond,
 		Logger:            zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
 	}
 }

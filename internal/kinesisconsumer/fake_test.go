@@ -709,3 +709,12 @@ func throttled() error {
 }
 
 var _ KinesisAPI = (*fakeKinesis)(nil)
+
+// holds says whether the shard id's hash key range holds partitionKey.
+func (f *fakeKinesis) holds(id, partitionKey string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.shardLocked(id)
+	h := hashKey(partitionKey)
+	return h.Cmp(s.startHash) >= 0 && h.Cmp(s.endHash) <= 0
+}

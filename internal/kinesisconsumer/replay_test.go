@@ -671,3 +671,47 @@ func TestCompareSequence(t *testing.T) {
 		require.Equal(t, x.Cmp(y), cmp.Compare(compareSequence(a, b), 0), "compareSequence(%s, %s)", a, b)
 	}
 }
+
+func TestReplayChildFirstReplaysItsOwnAgentsFromItsParentsTail(t *testing.T) {
+	e := newEnv(1)
+	parent := e.f.shardIDs()[0]
+	ks := keys("k", 12)
+	rpSetAge(e.f, rpLongAgo)
+	e.p.round(ks, 1) // outside the window: not replayed
+	rpSetAge(e.f, 0)
+	tail := e.p.round(ks, 2)
+	lower, upper, err := e.f.splitShard(parent, nil)
+	require.NoError(t, err)
+	e.p.round(ks, 1)
+
+	log := &rpLog{}
+	store := NewMemoryStore()
+	opts := e.options(t)
+	opts.Processor = &rpProcessor{log: log}
+	opts.Checkpoints = &rpStore{MemoryStore: store, log: log}
+	opts.Replay = rpWindow
+	c := start(t, opts)
+	require.Eventually(t, func() bool { return log.has(rpNormal, e.p.all()) }, waitFor, tick)
+	rpWaitCheckpointsAt(t, e.f, store, []string{parent, lower, upper})
+	shutdown(t, c)
+
+	// Each child replays, under its own shard ID, the parent's recent records of the
+	// keys it now holds, and no others, before its own records.
+	for _, child := range []string{lower, upper} {
+		var want []string
+		for _, d := range tail {
+			if e.f.holds(child, e.p.info[d].Key) {
+				want = append(want, d)
+			}
+		}
+		require.NotEmpty(t, want, "%s holds none of the keys: the test proves nothing", child)
+		var got []string
+		for _, d := range log.accepted(true) {
+			if d.Shard == child {
+				got = append(got, d.Data)
+			}
+		}
+		assert.Equal(t, want, got, "%s: the parent's tail replayed", child)
+	}
+	rpAssertReplayThenNormal(t, e.f, store, log, []string{lower, upper})
+}
