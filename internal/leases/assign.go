@@ -46,7 +46,7 @@ func (c *Coordinator) Assign(ctx context.Context, shards []ktypes.Shard) ([]stri
 	expired := c.observe(items, now)
 	c.letGoOfLost(items, now)
 
-	c.giveUpEnded(ctx, items, listed)
+	c.giveUpUnlisted(ctx, listed)
 	eligible := c.eligible(items, listed)
 	heldNow := c.heldLeases()
 	held := make(map[string]bool, len(heldNow))
@@ -294,12 +294,12 @@ func (c *Coordinator) eligible(items map[string]*lease, listed map[string]*ktype
 	var out []*lease
 	for id, shard := range listed {
 		l := items[id]
-		if l == nil || c.ended(l, shard) {
+		if l == nil || c.ended(l) {
 			continue
 		}
 		ready := true
 		for _, p := range parentsOf(shard) {
-			if ps := listed[p]; ps != nil && (items[p] == nil || !c.ended(items[p], ps)) {
+			if ps := listed[p]; ps != nil && (items[p] == nil || !c.ended(items[p])) {
 				ready = false
 				break
 			}
@@ -312,32 +312,25 @@ func (c *Coordinator) eligible(items map[string]*lease, listed map[string]*ktype
 	return out
 }
 
-// ended says a shard needs no more reading: at SHARD_END, or, starting at LATEST, closed
-// before anyone read it (the consumer reads nothing of it).
-func (c *Coordinator) ended(l *lease, shard *ktypes.Shard) bool {
-	if l.shardEnd() {
-		return true
-	}
-	if c.cfg.InitialPosition != sentinelLatest || shard == nil || shard.SequenceNumberRange == nil || shard.SequenceNumberRange.EndingSequenceNumber == nil {
-		return false
-	}
-	_, checkpointed := l.toCheckpoint()
-	return !checkpointed
+// ended says a shard needs no more reading: its checkpoint is SHARD_END. (A consumer
+// reading from LATEST saves SHARD_END for a shard closed before it read anything, so
+// its children are not held up.)
+func (c *Coordinator) ended(l *lease) bool {
+	return l.shardEnd()
 }
 
-// giveUpEnded releases the held leases of shards that need no more reading but were not
-// saved at SHARD_END (closed before anyone read them, starting at LATEST, or no longer
-// listed: past the stream's retention), so they are neither renewed nor counted.
-func (c *Coordinator) giveUpEnded(ctx context.Context, items map[string]*lease, listed map[string]*ktypes.Shard) {
+// giveUpUnlisted releases the held leases of shards no longer listed (past the
+// stream's retention), so they are not renewed forever.
+func (c *Coordinator) giveUpUnlisted(ctx context.Context, listed map[string]*ktypes.Shard) {
 	for id, h := range c.heldLeases() {
-		if l := items[id]; l == nil || (listed[id] != nil && !c.ended(l, listed[id])) {
+		if listed[id] != nil {
 			continue
 		}
 		h.mu.Lock()
 		if !h.dropped {
 			c.drop(id, h)
 			if err := c.releaseOne(ctx, id, h); err != nil {
-				c.logger.Warn("Giving up the lease of an ended shard failed", zap.String("shard_id", id), zap.Error(err))
+				c.logger.Warn("Giving up the lease of a shard no longer listed failed", zap.String("shard_id", id), zap.Error(err))
 			}
 		}
 		h.mu.Unlock()

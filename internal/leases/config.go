@@ -50,9 +50,8 @@ type Config struct {
 	// checkpoints kept before leases were turned on.
 	Initial kinesisconsumer.CheckpointStore
 	// InitialPosition is the consumer's start position for shards with no checkpoint:
-	// "LATEST" (the default), "TRIM_HORIZON" or "AT_TIMESTAMP". It labels new items, and
-	// at LATEST a closed shard never checkpointed counts as ended, as the consumer reads
-	// nothing of it: its children are not held up waiting for it.
+	// "LATEST" (the default), "TRIM_HORIZON" or "AT_TIMESTAMP". It only labels the
+	// checkpoint of new items, as KCL does; children are labelled TRIM_HORIZON.
 	InitialPosition string
 	Clock           func() time.Time
 	Logger          *zap.Logger

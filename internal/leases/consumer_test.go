@@ -3,6 +3,7 @@ package leases
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -73,20 +74,7 @@ func TestUnderAKinesisConsumer(t *testing.T) {
 		srv.Put(t, stream, keys, data)
 	}
 	run := func(c *Coordinator, got *received) *kinesisconsumer.Consumer {
-		cons, err := kinesisconsumer.New(kinesisconsumer.Options{
-			API:               srv.Client,
-			Stream:            kinesisconsumer.StreamRef{Name: stream},
-			Processor:         got,
-			Assigner:          c,
-			Checkpoints:       c,
-			StartPosition:     kinesisconsumer.Position{Type: ktypes.ShardIteratorTypeTrimHorizon},
-			PollInterval:      100 * time.Millisecond,
-			DiscoveryInterval: 500 * time.Millisecond,
-			ReadBackoff:       kinesisconsumer.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5},
-		})
-		require.NoError(t, err)
-		cons.Start()
-		return cons
+		return runConsumer(t, srv, stream, c, got, ktypes.ShardIteratorTypeTrimHorizon)
 	}
 	withStream := func(c *Config) { c.StreamARN = arn }
 
@@ -102,16 +90,19 @@ func TestUnderAKinesisConsumer(t *testing.T) {
 		want := gotA.last[id]
 		gotA.mu.Unlock()
 		require.NotEmpty(t, want, "records on %s", id)
-		require.Eventually(t, func() bool { return rawLease(t, api, id).checkpoint == want }, 10*time.Second, 50*time.Millisecond,
+		require.Eventually(t, func() bool { l, err := a.get(ctx, id); return err == nil && l != nil && l.checkpoint == want }, 10*time.Second, 50*time.Millisecond,
 			"%s: the lease item's checkpoint reaches the last record handed on", id)
 		l := rawLease(t, api, id)
 		assert.Equal(t, "a", l.owner)
 		assert.Equal(t, arn, l.stream)
 	}
 
-	// A graceful stop: the consumer stops, then the leases are released.
+	// A graceful stop: the consumer stops its readers, then releases the leases.
 	require.NoError(t, consA.Shutdown(ctx))
-	require.NoError(t, a.Release(ctx))
+	assert.Empty(t, a.Held())
+	for _, id := range shards {
+		assert.Empty(t, rawLease(t, api, id).owner, "released: %s", id)
+	}
 
 	b := worker(t, api, "b", withStream)
 	gotB := newReceived()
@@ -138,4 +129,83 @@ func TestUnderAKinesisConsumer(t *testing.T) {
 		gotA.mu.Unlock()
 	}
 	assert.Len(t, gotB.count, 40)
+}
+
+// runConsumer starts a consumer of stream reading through c, polling fast, assigning
+// every renew interval.
+func runConsumer(t *testing.T, srv *kinesistest.Server, stream string, c *Coordinator, got kinesisconsumer.Processor, from ktypes.ShardIteratorType) *kinesisconsumer.Consumer {
+	t.Helper()
+	cons, err := kinesisconsumer.New(kinesisconsumer.Options{
+		API:               srv.Client,
+		Stream:            kinesisconsumer.StreamRef{Name: stream},
+		Processor:         got,
+		Assigner:          c,
+		Checkpoints:       c,
+		StartPosition:     kinesisconsumer.Position{Type: from},
+		PollInterval:      100 * time.Millisecond,
+		DiscoveryInterval: time.Second,
+		AssignInterval:    c.cfg.RenewInterval,
+		ReadBackoff:       kinesisconsumer.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.5},
+	})
+	require.NoError(t, err)
+	cons.Start()
+	return cons
+}
+
+// TestAtLatestAParentClosedBeforeReadingHoldsNoChildBack: a stream split before the
+// fleet started, read from LATEST. Nothing of the closed parent is read, and the consumer
+// says so with a SHARD_END checkpoint in its lease item, so the children are leased and
+// read (Redpanda Connect's and Telegraf's stuck parent shards).
+func TestAtLatestAParentClosedBeforeReadingHoldsNoChildBack(t *testing.T) {
+	srv := kinesistest.Start(t)
+	const stream = "split-before"
+	srv.CreateStream(t, stream, 1)
+	ctx := context.Background()
+	list := func() []ktypes.Shard {
+		out, err := srv.Client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+		require.NoError(t, err)
+		return out.Shards
+	}
+	parent := list()[0]
+	lo, _ := new(big.Int).SetString(*parent.HashKeyRange.StartingHashKey, 10)
+	hi, _ := new(big.Int).SetString(*parent.HashKeyRange.EndingHashKey, 10)
+	mid := new(big.Int).Rsh(new(big.Int).Add(lo, hi), 1)
+	_, err := srv.Client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: parent.ShardId, NewStartingHashKey: aws.String(mid.String())})
+	require.NoError(t, err)
+	srv.WaitActive(t, stream)
+	var children []string
+	for _, s := range list() {
+		if aws.ToString(s.ParentShardId) == *parent.ShardId {
+			children = append(children, *s.ShardId)
+		}
+	}
+	require.Len(t, children, 2)
+
+	api := start(t)
+	a := worker(t, api, "a", func(c *Config) { c.InitialPosition = sentinelLatest })
+	got := newReceived()
+	cons := runConsumer(t, srv, stream, a, got, ktypes.ShardIteratorTypeLatest)
+	t.Cleanup(func() { _ = cons.Shutdown(context.Background()) })
+
+	// The children are leased.
+	require.Eventually(t, func() bool {
+		for _, id := range children {
+			l, err := a.get(ctx, id)
+			if err != nil || l == nil || l.owner != "a" {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 50*time.Millisecond)
+	assert.True(t, rawLease(t, api, *parent.ShardId).shardEnd(), "the parent's item says it ended")
+	assert.Empty(t, rawLease(t, api, *parent.ShardId).owner)
+
+	var keys []string
+	var data [][]byte
+	for i := range 20 {
+		keys = append(keys, fmt.Sprintf("agent-%02d", i))
+		data = append(data, fmt.Appendf(nil, "after-%02d", i))
+	}
+	srv.Put(t, stream, keys, data)
+	require.Eventually(t, func() bool { return got.total() >= 20 }, 60*time.Second, 50*time.Millisecond, "read %d of 20", got.total())
 }

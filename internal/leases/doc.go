@@ -56,8 +56,8 @@
 //     split, two for a merge) is at SHARD_END or no longer listed. Save of a checkpoint
 //     at the shard's end writes SHARD_END and removes the owner, so the parent is
 //     neither renewed nor counted, and its children become eligible at the next Assign.
-//     Starting at LATEST, a shard closed before anyone read it holds nothing to read and
-//     counts as ended, so its children are not held up forever.
+//     Starting at LATEST, the consumer saves SHARD_END for a shard closed before it read
+//     anything, so such a parent does not hold its children up forever either.
 //
 //   - Release (a graceful stop): the renewer stops, then each held lease is given back
 //     (leaseOwner removed, counter+1, conditional), so another worker takes it at its

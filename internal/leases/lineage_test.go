@@ -72,25 +72,6 @@ func TestChildOfAParentGoneFromTheListingIsTaken(t *testing.T) {
 	assert.Equal(t, []string{"shardId-000000000010"}, assign(t, a, []ktypes.Shard{shard("shardId-000000000010", "shardId-000000000000")}))
 }
 
-// TestAtLatestAClosedShardNobodyReadHoldsNoChildBack: starting at LATEST, the consumer
-// reads nothing of a shard closed before it ever read it, and never saves SHARD_END
-// for it; its children must not wait for it forever.
-func TestAtLatestAClosedShardNobodyReadHoldsNoChildBack(t *testing.T) {
-	api := start(t)
-	parent, child := "shardId-000000000000", "shardId-000000000010"
-	shards := []ktypes.Shard{closed(shard(parent)), shard(child, parent)}
-	latest := worker(t, api, "a", func(c *Config) { c.InitialPosition = sentinelLatest })
-	assert.Equal(t, []string{child}, assign(t, latest, shards))
-
-	// But a closed parent someone did read, without reaching its end, holds its child back.
-	api2 := start(t)
-	b := worker(t, api2, "b", func(c *Config) { c.InitialPosition = sentinelLatest })
-	open := []ktypes.Shard{shard(parent)}
-	require.Equal(t, []string{parent}, assign(t, b, open))
-	require.NoError(t, b.Save(context.Background(), parent, kinesisconsumer.Checkpoint{SequenceNumber: "5"}))
-	assert.Equal(t, []string{parent}, assign(t, b, shards))
-}
-
 // TestLeaseOfAShardNoLongerListedIsGivenUp: a shard past the stream's retention is no
 // longer listed; its lease is released rather than renewed forever.
 func TestLeaseOfAShardNoLongerListedIsGivenUp(t *testing.T) {
