@@ -19,7 +19,7 @@ import (
 // moved, so they take turns on the lease's mutex.
 func TestSavesRacingTheRenewerAreNeverRefused(t *testing.T) {
 	api := start(t)
-	a := worker(t, api, "a", func(c *Config) { c.LeaseDuration, c.RenewInterval = 3*time.Second, 10*time.Millisecond })
+	a := worker(t, api, "a", func(c *Config) { c.LeaseDuration, c.RenewInterval = 3*time.Second, 50*time.Millisecond })
 	var revoked []string
 	a.OnRevoke(func(id string) { revoked = append(revoked, id) })
 	require.Len(t, assign(t, a, open(1)), 1)
@@ -42,6 +42,21 @@ type lostAnswerAPI struct {
 	DynamoDBAPI
 	mu   sync.Mutex
 	lose int
+	// failGets fails the next GetItems.
+	failGets int
+}
+
+func (f *lostAnswerAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.mu.Lock()
+	fail := f.failGets > 0
+	if fail {
+		f.failGets--
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, context.DeadlineExceeded
+	}
+	return f.DynamoDBAPI.GetItem(ctx, in, optFns...)
 }
 
 func (f *lostAnswerAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -73,6 +88,13 @@ func TestAWriteWhoseAnswerWasLostDoesNotLoseTheLease(t *testing.T) {
 	api.lose = 1
 	require.Error(t, a.Save(ctx, shardID(0), kinesisconsumer.Checkpoint{SequenceNumber: "6"}), "the answer was lost")
 	a.renewAll(ctx)
+	// A lost answer, and then the item cannot be read to tell: not a lost lease.
+	api.lose = 1
+	a.renewAll(ctx)
+	api.failGets = 1
+	a.renewAll(ctx)
+	assert.Equal(t, []string{shardID(0)}, a.Held())
+	require.NoError(t, a.Save(ctx, shardID(0), kinesisconsumer.Checkpoint{SequenceNumber: "6"}))
 	require.NoError(t, a.Release(ctx))
 	assert.Empty(t, revoked)
 	l := rawLease(t, api.DynamoDBAPI.(*dynamodb.Client), shardID(0))
