@@ -96,6 +96,7 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 	if len(removes) > 0 {
 		update += " REMOVE " + strings.Join(removes, ", ")
 	}
+	sent := c.cfg.Clock()
 	out, err := c.writeHeld(ctx, shardID, h, func(counter int64) *dynamodb.UpdateItemInput {
 		values[":held"] = num(counter)
 		return &dynamodb.UpdateItemInput{
@@ -117,7 +118,7 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 		return describeError(fmt.Sprintf("save the checkpoint of shard %s in table %s", shardID, c.cfg.Table), err)
 	}
 	h.counter = counterOf(out.Attributes, h.counter+1)
-	h.renewedAt = c.cfg.Clock()
+	h.renewedAt = sent
 	if cp.ShardEnd {
 		c.drop(shardID, h)
 		c.logger.Info("Shard read to its end; its lease is given up", zap.String("shard_id", shardID))

@@ -155,6 +155,8 @@ type flakyAPI struct {
 	DynamoDBAPI
 	mu   sync.Mutex
 	fail error
+	// during, when set, runs while a write is in flight: a slow answer.
+	during func()
 }
 
 func (f *flakyAPI) setFail(err error) {
@@ -165,12 +167,16 @@ func (f *flakyAPI) setFail(err error) {
 
 func (f *flakyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	f.mu.Lock()
-	err := f.fail
+	err, during := f.fail, f.during
 	f.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	return f.DynamoDBAPI.UpdateItem(ctx, in, optFns...)
+	out, err := f.DynamoDBAPI.UpdateItem(ctx, in, optFns...)
+	if during != nil {
+		during()
+	}
+	return out, err
 }
 
 // TestThrottlingIsNotALostLease: failing renewals keep the lease until it has gone
@@ -210,6 +216,24 @@ func TestThrottlingIsNotALostLease(t *testing.T) {
 			assert.ErrorIs(t, a.Save(ctx, shardID(0), kinesisconsumer.Checkpoint{SequenceNumber: "7"}), kinesisconsumer.ErrLeaseLost)
 		})
 	}
+}
+
+// TestALeaseCountsAsRenewedWhenTheWriteWasSent: others may see a renewal as soon as it
+// lands, so the worker times its lease from when it sent the write, not from a slow
+// answer: it gives the lease up no later than others may take it.
+func TestALeaseCountsAsRenewedWhenTheWriteWasSent(t *testing.T) {
+	flaky := &flakyAPI{DynamoDBAPI: start(t)}
+	clock := newFakeClock()
+	a := worker(t, flaky, "a", func(c *Config) { c.Clock, c.LeaseDuration, c.RenewInterval = clock.Now, time.Hour, 20*time.Minute })
+	require.Len(t, assign(t, a, open(1)), 1)
+	ctx := context.Background()
+	flaky.during = func() { clock.Advance(30 * time.Minute) } // the answer takes half an hour
+	a.renewAll(ctx)
+	flaky.during = nil
+	flaky.setFail(errors.New("dial tcp: connection refused"))
+	clock.Advance(30 * time.Minute) // an hour after the renewal was sent
+	a.renewAll(ctx)
+	assert.Empty(t, a.Held(), "given up an hour after the last renewal was sent")
 }
 
 // TestMissingTableIsAClearError, and a table is created, on demand, when asked.

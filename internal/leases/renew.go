@@ -53,6 +53,10 @@ func (c *Coordinator) renew(ctx context.Context, id string, h *heldLease) {
 		h.mu.Unlock()
 		return
 	}
+	// Taken before the write: a lease counts as renewed from when the write was sent,
+	// never later than other workers can have seen it, so this worker gives it up no
+	// later than they may take it.
+	sent := c.cfg.Clock()
 	// One interval at most, so that a hung call does not hold up the next renewal.
 	callCtx, cancel := context.WithTimeout(ctx, c.cfg.RenewInterval)
 	out, err := c.writeHeld(callCtx, id, h, func(counter int64) *dynamodb.UpdateItemInput {
@@ -72,7 +76,7 @@ func (c *Coordinator) renew(ctx context.Context, id string, h *heldLease) {
 	switch {
 	case err == nil:
 		h.counter = counterOf(out.Attributes, h.counter+1)
-		h.renewedAt = now
+		h.renewedAt = sent
 	case isConditionFailed(err):
 		c.logger.Info("Lease lost: another worker took it", zap.String("shard_id", id))
 		c.drop(id, h)
