@@ -22,6 +22,7 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/awsclients"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
@@ -57,6 +58,9 @@ type awsConnectReceiver struct {
 	connectDone chan struct{}
 	consumerMu  sync.Mutex
 	consumer    *kinesisconsumer.Consumer
+	// leaseTable is set with leases on; coordinator once the consumer reads with it.
+	leaseTable  *leaseTable
+	coordinator *leases.Coordinator
 }
 
 func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error) {
@@ -103,6 +107,15 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	if err != nil {
 		return err
 	}
+	if l := r.cfg.Leases.Get(); l != nil {
+		streamCfg, err := clients.Config(r.kinesisSettings())
+		if err != nil {
+			return err
+		}
+		if r.leaseTable, err = r.newLeaseTable(l, streamCfg.Region); err != nil {
+			return err
+		}
+	}
 
 	if r.cfg.Storage != nil {
 		client, err := storageClient(ctx, host, *r.cfg.Storage, r.set.ID)
@@ -110,7 +123,8 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 			return err
 		}
 		r.storage = client
-	} else {
+		r.logLeasesBesideStorage()
+	} else if r.leaseTable == nil {
 		r.set.Logger.Warn("No storage extension set: shard checkpoints live in memory only, so after a restart reading starts again from start_position")
 	}
 
@@ -244,14 +258,24 @@ func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 		select {
 		case <-r.connectDone:
 		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("the access check did not stop: %w", ctx.Err()))
+			errs = append(errs, fmt.Errorf("the access check, or the start on the lease table, did not stop: %w", ctx.Err()))
 		}
 	}
 	r.consumerMu.Lock()
-	c := r.consumer
+	c, coord := r.consumer, r.coordinator
 	r.consumerMu.Unlock()
 	if c != nil {
+		// Readers finish or abandon their batch, save their last checkpoints, and the
+		// consumer then releases the leases itself (kinesisconsumer.Releaser).
 		errs = append(errs, c.Shutdown(ctx))
+	}
+	if coord != nil {
+		// The consumer released the leases itself unless its readers did not stop in
+		// time; then this stops the renewer and gives back what is held. A no-op after
+		// the consumer's own release. On a context of its own, as the consumer's.
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
+		errs = append(errs, coord.Release(relCtx))
+		cancel()
 	}
 	if r.stopMetrics != nil {
 		r.stopMetrics()
