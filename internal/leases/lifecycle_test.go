@@ -3,6 +3,8 @@ package leases
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -310,3 +312,17 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 
 // start0 is a DynamoDBAPI never called.
 type start0 struct{ DynamoDBAPI }
+
+func TestAnEndpointThatIsNotDynamoDBIsAnErrorNotACrash(t *testing.T) {
+	// A server answering every call 200 with an empty document, as a wrong endpoint may.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	c, err := New(dynamotest.NewClient(srv.URL), Config{Table: "leases", WorkerID: "a", CreateTable: true})
+	require.NoError(t, err)
+	err = c.Start(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "describes no table")
+}

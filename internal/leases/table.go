@@ -16,7 +16,7 @@ import (
 // leaseKey) when missing and CreateTable is set, ACTIVE, and keyed by leaseKey alone.
 func (c *Coordinator) ensureTable(ctx context.Context) error {
 	table := c.cfg.Table
-	out, err := c.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	out, err := c.describeTable(ctx)
 	if _, missing := errors.AsType[*types.ResourceNotFoundException](err); missing {
 		if !c.cfg.CreateTable {
 			return fmt.Errorf("lease table %s does not exist and create_table is off: create it (hash key %s, type S) or turn create_table on: %w", table, attrKey, err)
@@ -24,7 +24,7 @@ func (c *Coordinator) ensureTable(ctx context.Context) error {
 		if err := c.createTable(ctx); err != nil {
 			return err
 		}
-		out, err = c.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		out, err = c.describeTable(ctx)
 	}
 	if err != nil {
 		return describeError("describe lease table "+table, err)
@@ -40,11 +40,21 @@ func (c *Coordinator) ensureTable(ctx context.Context) error {
 			return fmt.Errorf("waiting for lease table %s to become ACTIVE (it is %s): %w", table, out.Table.TableStatus, ctx.Err())
 		case <-time.After(backoff):
 		}
-		if out, err = c.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err != nil {
+		if out, err = c.describeTable(ctx); err != nil {
 			return describeError("describe lease table "+table, err)
 		}
 	}
 	return checkKeySchema(table, out.Table)
+}
+
+// describeTable is DescribeTable, refusing an answer without a table: an endpoint that
+// is not DynamoDB may answer 200 with an empty document.
+func (c *Coordinator) describeTable(ctx context.Context) (*dynamodb.DescribeTableOutput, error) {
+	out, err := c.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(c.cfg.Table)})
+	if err == nil && (out == nil || out.Table == nil) {
+		return nil, fmt.Errorf("describe lease table %s: the answer describes no table: is the endpoint a DynamoDB endpoint?", c.cfg.Table)
+	}
+	return out, err
 }
 
 func (c *Coordinator) createTable(ctx context.Context) error {
