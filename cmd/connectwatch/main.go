@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	url := flag.String("url", "http://127.0.0.1:9464/metrics", "the collector's Prometheus endpoint")
+	url := flag.String("url", "http://127.0.0.1:9464/metrics", "the collector's Prometheus endpoint; for collectors sharing a stream, each one's, comma-separated: the board adds them up")
 	every := flag.Duration("every", 5*time.Second, "refresh interval")
 	tail := flag.String("tail", "", "a log file to show the last lines of under the board")
 	lines := flag.Int("lines", 8, "how many lines of -tail to show")
@@ -31,8 +31,8 @@ func main() {
 	for {
 		var screen bytes.Buffer
 		screen.WriteString("\033[H\033[2J") // home and clear
-		if b, err := scrape(ctx, client, *url); err != nil {
-			fmt.Fprintf(&screen, "Waiting for the collector at %s: %v\n", *url, err)
+		if b, err := scrapeAll(ctx, client, strings.Split(*url, ",")); err != nil {
+			fmt.Fprintf(&screen, "Waiting for the collector at %v\n", err)
 		} else {
 			b.Render(&screen, time.Now())
 		}
@@ -47,6 +47,25 @@ func main() {
 		case <-time.After(*every):
 		}
 	}
+}
+
+// scrapeAll adds up the boards of every endpoint; a board missing one collector's part
+// would be wrong, so any failure shows none.
+func scrapeAll(ctx context.Context, client *http.Client, urls []string) (*wallboard.Board, error) {
+	var sum *wallboard.Board
+	for _, url := range urls {
+		url = strings.TrimSpace(url)
+		b, err := scrape(ctx, client, url)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", url, err)
+		}
+		if sum == nil {
+			sum = b
+		} else {
+			sum.Add(b)
+		}
+	}
+	return sum, nil
 }
 
 func scrape(ctx context.Context, client *http.Client, url string) (*wallboard.Board, error) {

@@ -83,7 +83,7 @@ func fillStore(tb testing.TB, s *agentstate.Store, n int, now time.Time) {
 		ev.Current.Configuration.RoutingProfile.Concurrency = slotsBuf
 		ev.Current.Contacts = contacts[:k]
 		var ok bool
-		obs, ok = s.Apply(&ev, now, obs[:0])
+		obs, ok = s.Apply(&ev, testShard, now, obs[:0])
 		if !ok {
 			tb.Fatalf("agent %d: event not applied", i)
 		}
@@ -275,7 +275,7 @@ func BenchmarkApply(b *testing.B) {
 	// One full cycle for every agent first: the store is warm and every agent known.
 	i := 0
 	for ; i < benchAgents*applyCycle; i++ {
-		if _, ok := s.Apply(f.event(i), wall, nil); !ok {
+		if _, ok := s.Apply(f.event(i), testShard, wall, nil); !ok {
 			b.Fatalf("warm-up event %d not applied", i)
 		}
 	}
@@ -287,7 +287,7 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		obs, ok = s.Apply(f.event(i), wall, obs[:0])
+		obs, ok = s.Apply(f.event(i), testShard, wall, obs[:0])
 		if !ok {
 			b.Fatalf("event %d not applied", i)
 		}
@@ -309,7 +309,7 @@ func TestApplyFleetObservations(t *testing.T) {
 	s := agentstate.New(time.Hour)
 	var status, acw int
 	for i := range agents * applyCycle * 3 {
-		obs, ok := s.Apply(f.event(i), wall, nil)
+		obs, ok := s.Apply(f.event(i), testShard, wall, nil)
 		if !ok {
 			t.Fatalf("event %d not applied", i)
 		}

@@ -37,8 +37,12 @@ type agent struct {
 	eventTime int64 // EventTimestamp of the last applied event
 	// eventIDs hashes the EventIds applied at eventTime, to skip the same events
 	// delivered again; one, nearly always.
-	eventIDs    []uint64
-	applied     int64 // when it was applied (wall clock), for agent_ttl
+	eventIDs []uint64
+	applied  int64 // when it was applied (wall clock), for agent_ttl
+	// shard is the Kinesis shard its events last came from (shared): an agent's events
+	// stay on one shard, the partition key being its ARN, so whoever holds the shard
+	// owns the agent (see ForgetShard).
+	shard       string
 	statusName  string
 	statusType  string
 	statusStart int64
@@ -116,10 +120,12 @@ type Observation struct {
 	Channel, Queue string
 }
 
-// Apply updates the agent of ev, applied at now, and appends the durations it measured
-// to obs. An event older than the one last applied for its agent (or the same one again)
-// changes nothing and returns false; its log record is still worth emitting.
-func (s *Store) Apply(ev *agentevent.Event, now time.Time, obs []Observation) ([]Observation, bool) {
+// Apply updates the agent of ev, read from shard at now, and appends the durations it
+// measured to obs. An event older than the one last applied for its agent (or the same
+// one again) changes nothing and returns false; its log record is still worth emitting.
+// Either way the agent is tagged with shard: the latest shard wins, since after a
+// reshard an agent's events, and the replay of its parents' tail, arrive on a child.
+func (s *Store) Apply(ev *agentevent.Event, shard string, now time.Time, obs []Observation) ([]Observation, bool) {
 	if ev.AgentARN == "" {
 		return obs, false
 	}
@@ -134,6 +140,9 @@ func (s *Store) Apply(ev *agentevent.Event, now time.Time, obs []Observation) ([
 		s.instances[strings.Clone(ev.InstanceARN)] = inst
 	}
 	a := inst.agents[ev.AgentARN]
+	if a != nil && a.shard != shard {
+		a.shard = s.share(shard)
+	}
 	if a != nil && (at < a.eventTime || (at == a.eventTime && slices.Contains(a.eventIDs, id))) {
 		return obs, false
 	}
@@ -154,7 +163,7 @@ func (s *Store) Apply(ev *agentevent.Event, now time.Time, obs []Observation) ([
 	}
 
 	if a == nil {
-		a = &agent{}
+		a = &agent{shard: s.share(shard)}
 		inst.agents[strings.Clone(ev.AgentARN)] = a
 		obs = s.observeFromPrevious(ev, statusType, statusName, statusStart, obs)
 	} else {
@@ -249,6 +258,27 @@ func (s *Store) Expire(now time.Time) int {
 	for arn, inst := range s.instances {
 		for id, a := range inst.agents {
 			if a.applied < cutoff {
+				delete(inst.agents, id)
+				n++
+			}
+		}
+		if len(inst.agents) == 0 {
+			delete(s.instances, arn)
+		}
+	}
+	return n
+}
+
+// ForgetShard forgets at once every agent whose events last came from shardID, and
+// returns how many: the shard is read elsewhere now (its lease moved, or it ended and its
+// children carry its agents on), so another state counts them.
+func (s *Store) ForgetShard(shardID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for arn, inst := range s.instances {
+		for id, a := range inst.agents {
+			if a.shard == shardID {
 				delete(inst.agents, id)
 				n++
 			}

@@ -43,6 +43,9 @@ const (
 	routable = agentevent.StatusRoutable
 	custom   = agentevent.StatusCustom
 	offline  = agentevent.StatusOffline
+
+	// testShard is the shard of every event a test does not place on a shard of its own.
+	testShard = "shardId-000000000000"
 )
 
 // t0 is an arbitrary morning; wall is the wall clock handed to Apply, unrelated to event times.
@@ -182,7 +185,7 @@ func countOne(t testing.TB, s *agentstate.Store) counts {
 
 func apply(t testing.TB, s *agentstate.Store, ev *agentevent.Event, now time.Time) []agentstate.Observation {
 	t.Helper()
-	obs, ok := s.Apply(ev, now, nil)
+	obs, ok := s.Apply(ev, testShard, now, nil)
 	require.True(t, ok, "event %s at %s not applied", ev.EventID, ev.EventTimestamp)
 	return obs
 }
@@ -701,7 +704,7 @@ func TestEventWithoutStatusType(t *testing.T) {
 func TestApplyIgnoresEventWithoutAgent(t *testing.T) {
 	s := agentstate.New(time.Hour)
 	ev := event("", t0, available(t0), basicProfile, standardSlots())
-	obs, ok := s.Apply(ev, wall, nil)
+	obs, ok := s.Apply(ev, testShard, wall, nil)
 	assert.False(t, ok)
 	assert.Empty(t, obs)
 	assert.Equal(t, 0, s.Agents())
@@ -722,7 +725,7 @@ func TestOutOfOrderEvents(t *testing.T) {
 		apply(t, s, newer, wall)
 		before := countAll(t, s)
 		prior := []agentstate.Observation{{Kind: agentstate.AfterContactWork, Seconds: 1}}
-		obs, ok := s.Apply(older, wall.Add(time.Second), prior)
+		obs, ok := s.Apply(older, testShard, wall.Add(time.Second), prior)
 		assert.False(t, ok)
 		assert.Equal(t, prior, obs, "an ignored event measures nothing")
 		assert.Equal(t, before, countAll(t, s))
@@ -734,7 +737,7 @@ func TestOutOfOrderEvents(t *testing.T) {
 		apply(t, s, older, wall)
 		apply(t, s, newer, wall)
 		before := countAll(t, s)
-		obs, ok := s.Apply(newer, wall.Add(time.Second), nil)
+		obs, ok := s.Apply(newer, testShard, wall.Add(time.Second), nil)
 		assert.False(t, ok)
 		assert.Empty(t, obs)
 		assert.Equal(t, before, countAll(t, s))
@@ -746,7 +749,7 @@ func TestOutOfOrderEvents(t *testing.T) {
 		same := event(a, breakAt, status(custom, "Break", breakAt), basicProfile, standardSlots(),
 			contact("k", chat, agentevent.ContactConnected, api, basicQueue, breakAt))
 		require.NotEqual(t, newer.EventID, same.EventID)
-		obs, ok := s.Apply(same, wall, nil)
+		obs, ok := s.Apply(same, testShard, wall, nil)
 		assert.True(t, ok)
 		assert.Empty(t, obs, "the status did not change")
 		got := countOne(t, s)
@@ -757,7 +760,7 @@ func TestOutOfOrderEvents(t *testing.T) {
 	t.Run("a duplicate decoded separately is still the same event", func(t *testing.T) {
 		s := agentstate.New(time.Hour)
 		apply(t, s, decodeFixture(t, "state_change_status.json"), wall)
-		obs, ok := s.Apply(decodeFixture(t, "state_change_status.json"), wall, nil)
+		obs, ok := s.Apply(decodeFixture(t, "state_change_status.json"), testShard, wall, nil)
 		assert.False(t, ok)
 		assert.Empty(t, obs)
 	})
@@ -765,7 +768,7 @@ func TestOutOfOrderEvents(t *testing.T) {
 	t.Run("events applied in order after an ignored one", func(t *testing.T) {
 		s := agentstate.New(time.Hour)
 		apply(t, s, newer, wall)
-		_, ok := s.Apply(older, wall, nil)
+		_, ok := s.Apply(older, testShard, wall, nil)
 		require.False(t, ok)
 		backAt := breakAt.Add(5 * time.Minute)
 		obs := apply(t, s, event(a, backAt, available(backAt), basicProfile, standardSlots()), wall)
@@ -789,8 +792,8 @@ func TestRedeliveredBatchWithSharedTimestamp(t *testing.T) {
 	require.Equal(t, []agentstate.Observation{{Kind: agentstate.StatusDuration, Seconds: 3600, StatusType: routable, StatusName: "Available"}}, obs)
 	want := countAll(t, s)
 
-	obsA, okA := s.Apply(evA, wall, nil)
-	obsB, okB := s.Apply(evB, wall, nil)
+	obsA, okA := s.Apply(evA, testShard, wall, nil)
+	obsB, okB := s.Apply(evB, testShard, wall, nil)
 	assert.False(t, okA, "event A delivered again is a duplicate")
 	assert.False(t, okB, "event B delivered again is a duplicate")
 	assert.Empty(t, obsA)
@@ -927,7 +930,7 @@ func TestExpireIgnoredEventDoesNotRefresh(t *testing.T) {
 	a := agentARN(usInstance, 1)
 	ev := event(a, t0, available(t0), basicProfile, standardSlots())
 	apply(t, s, ev, wall)
-	_, ok := s.Apply(ev, wall.Add(4*time.Minute), nil)
+	_, ok := s.Apply(ev, testShard, wall.Add(4*time.Minute), nil)
 	require.False(t, ok)
 	assert.Equal(t, 1, s.Expire(wall.Add(ttl+time.Second)))
 }
@@ -972,7 +975,7 @@ func TestInstancesStayApart(t *testing.T) {
 
 	// An older event for the US agent is ignored there, whatever the EU agent of the same ARN saw.
 	older := event(same, t0.Add(-time.Minute), status(custom, "Lunch", start), basicProfile, standardSlots())
-	_, ok := s.Apply(older, wall, nil)
+	_, ok := s.Apply(older, testShard, wall, nil)
 	assert.False(t, ok)
 	// A newer one in the US leaves the EU agent alone.
 	apply(t, s, event(same, t0.Add(time.Minute), status(custom, "Lunch", t0.Add(time.Minute)), basicProfile, standardSlots()), wall)
@@ -1185,7 +1188,7 @@ func TestStatusDurations(t *testing.T) {
 					ev.EventType = agentevent.TypeLogout
 				}
 				var ok bool
-				obs, ok = s.Apply(ev, wall, nil)
+				obs, ok = s.Apply(ev, testShard, wall, nil)
 				require.True(t, ok, "step %d", i)
 			}
 			require.Len(t, obs, len(tt.want))
@@ -1206,7 +1209,7 @@ func TestApplyAppendsObservations(t *testing.T) {
 	apply(t, s, event(a, t0, available(t0), basicProfile, standardSlots()), wall)
 	prior := make([]agentstate.Observation, 1, 4)
 	prior[0] = agentstate.Observation{Kind: agentstate.AfterContactWork, Seconds: 42, Channel: "X"}
-	obs, ok := s.Apply(event(a, t0.Add(time.Minute), status(custom, "Break", t0.Add(time.Minute)), basicProfile, standardSlots()), wall, prior)
+	obs, ok := s.Apply(event(a, t0.Add(time.Minute), status(custom, "Break", t0.Add(time.Minute)), basicProfile, standardSlots()), testShard, wall, prior)
 	require.True(t, ok)
 	require.Len(t, obs, 2)
 	assert.Equal(t, prior[0], obs[0])
@@ -1441,7 +1444,7 @@ func TestConcurrentUse(t *testing.T) {
 					if w%2 == 1 {
 						ev.InstanceARN = euInstance
 					}
-					obs, _ = s.Apply(ev, wall, obs[:0])
+					obs, _ = s.Apply(ev, testShard, wall, obs[:0])
 					for _, o := range obs {
 						if o.Kind == agentstate.StatusDuration {
 							h.Record(agentstate.StatusKey{StatusType: o.StatusType, StatusName: o.StatusName, RoutingProfile: basicProfile}, o.Seconds)
@@ -1449,7 +1452,7 @@ func TestConcurrentUse(t *testing.T) {
 					}
 				}
 				// Every writer also feeds one shared agent, out of order across writers.
-				s.Apply(event(shared, at, st, salesProfile, standardSlots()), wall, nil)
+				s.Apply(event(shared, at, st, salesProfile, standardSlots()), testShard, wall, nil)
 			}
 		})
 	}
@@ -1555,7 +1558,7 @@ func TestStringsDoNotAliasDecoderBuffers(t *testing.T) {
 	raw0 := render(0, usInstance)
 	var again agentevent.Event
 	require.NoError(t, agentevent.NewDecoder().Decode(raw0, &again, nil))
-	_, ok := s.Apply(&again, wall, nil)
+	_, ok := s.Apply(&again, testShard, wall, nil)
 	assert.False(t, ok, "the same event again")
 	again.EventTimestamp = again.EventTimestamp.Add(time.Second)
 	again.EventID = "another"

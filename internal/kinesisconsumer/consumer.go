@@ -439,7 +439,7 @@ func (c *Consumer) reconcile(ctx context.Context, shards []types.Shard) error {
 		case pl.state == stateDone && pl.markEnd:
 			// Closed before reading began at LATEST: nothing to read. Saying so in its
 			// checkpoint lets its children be read, here or by another consumer.
-			if err := c.saveBounded(ctx, id, Checkpoint{ShardEnd: true}); err != nil && ctx.Err() == nil {
+			if err := c.saveBounded(ctx, id, Checkpoint{ShardEnd: true, StartedAt: pl.skippedSince}); err != nil && ctx.Err() == nil {
 				c.mu.Lock()
 				delete(c.done, id) // tried again at the next round
 				c.mu.Unlock()
@@ -498,8 +498,11 @@ type plan struct {
 	// parents are the shard's parents still listed, whose last records rebuild its
 	// agents' state when it is first read.
 	parents []string
-	// markEnd says the shard is done without a checkpoint saying so.
+	// markEnd says the shard is done without a checkpoint saying so: it was closed when
+	// reading began at LATEST, at skippedSince.
 	markEnd bool
+	// skippedSince is when a shard passed over unread at a LATEST start was passed over.
+	skippedSince time.Time
 	// hashes are the hash keys the shard holds, which select its agents among its
 	// parents' records.
 	hashes hashRange
@@ -554,16 +557,17 @@ func (p *planner) decide(id string) plan {
 		// Expired past retention: done. Its checkpoint, if any, still says whether its
 		// children should be read from their beginning.
 		cp, ok, err := p.load(id)
-		return plan{state: stateDone, checkpointed: ok, err: err, recent: [][]byte{cp.RecentKeys}}
+		return donePlan(cp, ok, err)
 	}
 	cp, ok, err := p.load(id)
 	if err != nil {
 		return plan{err: err}
 	}
 	if ok && cp.ShardEnd {
-		return plan{state: stateDone, checkpointed: true, recent: [][]byte{cp.RecentKeys}}
+		return donePlan(cp, ok, nil)
 	}
 	parentRead := false
+	var skippedSince time.Time
 	var recent [][]byte
 	for _, parent := range parents(shard) {
 		pp := p.plan(parent)
@@ -571,6 +575,9 @@ func (p *planner) decide(id string) plan {
 			return plan{state: stateWaiting, err: pp.err, checkpointed: ok}
 		}
 		parentRead = parentRead || pp.checkpointed
+		if pp.skippedSince.After(skippedSince) {
+			skippedSince = pp.skippedSince
+		}
 		recent = append(recent, pp.recent...)
 	}
 	recent = append(recent, cp.RecentKeys)
@@ -597,12 +604,25 @@ func (p *planner) decide(id string) plan {
 			from = p.c.opts.StartPosition
 		}
 		return ready(from)
+	case !skippedSince.IsZero():
+		// Its parents were passed over at a LATEST start: the child's records from before
+		// that start are no more wanted than theirs.
+		return ready(Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: skippedSince})
 	case p.c.opts.StartPosition.Type == types.ShardIteratorTypeLatest && shard.SequenceNumberRange != nil && shard.SequenceNumberRange.EndingSequenceNumber != nil:
 		// Read from LATEST, a closed shard has nothing new.
-		return plan{state: stateDone, markEnd: true}
+		return plan{state: stateDone, markEnd: true, skippedSince: p.c.kinesisNow()}
 	default:
 		return ready(p.c.opts.StartPosition)
 	}
+}
+
+// donePlan is the plan of a shard that is done: read to its end (its children follow on
+// from it), or passed over unread at a LATEST start (its children start at that time).
+func donePlan(cp Checkpoint, ok bool, err error) plan {
+	if ok && cp.ShardEnd && cp.SequenceNumber == "" && !cp.StartedAt.IsZero() {
+		return plan{state: stateDone, skippedSince: cp.StartedAt, err: err, recent: [][]byte{cp.RecentKeys}}
+	}
+	return plan{state: stateDone, checkpointed: ok, err: err, recent: [][]byte{cp.RecentKeys}}
 }
 
 // compareSequence orders Kinesis sequence numbers: decimal strings of up to 128 digits.

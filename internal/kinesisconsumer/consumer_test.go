@@ -714,12 +714,15 @@ func TestLatestSkipsRecordsPutBeforeStart(t *testing.T) {
 	opts := e.options(t)
 	opts.StartPosition = Position{Type: types.ShardIteratorTypeLatest}
 	c := start(t, opts)
+	// The open shard starts at LATEST; the children of the parent passed over start at
+	// the time it was passed over, which is where LATEST was for them.
+	startType := map[string]types.ShardIteratorType{open[0]: types.ShardIteratorTypeLatest, lower: types.ShardIteratorTypeAtTimestamp, upper: types.ShardIteratorTypeAtTimestamp}
 	for _, s := range open {
 		require.Eventually(t, func() bool {
 			return e.f.countCalls(func(c fakeCall) bool {
-				return c.Op == opGetShardIterator && c.ShardID == s && c.Err == nil && c.IteratorType == types.ShardIteratorTypeLatest
+				return c.Op == opGetShardIterator && c.ShardID == s && c.Err == nil && c.IteratorType == startType[s]
 			}) > 0
-		}, waitFor, tick, "no LATEST iterator for %s", s)
+		}, waitFor, tick, "no %s iterator for %s", startType[s], s)
 	}
 	before := time.Now()
 	mark := e.p.mark()
@@ -731,19 +734,24 @@ func TestLatestSkipsRecordsPutBeforeStart(t *testing.T) {
 
 	assertExactly(t, e.p, e.rec.deliveries(), fresh)
 	events := e.tl.snapshot()
-	assert.Zero(t, e.f.countCalls(func(c fakeCall) bool { return c.ShardID == closed }), "the closed parent was read from LATEST")
-	for _, s := range open {
-		firstSave := firstIndex(events, func(ev event) bool { return ev.kind == evSave && ev.shard == s })
-		firstOffer := firstIndex(events, func(ev event) bool { return ev.kind == evAttempt && ev.shard == s })
-		require.GreaterOrEqual(t, firstSave, 0)
-		require.GreaterOrEqual(t, firstOffer, 0)
-		assert.Less(t, firstSave, firstOffer, "%s: no checkpoint before its first record", s)
-		cp := events[firstSave].cp
-		assert.False(t, cp.StartedAt.IsZero(), "%s: first checkpoint has no StartedAt: %+v", s, cp)
-		assert.Empty(t, cp.SequenceNumber)
-		assert.False(t, cp.ShardEnd)
-		assert.False(t, cp.StartedAt.After(before), "%s: StartedAt after the reader had started", s)
-	}
+	assert.Zero(t, e.f.countCalls(func(c fakeCall) bool {
+		return c.ShardID == closed && c.Op != opGetShardIterator || c.ShardID == closed && c.IteratorType == types.ShardIteratorTypeLatest
+	}), "the closed parent was read from LATEST")
+	passedOver := firstIndex(events, func(ev event) bool { return ev.kind == evSave && ev.shard == closed })
+	require.GreaterOrEqual(t, passedOver, 0, "the closed parent was not marked as passed over")
+	assert.True(t, events[passedOver].cp.ShardEnd)
+	assert.False(t, events[passedOver].cp.StartedAt.IsZero())
+	s := open[0]
+	firstSave := firstIndex(events, func(ev event) bool { return ev.kind == evSave && ev.shard == s })
+	firstOffer := firstIndex(events, func(ev event) bool { return ev.kind == evAttempt && ev.shard == s })
+	require.GreaterOrEqual(t, firstSave, 0)
+	require.GreaterOrEqual(t, firstOffer, 0)
+	assert.Less(t, firstSave, firstOffer, "%s: no checkpoint before its first record", s)
+	cp := events[firstSave].cp
+	assert.False(t, cp.StartedAt.IsZero(), "%s: first checkpoint has no StartedAt: %+v", s, cp)
+	assert.Empty(t, cp.SequenceNumber)
+	assert.False(t, cp.ShardEnd)
+	assert.False(t, cp.StartedAt.After(before), "%s: StartedAt after the reader had started", s)
 }
 
 func TestLatestResumesAtStartedAt(t *testing.T) {

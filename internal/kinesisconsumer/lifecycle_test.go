@@ -270,3 +270,31 @@ func TestClosedShardUnreadAtLatestIsMarkedEnded(t *testing.T) {
 	}, waitFor, tick)
 	shutdown(t, c)
 }
+
+func TestChildOfAParentPassedOverAtLatestStartsAtThatTime(t *testing.T) {
+	e := newEnv(1)
+	parent := e.f.shardIDs()[0]
+	ks := keys("k", 6)
+	e.p.round(ks, 1)
+	_, _, err := e.f.splitShard(parent, nil)
+	require.NoError(t, err)
+	rpSetAge(e.f, rpLongAgo)
+	before := e.p.round(ks, 1) // in the children, long before the parent was passed over
+	rpSetAge(e.f, 0)
+	after := e.p.round(ks, 1)
+	// Another consumer started at LATEST passed the closed parent over half an hour ago,
+	// and said so in its checkpoint.
+	passedOver := time.Now().Add(-rpLongAgo / 2)
+	require.NoError(t, e.store.MemoryStore.Save(context.Background(), parent, Checkpoint{ShardEnd: true, StartedAt: passedOver}))
+
+	opts := e.options(t)
+	opts.StartPosition = Position{Type: types.ShardIteratorTypeLatest}
+	c := start(t, opts)
+	e.waitDelivered(t, after)
+	e.waitListings(t, 3)
+	shutdown(t, c)
+	for _, d := range e.rec.deliveries() {
+		assert.NotContains(t, before, d.Data, "a child's record from before its parent was passed over was read")
+	}
+	assert.Len(t, e.rec.deliveries(), len(after))
+}

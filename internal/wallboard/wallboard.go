@@ -15,7 +15,8 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Board is the summed state of every instance and routing profile.
+// Board is the summed state of every instance and routing profile, and of every
+// collector: series that differ only in the collector's `instance` label add up.
 type Board struct {
 	Online, Staffed, Available, OnContact, NonProductive, Error int64
 	// ByStatus counts agents by status name.
@@ -60,6 +61,25 @@ func Parse(r io.Reader) (*Board, error) {
 	by("aws_connect_slot_maximum", "aws_connect_channel", b.SlotsMaximum)
 	by("aws_connect_contact_count", "aws_connect_contact_state", b.Contacts)
 	return b, nil
+}
+
+// Add adds o's counts to b's. Collectors sharing a stream each export the agents of the
+// shards they hold, so their boards add up to the contact center's.
+func (b *Board) Add(o *Board) {
+	b.Online += o.Online
+	b.Staffed += o.Staffed
+	b.Available += o.Available
+	b.OnContact += o.OnContact
+	b.NonProductive += o.NonProductive
+	b.Error += o.Error
+	for _, m := range []struct{ into, from map[string]int64 }{
+		{b.ByStatus, o.ByStatus}, {b.SlotsAvailable, o.SlotsAvailable}, {b.SlotsActive, o.SlotsActive},
+		{b.SlotsMaximum, o.SlotsMaximum}, {b.Contacts, o.Contacts},
+	} {
+		for k, v := range m.from {
+			m.into[k] += v
+		}
+	}
 }
 
 func each(f *dto.MetricFamily, fn func(label func(string) string, v int64)) {

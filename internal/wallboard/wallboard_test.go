@@ -2,6 +2,7 @@ package wallboard
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +65,46 @@ func TestParseEmptyAndBad(t *testing.T) {
 	assert.Contains(t, out.String(), "online 0")
 	_, err = Parse(strings.NewReader("aws_connect_agent_online{ 3\n"))
 	assert.Error(t, err)
+}
+
+// TestBoardsOfAFleetAddUp: three collectors sharing a stream each export their shards'
+// agents, with their own instance label (the Prometheus exporter's, from
+// service.instance.id); their boards added, or one exposition holding all three (as a
+// federating Prometheus serves), show the same contact center as one collector.
+func TestBoardsOfAFleetAddUp(t *testing.T) {
+	whole, err := Parse(strings.NewReader(scrape))
+	require.NoError(t, err)
+
+	// Deal each sample line to one of three collectors, with its instance label.
+	parts := make([]strings.Builder, 3)
+	var federated strings.Builder
+	n := 0
+	for line := range strings.SplitSeq(scrape, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") || !strings.Contains(line, "{") {
+			for i := range parts {
+				parts[i].WriteString(line + "\n")
+			}
+			federated.WriteString(line + "\n")
+			continue
+		}
+		labelled := strings.Replace(line, "{", fmt.Sprintf("{instance=\"collector-%d\",", n%3), 1)
+		parts[n%3].WriteString(labelled + "\n")
+		federated.WriteString(labelled + "\n")
+		n++
+	}
+	require.Greater(t, n, 3)
+
+	sum, err := Parse(strings.NewReader(""))
+	require.NoError(t, err)
+	for i := range parts {
+		b, err := Parse(strings.NewReader(parts[i].String()))
+		require.NoError(t, err)
+		require.NotEqual(t, whole, b, "collector %d holds only a part", i)
+		sum.Add(b)
+	}
+	assert.Equal(t, whole, sum)
+
+	all, err := Parse(strings.NewReader(federated.String()))
+	require.NoError(t, err)
+	assert.Equal(t, whole, all)
 }

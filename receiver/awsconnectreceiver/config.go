@@ -7,9 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/config/configtls"
 
@@ -103,6 +105,44 @@ type Config struct {
 	// Metrics turns each metric on or off.
 	Metrics MetricsConfig `mapstructure:"metrics"`
 
+	// Leases, when present, shares the stream's shards with other collectors through a
+	// DynamoDB lease table, and keeps checkpoints there.
+	Leases configoptional.Optional[LeasesConfig] `mapstructure:"leases"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// LeasesConfig shares a stream between collectors, as the Kinesis Client Library does:
+// each shard has a lease item in a DynamoDB table, held by one collector at a time, with
+// the shard's checkpoint in it.
+type LeasesConfig struct {
+	// TableName is the lease table.
+	TableName string `mapstructure:"table_name"`
+	// Region is the table's region; it defaults to the stream's.
+	Region string `mapstructure:"region"`
+	// Endpoint overrides the DynamoDB endpoint: a VPC endpoint, or a local stand-in.
+	Endpoint string `mapstructure:"endpoint"`
+	// RoleARN is a role to assume for the table, whose credentials are then its own; the
+	// stream's role_arn does not apply to the table.
+	RoleARN string `mapstructure:"role_arn"`
+	// ExternalID goes with RoleARN when the role's trust policy asks for one.
+	ExternalID configopaque.String `mapstructure:"external_id"`
+	// CreateTable creates the table (on-demand billing) if it does not exist.
+	CreateTable bool `mapstructure:"create_table"`
+	// LeaseDuration is how long a lease stays held without a renewal.
+	LeaseDuration time.Duration `mapstructure:"lease_duration"`
+	// RenewInterval is how often held leases are renewed, and shards assigned.
+	RenewInterval time.Duration `mapstructure:"renew_interval"`
+	// WorkerID names this collector in the table; it defaults to the collector's
+	// service.instance.id.
+	WorkerID string `mapstructure:"worker_id"`
+	// MaxLeasesPerWorker caps the leases this collector holds; 0 is no cap.
+	MaxLeasesPerWorker int `mapstructure:"max_leases_per_worker"`
+	// MaxLeasesToSteal is how many leases one assignment may take from a worker holding
+	// more than its share; 0 turns stealing off.
+	MaxLeasesToSteal int `mapstructure:"max_leases_to_steal"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -163,6 +203,25 @@ func (cfg *Config) dedupWindow() int {
 // more than the 120 s within which every live agent has an event.
 const replayWindow = 150 * time.Second
 
+// Lease defaults, KCL's own but for the lease duration (10 s here, 10 s in KCL 2.x too):
+// failover takes about a lease duration.
+const (
+	defaultLeaseDuration = 10 * time.Second
+	defaultRenewInterval = 3 * time.Second
+	minLeaseDuration     = time.Second
+	minRenewInterval     = 100 * time.Millisecond
+	maxWorkerIDLength    = 256
+)
+
+func defaultLeasesConfig() LeasesConfig {
+	return LeasesConfig{
+		CreateTable:      true,
+		LeaseDuration:    defaultLeaseDuration,
+		RenewInterval:    defaultRenewInterval,
+		MaxLeasesToSteal: 1,
+	}
+}
+
 func createDefaultConfig() component.Config {
 	backoff := configretry.NewDefaultBackOffConfig()
 	backoff.InitialInterval = 500 * time.Millisecond
@@ -188,6 +247,8 @@ func createDefaultConfig() component.Config {
 			AwsConnectAgentStatusDuration:             HistogramConfig{Enabled: true},
 			AwsConnectContactAfterContactWorkDuration: HistogramConfig{Enabled: true},
 		},
+		// Off unless the block is present; present, it starts from these defaults.
+		Leases: configoptional.Default(defaultLeasesConfig()),
 	}
 }
 
@@ -195,6 +256,8 @@ var (
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 	roleARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+	// DynamoDB table names: 3 to 255 of these characters.
+	tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 )
 
 // Validate checks the configuration; each error names the field and what would be right.
@@ -284,7 +347,60 @@ func (cfg *Config) Validate() error {
 	if cfg.ErrorBackoff.Enabled && cfg.ErrorBackoff.MaxElapsedTime != 0 {
 		add("error_backoff::max_elapsed_time must be 0: the receiver never gives up on a batch, as that would lose it")
 	}
+	if l := cfg.Leases.Get(); l != nil {
+		errs = append(errs, l.validate(cfg.PollInterval)...)
+	}
 	return errors.Join(errs...)
+}
+
+// validate checks the leases block, pairing its durations with each other and with
+// poll_interval; each error names its field under leases::.
+func (l *LeasesConfig) validate(pollInterval time.Duration) []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("leases::"+format, args...)) }
+	switch {
+	case l.TableName == "":
+		add("table_name is required: the DynamoDB table that holds the shard leases, e.g. otelcol-amazonconnect-leases")
+	case !tableNamePattern.MatchString(l.TableName):
+		add("table_name %q is not a DynamoDB table name: 3 to 255 letters, digits, '_', '.' or '-'", l.TableName)
+	}
+	if l.Region != "" && !regionPattern.MatchString(l.Region) {
+		add("region %q is not an AWS region name such as us-east-1", l.Region)
+	}
+	if l.Endpoint != "" {
+		u, err := url.Parse(l.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("endpoint %q is not a URL such as https://dynamodb.us-east-1.amazonaws.com or http://localhost:8000", l.Endpoint)
+		}
+	}
+	if l.RoleARN != "" && !roleARNPattern.MatchString(l.RoleARN) {
+		add("role_arn %q is not an IAM role ARN such as arn:aws:iam::123456789012:role/otelcol-leases", l.RoleARN)
+	}
+	if l.ExternalID != "" && l.RoleARN == "" {
+		add("external_id is set without leases::role_arn: it is only used when assuming a role")
+	}
+	if l.LeaseDuration < minLeaseDuration {
+		add("lease_duration %s is below %s: each renewal is a DynamoDB write, and a lease shorter than a few of its round trips expires under a live worker", l.LeaseDuration, minLeaseDuration)
+	}
+	if pollInterval > 0 && l.LeaseDuration < 2*pollInterval {
+		add("lease_duration %s is below twice poll_interval (%s): a caught-up shard is read once a poll_interval, so a shorter lease could change hands before its holder read the shard twice", l.LeaseDuration, pollInterval)
+	}
+	if l.RenewInterval < minRenewInterval {
+		add("renew_interval %s is below %s: every renewal is a DynamoDB write per held lease", l.RenewInterval, minRenewInterval)
+	}
+	if l.LeaseDuration >= minLeaseDuration && l.RenewInterval > l.LeaseDuration/3 {
+		add("renew_interval %s is above a third of lease_duration (%s): two renewals in a row may fail (throttling, a network blip) and the third must still come before the lease expires", l.RenewInterval, l.LeaseDuration)
+	}
+	if len(l.WorkerID) > maxWorkerIDLength || strings.ContainsFunc(l.WorkerID, unicode.IsControl) {
+		add("worker_id %q is not a worker ID: at most %d characters, none of them control characters", l.WorkerID, maxWorkerIDLength)
+	}
+	if l.MaxLeasesPerWorker < 0 {
+		add("max_leases_per_worker %d is negative: 0 means no cap", l.MaxLeasesPerWorker)
+	}
+	if l.MaxLeasesToSteal < 0 {
+		add("max_leases_to_steal %d is negative: 0 turns stealing off", l.MaxLeasesToSteal)
+	}
+	return errs
 }
 
 // streamARN is arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME.

@@ -3,6 +3,7 @@ package awsconnectreceiver
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -320,4 +321,138 @@ func TestExternalIDIsOpaque(t *testing.T) {
 	out := confmap.New()
 	require.NoError(t, out.Marshal(cfg))
 	assert.Equal(t, "[REDACTED]", out.Get("external_id"))
+}
+
+func TestLeasesOffByDefault(t *testing.T) {
+	cfg, err := loadConfig(t, "defaults")
+	require.NoError(t, err)
+	assert.False(t, cfg.Leases.HasValue(), "without the block, no lease table")
+	assert.Nil(t, cfg.Leases.Get())
+
+	cfg, err = loadConfig(t, "leases_disabled")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+	assert.False(t, cfg.Leases.HasValue(), "enabled: false turns the block off")
+}
+
+func TestLoadConfigLeasesDefaults(t *testing.T) {
+	cfg, err := loadConfig(t, "leases_defaults")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+	l := cfg.Leases.Get()
+	require.NotNil(t, l, "the block turns leases on")
+	want := LeasesConfig{
+		TableName:        "otelcol-amazonconnect-leases",
+		CreateTable:      true,
+		LeaseDuration:    10 * time.Second,
+		RenewInterval:    3 * time.Second,
+		MaxLeasesToSteal: 1,
+	}
+	assert.Equal(t, want, *l)
+}
+
+func TestLoadConfigLeasesFull(t *testing.T) {
+	cfg, err := loadConfig(t, "leases_full")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg), "leases and storage together are valid: storage seeds new lease items")
+	require.NotNil(t, cfg.Storage)
+	l := cfg.Leases.Get()
+	require.NotNil(t, l)
+	assert.Equal(t, LeasesConfig{
+		TableName:          "otelcol-amazonconnect-leases",
+		Region:             "eu-west-1",
+		Endpoint:           "https://dynamodb.eu-west-1.amazonaws.com",
+		RoleARN:            "arn:aws:iam::111122223333:role/otelcol-leases",
+		ExternalID:         "s3cr3t-lease-external-id",
+		CreateTable:        false,
+		LeaseDuration:      20 * time.Second,
+		RenewInterval:      5 * time.Second,
+		WorkerID:           "collector-a",
+		MaxLeasesPerWorker: 4,
+		MaxLeasesToSteal:   2,
+	}, *l)
+
+	// Printed back, as the collector does, the lease role's external ID is redacted.
+	out := confmap.New()
+	require.NoError(t, out.Marshal(cfg))
+	assert.Equal(t, "[REDACTED]", out.Get("leases::external_id"))
+	assert.Equal(t, "otelcol-amazonconnect-leases", out.Get("leases::table_name"))
+}
+
+func TestLoadConfigLeasesInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // the whole error
+	}{
+		{"leases_empty", "leases::table_name is required: the DynamoDB table that holds the shard leases, e.g. otelcol-amazonconnect-leases"},
+		{"leases_table_too_short", `leases::table_name "ab" is not a DynamoDB table name: 3 to 255 letters, digits, '_', '.' or '-'`},
+		{"leases_table_bad_chars", `leases::table_name "lease table" is not a DynamoDB table name: 3 to 255 letters, digits, '_', '.' or '-'`},
+		{"leases_bad_region", `leases::region "Ireland" is not an AWS region name such as us-east-1`},
+		{"leases_bad_endpoint", `leases::endpoint "localhost:8000" is not a URL such as https://dynamodb.us-east-1.amazonaws.com or http://localhost:8000`},
+		{"leases_bad_role_arn", `leases::role_arn "otelcol-leases" is not an IAM role ARN such as arn:aws:iam::123456789012:role/otelcol-leases`},
+		{"leases_external_id_without_role", "leases::external_id is set without leases::role_arn: it is only used when assuming a role"},
+		{"leases_lease_duration_too_short", "leases::lease_duration 900ms is below 1s: each renewal is a DynamoDB write, and a lease shorter than a few of its round trips expires under a live worker"},
+		{"leases_lease_duration_under_two_polls", "leases::lease_duration 3s is below twice poll_interval (2s): a caught-up shard is read once a poll_interval, so a shorter lease could change hands before its holder read the shard twice"},
+		{"leases_renew_interval_too_long", "leases::renew_interval 4s is above a third of lease_duration (10s): two renewals in a row may fail (throttling, a network blip) and the third must still come before the lease expires"},
+		{"leases_renew_interval_too_short", "leases::renew_interval 50ms is below 100ms: every renewal is a DynamoDB write per held lease"},
+		{"leases_bad_worker_id", `leases::worker_id "collector\na" is not a worker ID: at most 256 characters, none of them control characters`},
+		{"leases_negative_max_leases", "leases::max_leases_per_worker -1 is negative: 0 means no cap"},
+		{"leases_negative_steal", "leases::max_leases_to_steal -2 is negative: 0 turns stealing off"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(t, tc.name)
+			require.NoError(t, err, "unmarshal")
+			require.EqualError(t, confmap.Validate(cfg), tc.want)
+		})
+	}
+}
+
+func TestLeasesValidateBounds(t *testing.T) {
+	base := func() *Config {
+		cfg := createDefaultConfig().(*Config)
+		cfg.StreamName = "connect-agent-events"
+		l := cfg.Leases.GetOrInsertDefault()
+		l.TableName = "leases"
+		return cfg
+	}
+	ok := []func(*LeasesConfig){
+		func(l *LeasesConfig) { l.TableName = "abc" },
+		func(l *LeasesConfig) { l.TableName = strings.Repeat("a", 255) },
+		func(l *LeasesConfig) { l.TableName = "otelcol_amazon.connect-leases" },
+		func(l *LeasesConfig) { l.LeaseDuration, l.RenewInterval = 2*time.Second, 600*time.Millisecond },
+		func(l *LeasesConfig) { l.LeaseDuration, l.RenewInterval = 3*time.Second, time.Second },
+		func(l *LeasesConfig) { l.RenewInterval = 100 * time.Millisecond },
+		func(l *LeasesConfig) { l.WorkerID = strings.Repeat("w", 256) },
+		func(l *LeasesConfig) { l.MaxLeasesPerWorker, l.MaxLeasesToSteal = 0, 0 },
+		func(l *LeasesConfig) { l.RoleARN, l.ExternalID = "arn:aws:iam::111122223333:role/x", "ext" },
+		func(l *LeasesConfig) { l.Endpoint = "http://127.0.0.1:8000" },
+	}
+	for i, mod := range ok {
+		t.Run(fmt.Sprint("ok", i), func(t *testing.T) {
+			cfg := base()
+			mod(cfg.Leases.Get())
+			assert.NoError(t, confmap.Validate(cfg))
+		})
+	}
+	bad := []struct {
+		mod  func(*LeasesConfig)
+		want string
+	}{
+		{func(l *LeasesConfig) { l.TableName = strings.Repeat("a", 256) }, "leases::table_name"},
+		{func(l *LeasesConfig) { l.LeaseDuration = 1999 * time.Millisecond }, "leases::lease_duration"}, // under 2 x 1s poll
+		{func(l *LeasesConfig) { l.RenewInterval = l.LeaseDuration/3 + time.Millisecond }, "leases::renew_interval"},
+		{func(l *LeasesConfig) { l.RenewInterval = 99 * time.Millisecond }, "leases::renew_interval"},
+		{func(l *LeasesConfig) { l.WorkerID = strings.Repeat("w", 257) }, "leases::worker_id"},
+		{func(l *LeasesConfig) { l.Endpoint = "https://" }, "leases::endpoint"},
+	}
+	for i, tc := range bad {
+		t.Run(fmt.Sprint("bad", i, "_", tc.want), func(t *testing.T) {
+			cfg := base()
+			tc.mod(cfg.Leases.Get())
+			err := confmap.Validate(cfg)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.want+" "), err.Error())
+		})
+	}
 }

@@ -23,6 +23,8 @@ const (
 	// attrOverflow marks the series that takes the values past maxHistogramSeries, as the
 	// OpenTelemetry SDKs mark theirs past a cardinality limit.
 	attrOverflow = "otel.metric.overflow"
+	// attrServiceInstanceID is the collector's own ID, from its telemetry resource.
+	attrServiceInstanceID = "service.instance.id"
 )
 
 // maxHistogramSeries bounds the series of each histogram (per status, per channel and
@@ -54,13 +56,100 @@ type agentMetrics struct {
 	resources *eventlog.Builder
 	state     *agentstate.Store
 	start     pcommon.Timestamp
+	// worker holds the resource attributes that tell this collector's series apart from
+	// the other collectors' sharing the stream: service.instance.id.
+	worker pcommon.Resource
 
 	statusDurations *agentstate.Histogram[statusDurationKey]
 	acwDurations    *agentstate.Histogram[acwDurationKey]
+
+	// sent is the gauge series of the last export the pipeline took, per instance;
+	// collected those of the last collection. A series sent that is gone now goes out
+	// once more, at zero: a backend keeps showing a series that stops without an end
+	// (Prometheus for its lookback of 5 minutes, the prometheus exporter until
+	// metric_expiration), and a status nobody holds any more, or the agents of a shard
+	// another collector reads now, would be counted on.
+	sent, collected map[string]*gaugeSeries
+}
+
+// gaugeSeries is the gauge series of one instance: the keys of its Counts.
+type gaugeSeries struct {
+	agents   map[agentstate.StatusKey]struct{}
+	profiles map[string]struct{}
+	slots    map[agentstate.SlotKey]struct{}
+	contacts map[agentstate.ContactKey]struct{}
+}
+
+func seriesOf(c *agentstate.Counts) *gaugeSeries {
+	return &gaugeSeries{agents: keys(c.Agents), profiles: keys(c.Profiles), slots: keys(c.Slots), contacts: keys(c.Contacts)}
+}
+
+func keys[K comparable, V any](m map[K]V) map[K]struct{} {
+	out := make(map[K]struct{}, len(m))
+	for k := range m {
+		out[k] = struct{}{}
+	}
+	return out
+}
+
+// gone calls fn with every key of prev not in cur.
+func gone[K comparable](prev, cur map[K]struct{}, fn func(K)) {
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			fn(k)
+		}
+	}
+}
+
+// recordGone records a zero for every series of prev that cur lacks.
+func (m *agentMetrics) recordGone(ts pcommon.Timestamp, prev, cur *gaugeSeries) {
+	if prev == nil {
+		return
+	}
+	gone(prev.agents, cur.agents, func(k agentstate.StatusKey) {
+		m.mb.RecordAwsConnectAgentCountDataPoint(ts, 0, k.StatusType, k.StatusName, k.RoutingProfile)
+	})
+	gone(prev.profiles, cur.profiles, func(profile string) {
+		m.mb.RecordAwsConnectAgentOnlineDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentStaffedDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentAvailableDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentOnContactDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentNonProductiveDataPoint(ts, 0, profile)
+		m.mb.RecordAwsConnectAgentErrorDataPoint(ts, 0, profile)
+	})
+	gone(prev.slots, cur.slots, func(k agentstate.SlotKey) {
+		m.mb.RecordAwsConnectSlotAvailableDataPoint(ts, 0, k.Channel, k.RoutingProfile)
+		m.mb.RecordAwsConnectSlotMaximumDataPoint(ts, 0, k.Channel, k.RoutingProfile)
+		m.mb.RecordAwsConnectSlotActiveDataPoint(ts, 0, k.Channel, k.RoutingProfile)
+	})
+	gone(prev.contacts, cur.contacts, func(k agentstate.ContactKey) {
+		m.mb.RecordAwsConnectContactCountDataPoint(ts, 0, k.State, k.Channel, k.Queue, k.InitiationMethod)
+	})
+}
+
+// taken says the pipeline took the last collection: its series are the ones sent.
+func (m *agentMetrics) taken() { m.sent = m.collected }
+
+// final returns every gauge series sent, at zero: the last export of a collector that
+// stops, so that its series end there. The collector that takes its shards over counts
+// their agents from its next export; a series left to linger in a backend's lookback
+// would count them twice meanwhile. Histograms are cumulative and left out.
+func (m *agentMetrics) final(now time.Time) pmetric.Metrics {
+	ts := pcommon.NewTimestampFromTime(now)
+	out := pmetric.NewMetrics()
+	for instance, prev := range m.sent {
+		m.recordGone(ts, prev, &gaugeSeries{})
+		m.mb.Emit(metadata.WithResource(m.resource(instance))).ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
+	}
+	return out
 }
 
 func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Builder, state *agentstate.Store, start time.Time) *agentMetrics {
 	ts := pcommon.NewTimestampFromTime(start)
+	rb := metadata.NewResourceBuilder(cfg.ResourceAttributes)
+	if id, ok := set.Resource.Attributes().Get(attrServiceInstanceID); ok && id.AsString() != "" {
+		rb.SetServiceInstanceID(id.AsString())
+	}
 	mbc := metadata.MetricsBuilderConfig{Metrics: cfg.Metrics.MetricsConfig, ResourceAttributes: cfg.ResourceAttributes}
 	return &agentMetrics{
 		cfg:             cfg,
@@ -68,6 +157,7 @@ func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Bui
 		resources:       resources,
 		state:           state,
 		start:           ts,
+		worker:          rb.Emit(),
 		statusDurations: agentstate.NewHistogram[statusDurationKey](statusDurationBounds).Limit(maxHistogramSeries, statusDurationKey{overflow: true}),
 		acwDurations:    agentstate.NewHistogram[acwDurationKey](acwDurationBounds).Limit(maxHistogramSeries, acwDurationKey{overflow: true}),
 	}
@@ -101,21 +191,35 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			return ms
 		}
 		rm := out.ResourceMetrics().AppendEmpty()
-		m.resources.Resource(instance).CopyTo(rm.Resource())
+		m.resource(instance).MoveTo(rm.Resource())
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(metadata.ScopeName)
 		instances[instance] = sm.Metrics()
 		return sm.Metrics()
 	}
-	m.state.Count(func(c *agentstate.Counts) {
-		m.recordGauges(ts, c)
-		gauges := m.mb.Emit(metadata.WithResource(m.resources.Resource(c.InstanceARN)))
+	emit := func(instance string) {
+		gauges := m.mb.Emit(metadata.WithResource(m.resource(instance)))
 		if gauges.ResourceMetrics().Len() == 0 {
 			return
 		}
 		src := gauges.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-		src.MoveAndAppendTo(scopeOf(c.InstanceARN))
+		src.MoveAndAppendTo(scopeOf(instance))
+	}
+	current := map[string]*gaugeSeries{}
+	m.state.Count(func(c *agentstate.Counts) {
+		cur := seriesOf(c)
+		current[c.InstanceARN] = cur
+		m.recordGauges(ts, c)
+		m.recordGone(ts, m.sent[c.InstanceARN], cur)
+		emit(c.InstanceARN)
 	})
+	for instance, prev := range m.sent {
+		if _, ok := current[instance]; !ok {
+			m.recordGone(ts, prev, &gaugeSeries{})
+			emit(instance)
+		}
+	}
+	m.collected = current
 	if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
 		emitHistogram(m, m.statusDurations, scopeOf, ts, metricStatusDur,
 			"Time agents spent in a status, recorded when they leave it.",
@@ -143,6 +247,17 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			})
 	}
 	return out
+}
+
+// resource is the resource of an instance's metrics: the instance's, as for the logs,
+// and this collector's service.instance.id.
+func (m *agentMetrics) resource(instance string) pcommon.Resource {
+	r := pcommon.NewResource()
+	m.resources.Resource(instance).CopyTo(r)
+	for k, v := range m.worker.Attributes().All() {
+		v.CopyTo(r.Attributes().PutEmpty(k))
+	}
+	return r
 }
 
 // emitHistogram adds one histogram metric per instance, a data point per key.

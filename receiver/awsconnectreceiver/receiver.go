@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -28,7 +21,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/awsclients"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
@@ -52,10 +47,10 @@ type awsConnectReceiver struct {
 	stopMetrics context.CancelFunc
 	metricsDone chan struct{}
 
-	// transport is the HTTP transport of every AWS call, kept to close its idle
-	// connections at shutdown.
-	transport *http.Transport
-	storage   storage.Client
+	// clients builds every AWS client, on one transport whose idle connections are
+	// closed at shutdown.
+	clients *awsclients.Clients
+	storage storage.Client
 
 	// health reports the receiver's status to the collector (health.go). connect, run
 	// from Start, checks access and then creates the consumer, under consumerMu.
@@ -63,7 +58,12 @@ type awsConnectReceiver struct {
 	stopConnect context.CancelFunc
 	connectDone chan struct{}
 	consumerMu  sync.Mutex
-	consumer    *kinesisconsumer.Consumer
+	// leasesHeld counts the leases the coordinator holds, for telemetry.
+	leasesHeld atomic.Int64
+	consumer   *kinesisconsumer.Consumer
+	// leaseTable is set with leases on; coordinator once the consumer reads with it.
+	leaseTable  *leaseTable
+	coordinator *leases.Coordinator
 }
 
 func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error) {
@@ -98,19 +98,27 @@ func (r *awsConnectReceiver) stream() kinesisconsumer.StreamRef {
 // stream can be read (see connect), then reads it.
 func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) error {
 	r.health.addHost(host)
-	awsCfg, err := r.awsConfig(ctx)
+	clients, err := awsclients.New(ctx, r.kinesisSettings().Region, r.cfg.TLS, r.set.Logger)
 	if err != nil {
 		return err
 	}
-	api := kinesis.NewFromConfig(awsCfg, func(o *kinesis.Options) {
-		if r.cfg.Endpoint != "" {
-			o.BaseEndpoint = aws.String(r.cfg.Endpoint)
+	r.clients = clients
+	// The consumer retries every failed call itself, with its own bounded backoff and
+	// without the SDK's retry quota, which would otherwise fail calls outright under
+	// sustained throttling.
+	api, err := clients.Kinesis(r.kinesisSettings(), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		return err
+	}
+	if l := r.cfg.Leases.Get(); l != nil {
+		streamCfg, err := clients.Config(r.kinesisSettings())
+		if err != nil {
+			return err
 		}
-		// The consumer retries every failed call itself, with its own bounded backoff and
-		// without the SDK's retry quota, which would otherwise fail calls outright under
-		// sustained throttling.
-		o.RetryMaxAttempts = 1
-	})
+		if r.leaseTable, err = r.newLeaseTable(l, streamCfg.Region); err != nil {
+			return err
+		}
+	}
 
 	if r.cfg.Storage != nil {
 		client, err := storageClient(ctx, host, *r.cfg.Storage, r.set.ID)
@@ -118,7 +126,8 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 			return err
 		}
 		r.storage = client
-	} else {
+		r.logLeasesBesideStorage()
+	} else if r.leaseTable == nil {
 		r.set.Logger.Warn("No storage extension set: shard checkpoints live in memory only, so after a restart reading starts again from start_position")
 	}
 
@@ -216,12 +225,32 @@ func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) er
 	md := r.metrics.collect(now)
 	n := md.DataPointCount()
 	if n == 0 {
+		r.metrics.taken()
 		return nil
 	}
 	obsCtx := r.obsrecv.StartMetricsOp(ctx)
 	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
 	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	if err == nil {
+		r.metrics.taken()
+	}
 	return err
+}
+
+// exportFinalGauges ends this collector's gauge series at zero, once its shards are
+// released: see agentMetrics.final. A refusal is only logged, as nothing is lost.
+func (r *awsConnectReceiver) exportFinalGauges(ctx context.Context) {
+	md := r.metrics.final(time.Now())
+	n := md.DataPointCount()
+	if n == 0 {
+		return
+	}
+	obsCtx := r.obsrecv.StartMetricsOp(ctx)
+	err := r.nextMetrics.ConsumeMetrics(obsCtx, md)
+	r.obsrecv.EndMetricsOp(obsCtx, "agent_state", n, err)
+	if err != nil {
+		r.set.Logger.Warn("Metrics pipeline refused the last gauges, at zero; this collector's series may linger in the backend until it forgets them", zap.Error(err))
+	}
 }
 
 func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
@@ -232,71 +261,46 @@ func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 		select {
 		case <-r.connectDone:
 		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("the access check did not stop: %w", ctx.Err()))
+			errs = append(errs, fmt.Errorf("the access check, or the start on the lease table, did not stop: %w", ctx.Err()))
 		}
 	}
 	r.consumerMu.Lock()
-	c := r.consumer
+	c, coord := r.consumer, r.coordinator
 	r.consumerMu.Unlock()
 	if c != nil {
+		// Readers finish or abandon their batch, save their last checkpoints, and the
+		// consumer then releases the leases itself (kinesisconsumer.Releaser).
 		errs = append(errs, c.Shutdown(ctx))
+	}
+	if coord != nil {
+		// The consumer released the leases itself unless its readers did not stop in
+		// time; then this stops the renewer and gives back what is held. A no-op after
+		// the consumer's own release. On a context of its own, as the consumer's.
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
+		errs = append(errs, coord.Release(relCtx))
+		cancel()
 	}
 	if r.stopMetrics != nil {
 		r.stopMetrics()
 		<-r.metricsDone
+		r.exportFinalGauges(ctx)
 	}
 	if r.storage != nil {
 		errs = append(errs, r.storage.Close(ctx))
 	}
-	if r.transport != nil {
-		r.transport.CloseIdleConnections()
-	}
+	r.clients.Close()
 	r.telemetry.Shutdown()
 	return errors.Join(errs...)
 }
 
-func (r *awsConnectReceiver) awsConfig(ctx context.Context) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
+// kinesisSettings are the stream's: its region (region, else the one in stream_arn,
+// else the SDK's chain), endpoint and role.
+func (r *awsConnectReceiver) kinesisSettings() awsclients.Settings {
 	region := r.cfg.Region
 	if region == "" && r.cfg.StreamARN != "" {
 		region = streamARNRegion(r.cfg.StreamARN)
 	}
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	// Own the transport the SDK tuned (custom CA bundle included), so that Shutdown can
-	// close its idle connections.
-	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
-		r.transport = bc.GetTransport()
-		awsCfg.HTTPClient = &http.Client{Transport: r.transport, Timeout: bc.GetTimeout()}
-		if !reflect.DeepEqual(r.cfg.TLS, configtls.NewDefaultClientConfig()) {
-			tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
-			if err != nil {
-				return aws.Config{}, fmt.Errorf("tls: %w", err)
-			}
-			if r.cfg.TLS.InsecureSkipVerify {
-				r.set.Logger.Warn("tls::insecure_skip_verify is set: the certificates of the AWS endpoints are not verified")
-			}
-			r.transport.TLSClientConfig = tlsCfg
-		}
-	}
-	if awsCfg.Region == "" {
-		return aws.Config{}, errors.New("region: not set, and the AWS SDK found none in AWS_REGION or the shared config: set region to the stream's region, e.g. us-east-1")
-	}
-	if r.cfg.RoleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg), r.cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "otelcol-amazonconnect"
-			if r.cfg.ExternalID != "" {
-				o.ExternalID = aws.String(string(r.cfg.ExternalID))
-			}
-		})
-		awsCfg.Credentials = aws.NewCredentialsCache(provider)
-	}
-	return awsCfg, nil
+	return awsclients.Settings{Region: region, Endpoint: r.cfg.Endpoint, RoleARN: r.cfg.RoleARN, ExternalID: string(r.cfg.ExternalID)}
 }
 
 func (r *awsConnectReceiver) startPosition() (kinesisconsumer.Position, error) {
@@ -375,7 +379,7 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 		}
 		if applyState {
 			var applied bool
-			if obs, applied = r.state.Apply(ev, now, obs[:0]); applied && !b.Replay {
+			if obs, applied = r.state.Apply(ev, b.ShardID, now, obs[:0]); applied && !b.Replay {
 				r.metrics.observe(ev.InstanceARN, obs)
 			}
 		}

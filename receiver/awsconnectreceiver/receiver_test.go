@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
@@ -40,12 +41,17 @@ func fixtureBatch(t *testing.T, files ...string) kinesisconsumer.Batch {
 // startTestReceiver starts a receiver whose stream does not exist (nothing listens at
 // the endpoint), to drive Process by hand; mods change its configuration.
 func startTestReceiver(t *testing.T, logs consumer.Logs, metrics consumer.Metrics, mods ...func(*Config)) *awsConnectReceiver {
+	return startTestReceiverWith(t, receivertest.NewNopSettings(metadata.Type), logs, metrics, mods...)
+}
+
+// startTestReceiverWith is startTestReceiver with the collector's settings given.
+func startTestReceiverWith(t *testing.T, set receiver.Settings, logs consumer.Logs, metrics consumer.Metrics, mods ...func(*Config)) *awsConnectReceiver {
 	cfg := createDefaultConfig().(*Config)
 	cfg.StreamName, cfg.Region, cfg.Endpoint = "s", "us-east-1", "http://127.0.0.1:9"
 	for _, mod := range mods {
 		mod(cfg)
 	}
-	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
+	r, err := newReceiver(cfg, set)
 	require.NoError(t, err)
 	r.nextLogs, r.nextMetrics = logs, metrics
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))

@@ -9,34 +9,65 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 )
 
-// connect waits until the stream can be read, then starts the consumer with checkpoints
-// keyed by the stream's ARN. It returns when the consumer is started or ctx ends.
+// connect waits until the stream can be read, and with leases on until the lease table
+// can be used, then starts the consumer: with checkpoints keyed by the stream's ARN in
+// the storage extension or memory, or with leases, checkpoints in the lease table. It
+// returns when the consumer is started or ctx ends.
 func (r *awsConnectReceiver) connect(ctx context.Context, api kinesisconsumer.AccessAPI, opts kinesisconsumer.Options) {
 	defer close(r.connectDone)
 	streamARN, ok := r.awaitAccess(ctx, api)
 	if !ok {
 		return
 	}
-	opts.Checkpoints = kinesisconsumer.NewMemoryStore()
-	if r.storage != nil {
-		opts.Checkpoints = newStorageCheckpoints(r.storage, streamARN)
+	var coord *leases.Coordinator
+	if r.leaseTable != nil {
+		if coord, ok = r.awaitLeases(ctx, streamARN, opts); !ok {
+			return
+		}
+		opts.Assigner, opts.Checkpoints = coord, coord
+		// Shards are assigned, and leases taken, at the pace they are renewed.
+		opts.AssignInterval = r.leaseTable.cfg.RenewInterval
+	} else {
+		opts.Checkpoints = kinesisconsumer.NewMemoryStore()
+		if r.storage != nil {
+			opts.Checkpoints = newStorageCheckpoints(r.storage, streamARN)
+		}
 	}
 	c, err := kinesisconsumer.New(opts)
 	if err != nil {
 		r.set.Logger.Error("Cannot create the Kinesis consumer", zap.Error(err))
 		r.health.permanent(scopeAccess, err)
+		r.releaseUnused(coord)
 		return
 	}
 	r.consumerMu.Lock()
 	defer r.consumerMu.Unlock()
 	if ctx.Err() != nil {
-		return // Shutdown came first: it will not look for a consumer again
+		// Shutdown came first: it will not look for a consumer again.
+		r.releaseUnused(coord)
+		return
 	}
-	r.consumer = c
+	r.consumer, r.coordinator = c, coord
 	c.Start()
 }
+
+// releaseUnused gives back the leases of a coordinator no consumer got to use.
+func (r *awsConnectReceiver) releaseUnused(coord *leases.Coordinator) {
+	if coord == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), finalSaveTimeout)
+	defer cancel()
+	if err := coord.Release(ctx); err != nil {
+		r.set.Logger.Warn("Could not release the leases; other collectors take them after lease_duration", zap.Error(err))
+	}
+}
+
+// finalSaveTimeout bounds what is written at shutdown outside the caller's context.
+const finalSaveTimeout = 5 * time.Second
 
 // awaitAccess runs kinesisconsumer.CheckAccess until it passes, and returns the
 // stream's ARN; false means ctx ended first. A transient failure is retried after
@@ -44,53 +75,104 @@ func (r *awsConnectReceiver) connect(ctx context.Context, api kinesisconsumer.Ac
 // again every shard_discovery_interval, so that a fixed policy starts reading without a
 // restart.
 func (r *awsConnectReceiver) awaitAccess(ctx context.Context, api kinesisconsumer.AccessAPI) (string, bool) {
-	log := r.set.Logger.With(zap.String("stream", r.stream().Label()))
+	var streamARN string
+	ok := r.retryUntil(ctx, scopeAccess, r.set.Logger.With(zap.String("stream", r.stream().Label())), retryMessages{
+		permanent: "Cannot read the stream: fix the cause below; the receiver checks again every shard_discovery_interval and starts reading once it passes, without a restart",
+		transient: "Checking access to the stream failed; retrying",
+		repeat:    "Cannot read the stream yet; checking again",
+		passed:    "The stream can be read now; starting",
+	}, func() (bool, error) {
+		arn, err := kinesisconsumer.CheckAccess(ctx, api, r.stream())
+		if err != nil {
+			return kinesisconsumer.IsPermanent(err), err
+		}
+		streamARN = arn
+		r.set.Logger.Debug("Access to the stream checked", zap.String("stream_arn", arn))
+		return false, nil
+	})
+	return streamARN, ok
+}
+
+// awaitLeases starts a lease coordinator until one starts (the table reached, created if
+// create_table and missing, checked), and returns it; false means ctx ended first.
+// Failures are reported and retried as awaitAccess does.
+func (r *awsConnectReceiver) awaitLeases(ctx context.Context, streamARN string, opts kinesisconsumer.Options) (*leases.Coordinator, bool) {
+	var coord *leases.Coordinator
+	t := r.leaseTable
+	ok := r.retryUntil(ctx, scopeLeases, r.set.Logger.With(zap.String("lease_table", t.cfg.TableName), zap.String("worker_id", t.workerID)), retryMessages{
+		permanent: "Cannot use the lease table: fix the cause below; the receiver checks again every shard_discovery_interval and starts reading once it passes, without a restart",
+		transient: "Starting on the lease table failed; retrying",
+		repeat:    "Cannot use the lease table yet; checking again",
+		passed:    "The lease table can be used now; starting",
+	}, func() (bool, error) {
+		c, err := r.startCoordinator(ctx, t, streamARN, opts)
+		if err != nil {
+			return leaseErrorIsPermanent(err), err
+		}
+		coord = c
+		return false, nil
+	})
+	if !ok {
+		// Shutdown came as the coordinator started: stop its renewer.
+		r.releaseUnused(coord)
+		return nil, false
+	}
+	return coord, true
+}
+
+// retryMessages are what retryUntil logs: each new reason once at error (permanent) or
+// warn (transient) level, its repeats at debug, and success after failures at info.
+type retryMessages struct {
+	permanent, transient, repeat, passed string
+}
+
+// retryUntil runs attempt until it succeeds, reporting each failure to health under
+// scope: a transient one is retried after error_backoff, a permanent one every
+// shard_discovery_interval, so that a fixed cause starts reading without a restart.
+// false means ctx ended first.
+func (r *awsConnectReceiver) retryUntil(ctx context.Context, scope string, log *zap.Logger, msgs retryMessages, attempt func() (permanent bool, err error)) bool {
 	retry := consumerBackoff(r.cfg).Start()
 	failures := 0
 	lastLogged := ""
 	for {
-		streamARN, err := kinesisconsumer.CheckAccess(ctx, api, r.stream())
+		permanent, err := attempt()
 		if ctx.Err() != nil {
-			return "", false
+			return false
 		}
 		if err == nil {
-			r.health.clear(scopeAccess)
+			r.health.clear(scope)
 			if failures > 0 {
-				log.Info("The stream can be read now; starting", zap.Int("failed_checks", failures))
+				log.Info(msgs.passed, zap.Int("failed_checks", failures))
 			}
-			log.Debug("Access to the stream checked", zap.String("stream_arn", streamARN))
-			return streamARN, true
+			return true
 		}
 		failures++
 		var wait time.Duration
-		permanent := kinesisconsumer.IsPermanent(err)
 		if permanent {
-			r.health.permanent(scopeAccess, err)
+			r.health.permanent(scope, err)
 			retry.Reset()
 			wait = r.cfg.ShardDiscoveryInterval
 			if wait <= 0 {
 				wait = 30 * time.Second // as the consumer's default, never a busy loop
 			}
 		} else {
-			r.health.recoverable(scopeAccess, err)
+			r.health.recoverable(scope, err)
 			wait = retry.Next()
 		}
-		// Each new reason once at its level, its repeats at debug.
 		switch {
 		case err.Error() == lastLogged:
-			log.Debug("Cannot read the stream yet; checking again", zap.Duration("wait", wait), zap.Int("failed_checks", failures), zap.Error(err))
+			log.Debug(msgs.repeat, zap.Duration("wait", wait), zap.Int("failed_checks", failures), zap.Error(err))
 		case permanent:
-			log.Error("Cannot read the stream: fix the cause below; the receiver checks again every shard_discovery_interval and starts reading once it passes, without a restart",
-				zap.Duration("shard_discovery_interval", wait), zap.Error(err))
+			log.Error(msgs.permanent, zap.Duration("shard_discovery_interval", wait), zap.Error(err))
 		default:
-			log.Warn("Checking access to the stream failed; retrying", zap.Duration("wait", wait), zap.Error(err))
+			log.Warn(msgs.transient, zap.Duration("wait", wait), zap.Error(err))
 		}
 		lastLogged = err.Error()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", false
+			return false
 		case <-t.C:
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -386,4 +387,156 @@ func TestIdentifiers(t *testing.T) {
 		[]string{"aws_connect_agent_status_duration_seconds_bucket"},
 		identifiers(`sum by (le) (increase(aws_connect_agent_status_duration_seconds_bucket[5m]))`))
 	assert.Empty(t, identifiers(`sum(not_aws_connect_agent_online)`))
+}
+
+// collectorLabels are the labels that tell apart the collectors of a fleet sharing a
+// stream: the Prometheus exporters turn the resource's service.instance.id into
+// `instance` (a scrape keeps it as `exported_instance`), and a backend that keeps it as a
+// label of its own names it service_instance_id.
+var collectorLabels = []string{"instance", "exported_instance", "service_instance_id"}
+
+var (
+	aggregation = regexp.MustCompile(`\b(sum|avg|min|max|count|group|stddev|stdvar|topk|bottomk|quantile|count_values|limitk|limit_ratio)\s*(?:(by|without)\s*\(([^)]*)\)\s*)?$`)
+	postfixBy   = regexp.MustCompile(`^\s*(by|without)\s*\(([^)]*)\)`)
+)
+
+// fleetSumProblems says how expr fails to add up the receiver's series (those in metrics)
+// across the collectors of a fleet: each series must be inside a sum, whose by-list, if
+// any, leaves out every collector label, and must not select on a collector label. Each
+// collector exports only the agents of the shards it holds, so anything else shows one
+// collector's share, or a share per collector.
+func fleetSumProblems(expr string, metrics map[string]bool) []string {
+	var problems []string
+	for _, loc := range identifier.FindAllStringSubmatchIndex(expr, -1) {
+		name := expr[loc[2]:loc[3]]
+		if !metrics[name] {
+			continue
+		}
+		if sel := strings.TrimSpace(expr[loc[3]:]); strings.HasPrefix(sel, "{") {
+			matchers := sel[:strings.Index(sel, "}")+1]
+			for _, l := range collectorLabels {
+				if regexp.MustCompile(`\b` + l + `\s*(=|!=|=~|!~)`).MatchString(matchers) {
+					problems = append(problems, fmt.Sprintf("%s selects on the collector label %s", name, l))
+				}
+			}
+		}
+		op, modifier, grouping, found := enclosingAggregation(expr, loc[2])
+		switch {
+		case !found:
+			problems = append(problems, fmt.Sprintf("%s is not aggregated: wrap it in sum(...) or sum by (...)(...)", name))
+		case op != "sum":
+			problems = append(problems, fmt.Sprintf("%s is aggregated with %s, not sum: collectors hold parts of the contact center", name, op))
+		case modifier == "without":
+			problems = append(problems, fmt.Sprintf("%s is summed without (...): use sum by (...) with the labels to keep", name))
+		default:
+			for _, g := range strings.Split(grouping, ",") {
+				if slices.Contains(collectorLabels, strings.TrimSpace(g)) {
+					problems = append(problems, fmt.Sprintf("%s is summed by %s, one series per collector", name, strings.TrimSpace(g)))
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// enclosingAggregation finds the innermost aggregation whose parentheses enclose
+// position at of expr: its operator, by or without, and the grouping labels.
+func enclosingAggregation(expr string, at int) (op, modifier, grouping string, found bool) {
+	for open := at - 1; open >= 0; open-- {
+		depth := 0
+		for ; open >= 0; open-- {
+			if expr[open] == ')' {
+				depth++
+			} else if expr[open] == '(' {
+				if depth == 0 {
+					break
+				}
+				depth--
+			}
+		}
+		if open < 0 {
+			return "", "", "", false
+		}
+		m := aggregation.FindStringSubmatch(expr[:open])
+		if m == nil {
+			continue // a function such as rate(, or plain parentheses
+		}
+		op, modifier, grouping = m[1], m[2], m[3]
+		if modifier == "" {
+			// The grouping may follow the arguments: sum(x) by (label).
+			close, depth := open, 0
+			for ; close < len(expr); close++ {
+				if expr[close] == '(' {
+					depth++
+				} else if expr[close] == ')' {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+			if close < len(expr) {
+				if p := postfixBy.FindStringSubmatch(expr[close+1:]); p != nil {
+					modifier, grouping = p[1], p[2]
+				}
+			}
+		}
+		return op, modifier, grouping, true
+	}
+	return "", "", "", false
+}
+
+// TestDashboardSumsAcrossCollectors: every Prometheus query of the dashboard adds up the
+// receiver's series across the collectors of a fleet, so three collectors sharing a
+// stream show one contact center.
+func TestDashboardSumsAcrossCollectors(t *testing.T) {
+	series, _, _ := receiverMetrics(t)
+	metrics := map[string]bool{}
+	for s := range series {
+		metrics[s] = true
+	}
+	d, _ := loadDashboard(t)
+	checked := 0
+	for _, p := range allPanels(d.Panels) {
+		for _, tg := range p.Targets {
+			if targetType(p, tg) != "prometheus" {
+				continue
+			}
+			checked++
+			for _, problem := range fleetSumProblems(tg.Expr, metrics) {
+				t.Errorf("panel %q (%s): %s\nexpr: %s", p.Title, tg.RefID, problem, tg.Expr)
+			}
+		}
+	}
+	require.NotZero(t, checked)
+}
+
+// TestFleetSumProblems pins what the check above accepts and refuses.
+func TestFleetSumProblems(t *testing.T) {
+	metrics := map[string]bool{"aws_connect_agent_online": true, "aws_connect_agent_status_duration_seconds_bucket": true, "aws_connect_slot_active": true, "aws_connect_slot_maximum": true}
+	for _, ok := range []string{
+		`sum(aws_connect_agent_online{aws_connect_instance_id=~"$instance"})`,
+		`sum by (aws_connect_routing_profile_name) (aws_connect_agent_online)`,
+		`sum(aws_connect_agent_online) by (aws_connect_routing_profile_name)`,
+		`histogram_quantile(0.9, sum by (le, aws_connect_agent_status_type) (rate(aws_connect_agent_status_duration_seconds_bucket[15m])))`,
+		`sum by (aws_connect_channel) (aws_connect_slot_active) / sum by (aws_connect_channel) (aws_connect_slot_maximum)`,
+		`sum by (aws_connect_instance_id) (aws_connect_agent_online)`, // the Connect instance, not the collector
+	} {
+		assert.Empty(t, fleetSumProblems(ok, metrics), ok)
+	}
+	for _, bad := range []string{
+		`aws_connect_agent_online`,
+		`aws_connect_agent_online{aws_connect_instance_id=~"$instance"}`,
+		`max(aws_connect_agent_online)`,
+		`avg by (aws_connect_routing_profile_name) (aws_connect_agent_online)`,
+		`sum by (instance) (aws_connect_agent_online)`,
+		`sum by (aws_connect_routing_profile_name, service_instance_id) (aws_connect_agent_online)`,
+		`sum(aws_connect_agent_online) by (exported_instance)`,
+		`sum without (aws_connect_routing_profile_name) (aws_connect_agent_online)`,
+		`sum(aws_connect_agent_online{instance="collector-1"})`,
+		`histogram_quantile(0.9, rate(aws_connect_agent_status_duration_seconds_bucket[15m]))`,
+		`sum by (aws_connect_channel) (aws_connect_slot_active) / aws_connect_slot_maximum`,
+	} {
+		assert.NotEmpty(t, fleetSumProblems(bad, metrics), bad)
+	}
 }

@@ -127,6 +127,26 @@ func gaugeValues(t *testing.T, path string) map[string]int64 {
 	return values
 }
 
+// instanceIDs reads every export in the metrics file and returns the service.instance.id
+// values of their resources; "" stands for a resource without one.
+func instanceIDs(t *testing.T, path string) map[string]bool {
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	ids := map[string]bool{}
+	var u pmetric.JSONUnmarshaler
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		md, err := u.UnmarshalMetrics(line)
+		if err != nil {
+			continue
+		}
+		for i := 0; i < md.ResourceMetrics().Len(); i++ {
+			id, _ := md.ResourceMetrics().At(i).Resource().Attributes().Get("service.instance.id")
+			ids[id.AsString()] = true
+		}
+	}
+	return ids
+}
+
 func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	srv := kinesistest.Start(t)
 	const stream = "connect-agent-gauges"
@@ -220,6 +240,13 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	check(c, metrics1)
 	require.Eventually(t, func() bool { return len(readLogs(t, logs1)) == len(data) }, 30*time.Second, 200*time.Millisecond)
 	c.Stop(t)
+	// Stopping, it ended its gauge series at zero, so that a backend does not show them
+	// on while another collector counts the same agents.
+	final := gaugeValues(t, metrics1)
+	for k := range want {
+		v, ok := final[k]
+		assert.True(t, ok && v == 0, "%s = %d (present %v) in the last export, want 0", k, v, ok)
+	}
 
 	// Restart with nothing new on the stream: the gauges are right again at once, rebuilt
 	// from a replay of the shards, and no log record is written twice.
@@ -228,6 +255,14 @@ func TestCollectorBinaryAgentGaugesAcrossRestart(t *testing.T) {
 	check(c, metrics2)
 	c.Stop(t)
 	assert.Empty(t, readLogs(t, logs2), "the replay after a restart emits no log records")
+
+	// Each run's metrics carry the collector's own service.instance.id, the one the
+	// collector made at start: collectors sharing a stream keep their series apart.
+	first, second := instanceIDs(t, metrics1), instanceIDs(t, metrics2)
+	require.Len(t, first, 1, "one service.instance.id per collector: %v", first)
+	require.Len(t, second, 1, "one service.instance.id per collector: %v", second)
+	assert.NotContains(t, first, "", "metrics without service.instance.id")
+	assert.NotEqual(t, first, second, "a restarted collector has a new service.instance.id")
 }
 
 // metricsConfig has the collector export its logs and gauges (every second) to two files.

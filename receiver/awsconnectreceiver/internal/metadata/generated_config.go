@@ -653,6 +653,7 @@ type ResourceAttributesConfig struct {
 	CloudProvider        ResourceAttributeConfig `mapstructure:"cloud.provider"`
 	CloudRegion          ResourceAttributeConfig `mapstructure:"cloud.region"`
 	CloudResourceID      ResourceAttributeConfig `mapstructure:"cloud.resource_id"`
+	ServiceInstanceID    ResourceAttributeConfig `mapstructure:"service.instance.id"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
@@ -670,6 +671,9 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 			Enabled: true,
 		},
 		CloudResourceID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ServiceInstanceID: ResourceAttributeConfig{
 			Enabled: true,
 		},
 	}

@@ -88,6 +88,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					CloudProvider:        ResourceAttributeConfig{Enabled: true},
 					CloudRegion:          ResourceAttributeConfig{Enabled: true},
 					CloudResourceID:      ResourceAttributeConfig{Enabled: true},
+					ServiceInstanceID:    ResourceAttributeConfig{Enabled: true},
 				},
 			},
 		},
@@ -157,6 +158,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					CloudProvider:        ResourceAttributeConfig{Enabled: false},
 					CloudRegion:          ResourceAttributeConfig{Enabled: false},
 					CloudResourceID:      ResourceAttributeConfig{Enabled: false},
+					ServiceInstanceID:    ResourceAttributeConfig{Enabled: false},
 				},
 			},
 		},
@@ -328,6 +330,7 @@ func TestResourceAttributesConfig(t *testing.T) {
 				CloudProvider:        ResourceAttributeConfig{Enabled: true},
 				CloudRegion:          ResourceAttributeConfig{Enabled: true},
 				CloudResourceID:      ResourceAttributeConfig{Enabled: true},
+				ServiceInstanceID:    ResourceAttributeConfig{Enabled: true},
 			},
 		},
 		{
@@ -338,6 +341,7 @@ func TestResourceAttributesConfig(t *testing.T) {
 				CloudProvider:        ResourceAttributeConfig{Enabled: false},
 				CloudRegion:          ResourceAttributeConfig{Enabled: false},
 				CloudResourceID:      ResourceAttributeConfig{Enabled: false},
+				ServiceInstanceID:    ResourceAttributeConfig{Enabled: false},
 			},
 		},
 	}

@@ -25,6 +25,7 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 	rb.SetCloudProvider("cloud.provider-val")
 	rb.SetCloudRegion("cloud.region-val")
 	rb.SetCloudResourceID("cloud.resource_id-val")
+	rb.SetServiceInstanceID("service.instance.id-val")
 	res := rb.Emit()
 
 	// append the first log record

@@ -159,6 +159,7 @@ func TestMetricsBuilder(t *testing.T) {
 			rb.SetCloudProvider("cloud.provider-val")
 			rb.SetCloudRegion("cloud.region-val")
 			rb.SetCloudResourceID("cloud.resource_id-val")
+			rb.SetServiceInstanceID("service.instance.id-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
