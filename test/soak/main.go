@@ -62,10 +62,15 @@ func main() {
 	flag.DurationVar(&o.leaseDuration, "lease-duration", 10*time.Second, "fleet mode: the leases' lease_duration")
 	flag.DurationVar(&o.renewInterval, "renew-interval", 3*time.Second, "fleet mode: the leases' renew_interval")
 	flag.Parse()
-	shardsSet := false
-	flag.Visit(func(f *flag.Flag) { shardsSet = shardsSet || f.Name == "shards" })
-	if o.collectors > 1 && !shardsSet {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.collectors > 1 && !set["shards"] {
 		o.shards = 4 // every collector of three holds at least one
+	}
+	if o.collectors > 1 && !set["agents"] {
+		// Each restart replays 150 s of its shards to rebuild the gauges, on the same
+		// kinesis-local the simulator writes to: 2,000 agents starved the writer there.
+		o.agents = 1000
 	}
 	if o.every <= 0 {
 		o.every = max(o.duration/20, 5*time.Second)
