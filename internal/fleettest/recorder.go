@@ -108,12 +108,37 @@ type logsService struct {
 	member string
 }
 
+// Export records the log records at once, as a backend that has them; with a delay it
+// answers only later, so that a collector killed meanwhile exported what it never
+// learned was taken.
 func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	shards := shardsIn(req)
+	now := time.Now()
 	s.r.mu.Lock()
 	delay := s.r.delay
 	if s.r.inFlight[s.member] == nil {
 		s.r.inFlight[s.member] = map[string]int{}
+	}
+	var shards []string
+	rls := req.Logs().ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				attrs := lr.Attributes()
+				a := Arrival{
+					Member: s.member, Index: len(s.r.arrivals), At: now,
+					EventID: str(attrs, attrEventID), Agent: str(attrs, attrAgentARN),
+					Shard: str(attrs, attrShardID), Sequence: str(attrs, attrSequence),
+					EventTime: lr.Timestamp().AsTime(),
+				}
+				s.r.arrivals = append(s.r.arrivals, a)
+				if !slices.Contains(shards, a.Shard) {
+					shards = append(shards, a.Shard)
+				}
+			}
+		}
 	}
 	for _, shard := range shards {
 		s.r.inFlight[s.member][shard]++
@@ -133,46 +158,7 @@ func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (p
 			return plogotlp.NewExportResponse(), ctx.Err()
 		}
 	}
-	now := time.Now()
-	s.r.mu.Lock()
-	defer s.r.mu.Unlock()
-	rls := req.Logs().ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				lr := lrs.At(k)
-				attrs := lr.Attributes()
-				a := Arrival{
-					Member: s.member, Index: len(s.r.arrivals), At: now,
-					EventID: str(attrs, attrEventID), Agent: str(attrs, attrAgentARN),
-					Shard: str(attrs, attrShardID), Sequence: str(attrs, attrSequence),
-					EventTime: lr.Timestamp().AsTime(),
-				}
-				s.r.arrivals = append(s.r.arrivals, a)
-			}
-		}
-	}
 	return plogotlp.NewExportResponse(), nil
-}
-
-// shardsIn lists the shards of the records of req, each once.
-func shardsIn(req plogotlp.ExportRequest) []string {
-	var shards []string
-	rls := req.Logs().ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				if shard := str(lrs.At(k).Attributes(), attrShardID); !slices.Contains(shards, shard) {
-					shards = append(shards, shard)
-				}
-			}
-		}
-	}
-	return shards
 }
 
 func str(attrs pcommon.Map, key string) string {
