@@ -1,0 +1,154 @@
+// Package kubernetes runs the shipped fleet setup, config/kubernetes-fleet.yaml, as the
+// Deployment in config/kubernetes/ runs it: several built collectors on one stream,
+// sharing its shards through a DynamoDB lease table (dynalite), one of them killed.
+package kubernetes
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/dynamotest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+)
+
+const (
+	stream = "connect-agent-events"
+	table  = "otelcol-amazonconnect-leases"
+	shards = 4
+)
+
+// TestFleetConfigLosesNothingWhenAPodIsKilled runs two collectors on
+// config/kubernetes-fleet.yaml itself, only its environment variables pointing at
+// kinesis-local, dynalite and an OTLP/HTTP backend, while agent events are written;
+// one collector is SIGKILLed in the middle, as an evicted or OOM-killed pod is. Every
+// event must reach the backend: the exporter's queue is in memory, and only its
+// wait_for_result keeps the receiver's checkpoint in the lease table from moving past
+// what the killed pod held there.
+func TestFleetConfigLosesNothingWhenAPodIsKilled(t *testing.T) {
+	kin := kinesistest.Start(t)
+	kin.CreateStream(t, stream, shards)
+	dyn := dynamotest.Start(t)
+	be := collectortest.NewBackend()
+	url, err := be.ServeOTLPHTTP("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(be.Down)
+
+	cfgPath := filepath.Join(collectortest.RepoRoot(t), "config", "kubernetes-fleet.yaml")
+	start := func(pod string) *collectortest.Process {
+		env := append(kinesistest.CollectorEnv(),
+			"CONNECT_STREAM_NAME="+stream,
+			"AWS_REGION="+kinesistest.Region,
+			"LEASE_TABLE_NAME="+table,
+			"POD_NAME="+pod,
+			"OTLP_ENDPOINT="+url,
+			"HEALTH_CHECK_ENDPOINT=127.0.0.1:"+strconv.Itoa(kinesistest.FreePort(t)),
+			"TELEMETRY_PORT="+strconv.Itoa(kinesistest.FreePort(t)),
+			"AWS_ENDPOINT_URL_KINESIS="+kin.Endpoint,
+			"AWS_ENDPOINT_URL_DYNAMODB="+dyn.Endpoint,
+		)
+		return collectortest.StartWithFlags(t, cfgPath, []string{"--feature-gates=+extension.healthcheck.useComponentStatus"}, env...)
+	}
+	podA, podB := start("otelcol-amazonconnect-a"), start("otelcol-amazonconnect-b")
+
+	// Both pods hold shards before anything is written: the config starts new shards
+	// at latest, so what is written from here on is what must arrive.
+	var owners map[string]string
+	require.Eventually(t, func() bool {
+		owners = leaseOwners(t, dyn.Client)
+		held := map[string]int{}
+		for _, owner := range owners {
+			held[owner]++
+		}
+		return len(owners) == shards && held["otelcol-amazonconnect-a"] > 0 && held["otelcol-amazonconnect-b"] > 0
+	}, 45*time.Second, 200*time.Millisecond, "both pods should hold shards, named by their POD_NAME; the leases: %v", &owners)
+	// The receiver starts reading a shard once it holds it; the lease is written first.
+	time.Sleep(2 * time.Second)
+
+	sim := simulator(t)
+	var written []string
+	const batches, perBatch, killAt = 40, 25, 20
+	var killedAt time.Time
+	for n := range batches {
+		keys, data, ids := sim.next(perBatch)
+		kin.Put(t, stream, keys, data)
+		written = append(written, ids...)
+		if n == killAt {
+			podA.Kill()
+			killedAt = time.Now()
+			t.Logf("SIGKILLed pod a after %d events written, %d received", len(written), be.Events())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && len(be.Missing(written)) > 0 {
+		time.Sleep(250 * time.Millisecond)
+	}
+	missing := be.Missing(written)
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d events never arrived after pod a was killed, e.g. %v",
+			len(missing), len(written), missing[:min(5, len(missing))])
+	}
+	d := be.Duplicates()
+	t.Logf("%d events written, all arrived within %s of the kill; %d log records received, %d redelivered",
+		len(written), time.Since(killedAt).Round(100*time.Millisecond), be.Received(), d.Redelivered)
+
+	owners = leaseOwners(t, dyn.Client)
+	for shard, owner := range owners {
+		assert.Equal(t, "otelcol-amazonconnect-b", owner, "shard %s: the surviving pod took over every lease", shard)
+	}
+	podB.Stop(t)
+}
+
+// leaseOwners reads the lease table: shard ID -> leaseOwner, for the owned leases.
+func leaseOwners(t *testing.T, client *dynamodb.Client) map[string]string {
+	t.Helper()
+	out, err := client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil // the table is not there yet
+	}
+	owners := map[string]string{}
+	for _, item := range out.Items {
+		key, _ := item["leaseKey"].(*types.AttributeValueMemberS)
+		owner, _ := item["leaseOwner"].(*types.AttributeValueMemberS)
+		if key != nil && owner != nil {
+			owners[key.Value] = owner.Value
+		}
+	}
+	return owners
+}
+
+// events hands out the simulator's agent events with their EventIds.
+type events struct{ sim *connectsim.Simulator }
+
+func simulator(t *testing.T) *events {
+	cfg := connectsim.DefaultConfig()
+	cfg.Agents = 30
+	sim, err := connectsim.New(cfg, time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	return &events{sim: sim}
+}
+
+func (e *events) next(n int) (keys []string, data [][]byte, ids []string) {
+	for len(ids) < n {
+		rec := e.sim.Next()
+		var ev struct{ EventId string }
+		if json.Unmarshal(rec.Data, &ev) != nil || ev.EventId == "" {
+			continue
+		}
+		keys, data, ids = append(keys, rec.Key), append(data, rec.Data), append(ids, ev.EventId)
+	}
+	return keys, data, ids
+}
