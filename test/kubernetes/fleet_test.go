@@ -109,7 +109,9 @@ func TestFleetConfigLosesNothingWhenAPodIsKilled(t *testing.T) {
 	for shard, owner := range owners {
 		assert.Equal(t, "otelcol-amazonconnect-b", owner, "shard %s: the surviving pod took over every lease", shard)
 	}
+	stopping := time.Now()
 	podB.Stop(t)
+	t.Logf("pod b stopped %s after SIGTERM (the Deployment allows 60 s)", time.Since(stopping).Round(100*time.Millisecond))
 }
 
 // leaseOwners reads the lease table: shard ID -> leaseOwner, for the owned leases.
