@@ -45,22 +45,7 @@ func TestFleetConfigLosesNothingWhenAPodIsKilled(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(be.Down)
 
-	cfgPath := filepath.Join(collectortest.RepoRoot(t), "config", "kubernetes-fleet.yaml")
-	start := func(pod string) *collectortest.Process {
-		env := append(kinesistest.CollectorEnv(),
-			"CONNECT_STREAM_NAME="+stream,
-			"AWS_REGION="+kinesistest.Region,
-			"LEASE_TABLE_NAME="+table,
-			"POD_NAME="+pod,
-			"OTLP_ENDPOINT="+url,
-			"HEALTH_CHECK_ENDPOINT=127.0.0.1:"+strconv.Itoa(kinesistest.FreePort(t)),
-			"TELEMETRY_PORT="+strconv.Itoa(kinesistest.FreePort(t)),
-			"AWS_ENDPOINT_URL_KINESIS="+kin.Endpoint,
-			"AWS_ENDPOINT_URL_DYNAMODB="+dyn.Endpoint,
-		)
-		return collectortest.StartWithFlags(t, cfgPath, []string{"--feature-gates=+extension.healthcheck.useComponentStatus"}, env...)
-	}
-	podA, podB := start("otelcol-amazonconnect-a"), start("otelcol-amazonconnect-b")
+	podA, podB := startPod(t, kin, dyn, "otelcol-amazonconnect-a", url), startPod(t, kin, dyn, "otelcol-amazonconnect-b", url)
 
 	// Both pods hold shards before anything is written: the config starts new shards
 	// at latest, so what is written from here on is what must arrive.
@@ -110,8 +95,80 @@ func TestFleetConfigLosesNothingWhenAPodIsKilled(t *testing.T) {
 		assert.Equal(t, "otelcol-amazonconnect-b", owner, "shard %s: the surviving pod took over every lease", shard)
 	}
 	stopping := time.Now()
-	podB.Stop(t)
-	t.Logf("pod b stopped %s after SIGTERM (the Deployment allows 60 s)", time.Since(stopping).Round(100*time.Millisecond))
+	require.NoError(t, podB.Terminate(terminationGrace))
+	t.Logf("pod b stopped %s after SIGTERM", time.Since(stopping).Round(100*time.Millisecond))
+}
+
+// TestFleetConfigLosesNothingWhenAPodStopsWithItsBackendDown stops a pod (SIGTERM, as a
+// rolling update or a drain does) while its backend refuses connections, with events it
+// has read and not delivered: it stops within the Deployment's
+// terminationGracePeriodSeconds, gives its leases back, and the pod that takes its
+// shards, with the backend up, delivers every event. The exporter drops what it holds
+// at shutdown; with wait_for_result no checkpoint counted that as delivered.
+func TestFleetConfigLosesNothingWhenAPodStopsWithItsBackendDown(t *testing.T) {
+	kin := kinesistest.Start(t)
+	kin.CreateStream(t, stream, shards)
+	dyn := dynamotest.Start(t)
+	down := "http://127.0.0.1:" + strconv.Itoa(kinesistest.FreePort(t)) // nothing listens
+
+	podA := startPod(t, kin, dyn, "otelcol-amazonconnect-a", down)
+	require.Eventually(t, func() bool { return len(leaseOwners(t, dyn.Client)) == shards },
+		45*time.Second, 200*time.Millisecond, "pod a should hold every shard")
+	time.Sleep(2 * time.Second) // the readers start once the leases are written
+	sim := simulator(t)
+	var written []string
+	for range 10 {
+		keys, data, ids := sim.next(25)
+		kin.Put(t, stream, keys, data)
+		written = append(written, ids...)
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Pod a reads them (poll_interval 1s) and its exports fail.
+	time.Sleep(3 * time.Second)
+	stopping := time.Now()
+	require.NoError(t, podA.Terminate(terminationGrace), "pod a should stop within the Deployment's terminationGracePeriodSeconds")
+	t.Logf("pod a stopped %s after SIGTERM, its backend down", time.Since(stopping).Round(100*time.Millisecond))
+	assert.Empty(t, leaseOwners(t, dyn.Client), "pod a gave its leases back as it stopped")
+	assert.Contains(t, podA.Output(), "Dropping data", "pod a held undelivered events at its stop: the test proves nothing otherwise")
+
+	be := collectortest.NewBackend()
+	url, err := be.ServeOTLPHTTP("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(be.Down)
+	podB := startPod(t, kin, dyn, "otelcol-amazonconnect-b", url)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && len(be.Missing(written)) > 0 {
+		time.Sleep(250 * time.Millisecond)
+	}
+	if missing := be.Missing(written); len(missing) > 0 {
+		t.Fatalf("%d of %d events pod a read before it stopped never arrived, e.g. %v",
+			len(missing), len(written), missing[:min(5, len(missing))])
+	}
+	t.Logf("%d events written, all delivered by pod b; %d log records received", len(written), be.Received())
+	require.NoError(t, podB.Terminate(terminationGrace))
+}
+
+// terminationGrace is config/kubernetes/deployment.yaml's terminationGracePeriodSeconds:
+// Kubernetes SIGKILLs a pod still running after it.
+const terminationGrace = 60 * time.Second
+
+// startPod runs the built collector on config/kubernetes-fleet.yaml itself, as a pod
+// of the Deployment runs it, with the environment pointing at the stand-ins.
+func startPod(t *testing.T, kin *kinesistest.Server, dyn *dynamotest.Server, pod, otlpEndpoint string) *collectortest.Process {
+	t.Helper()
+	cfgPath := filepath.Join(collectortest.RepoRoot(t), "config", "kubernetes-fleet.yaml")
+	env := append(kinesistest.CollectorEnv(),
+		"CONNECT_STREAM_NAME="+stream,
+		"AWS_REGION="+kinesistest.Region,
+		"LEASE_TABLE_NAME="+table,
+		"POD_NAME="+pod,
+		"OTLP_ENDPOINT="+otlpEndpoint,
+		"HEALTH_CHECK_ENDPOINT=127.0.0.1:"+strconv.Itoa(kinesistest.FreePort(t)),
+		"TELEMETRY_PORT="+strconv.Itoa(kinesistest.FreePort(t)),
+		"AWS_ENDPOINT_URL_KINESIS="+kin.Endpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB="+dyn.Endpoint,
+	)
+	return collectortest.StartWithFlags(t, cfgPath, []string{"--feature-gates=+extension.healthcheck.useComponentStatus"}, env...)
 }
 
 // leaseOwners reads the lease table: shard ID -> leaseOwner, for the owned leases.
