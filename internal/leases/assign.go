@@ -137,6 +137,7 @@ func (c *Coordinator) letGoOfLost(items map[string]*lease, now time.Time) {
 		h.mu.Unlock()
 		if reason != "" {
 			c.logger.Info("Lease lost", zap.String("shard_id", id), zap.String("reason", reason))
+			c.changed(Lost, id)
 			c.revoke(id)
 		}
 	}
@@ -223,14 +224,15 @@ func (c *Coordinator) take(ctx context.Context, l *lease, steal, expired bool) {
 	c.mu.Lock()
 	c.held[l.key] = h
 	c.mu.Unlock()
-	msg := "Took lease"
+	msg, change := "Took lease", Taken
 	switch {
 	case steal:
-		msg = "Stole lease to balance the workers"
+		msg, change = "Stole lease to balance the workers", Stolen
 	case expired:
-		msg = "Took expired lease"
+		msg, change = "Took expired lease", Expired
 	}
 	c.logger.Info(msg, zap.String("shard_id", l.key), zap.String("previous_owner", l.owner))
+	c.changed(change, l.key)
 }
 
 func parentsOf(s *ktypes.Shard) []string {

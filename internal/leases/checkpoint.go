@@ -112,6 +112,7 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 	if isConditionFailed(err) {
 		c.drop(shardID, h)
 		c.logger.Info("Checkpoint refused: the lease was taken by another worker", zap.String("shard_id", shardID))
+		c.changed(Lost, shardID)
 		return fmt.Errorf("save the checkpoint of shard %s in table %s: another worker took its lease: %w", shardID, c.cfg.Table, errLeaseLost)
 	}
 	if err != nil {
@@ -122,6 +123,7 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 	if cp.ShardEnd {
 		c.drop(shardID, h)
 		c.logger.Info("Shard read to its end; its lease is given up", zap.String("shard_id", shardID))
+		c.changed(Ended, shardID)
 	}
 	return nil
 }

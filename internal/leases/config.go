@@ -53,9 +53,25 @@ type Config struct {
 	// "LATEST" (the default), "TRIM_HORIZON" or "AT_TIMESTAMP". It only labels the
 	// checkpoint of new items, as KCL does; children are labelled TRIM_HORIZON.
 	InitialPosition string
-	Clock           func() time.Time
-	Logger          *zap.Logger
+	// OnChange, when set, hears of each lease this worker gains or gives up, for the
+	// receiver's telemetry. It must not block.
+	OnChange func(change Change, shardID string)
+	Clock    func() time.Time
+	Logger   *zap.Logger
 }
+
+// Change is a lease gained or given up by this worker.
+type Change string
+
+// The changes OnChange hears of.
+const (
+	Taken    Change = "taken"    // an unowned lease (new, released, or of a finished parent's child)
+	Expired  Change = "expired"  // a lease its holder stopped renewing
+	Stolen   Change = "stolen"   // taken from a more loaded worker to balance the fleet
+	Lost     Change = "lost"     // taken by another worker, or not renewed in time
+	Released Change = "released" // given back at shutdown
+	Ended    Change = "ended"    // its shard was read to its end
+)
 
 // Sentinels of the checkpoint attribute, KCL's.
 const (

@@ -187,6 +187,7 @@ func (c *Coordinator) releaseOne(ctx context.Context, id string, h *heldLease) e
 		return describeError(fmt.Sprintf("release the lease of shard %s in table %s (others take it after the lease duration)", id, c.cfg.Table), err)
 	}
 	c.logger.Info("Released lease", zap.String("shard_id", id))
+	c.changed(Released, id)
 	return nil
 }
 
@@ -201,6 +202,13 @@ func (c *Coordinator) drop(id string, h *heldLease) {
 }
 
 // revoke tells the OnRevoke fn that id is no longer held here.
+// changed tells OnChange of a lease gained or given up.
+func (c *Coordinator) changed(change Change, id string) {
+	if c.cfg.OnChange != nil {
+		c.cfg.OnChange(change, id)
+	}
+}
+
 func (c *Coordinator) revoke(id string) {
 	c.mu.Lock()
 	fn := c.onRevoke

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -325,4 +326,54 @@ func TestAnEndpointThatIsNotDynamoDBIsAnErrorNotACrash(t *testing.T) {
 	err = c.Start(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "describes no table")
+}
+
+// changeLog records what OnChange hears.
+type changeLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *changeLog) on(c *Config) {
+	c.OnChange = func(change Change, id string) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.got = append(l.got, string(change)+" "+id)
+	}
+}
+
+func (l *changeLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.got)
+}
+
+// TestEveryChangeIsReported: OnChange hears each lease taken, stolen, lost, ended and
+// released, for the receiver's telemetry.
+func TestEveryChangeIsReported(t *testing.T) {
+	api := start(t)
+	slow := func(c *Config) { c.LeaseDuration, c.RenewInterval = 60*time.Second, 20*time.Second }
+	var aLog, bLog changeLog
+	a := worker(t, api, "a", slow, aLog.on)
+	b := worker(t, api, "b", slow, bLog.on)
+	stolen := stolenFrom(t, a, b)
+	kept := shardID(0)
+	if stolen == kept {
+		kept = shardID(1)
+	}
+	ctx := context.Background()
+	require.ErrorIs(t, a.Save(ctx, stolen, kinesisconsumer.Checkpoint{SequenceNumber: "1"}), kinesisconsumer.ErrLeaseLost)
+	require.NoError(t, b.Save(ctx, stolen, kinesisconsumer.Checkpoint{SequenceNumber: "2", ShardEnd: true}))
+	require.NoError(t, a.Release(ctx))
+
+	assert.Equal(t, []string{"taken " + shardID(0), "taken " + shardID(1), "lost " + stolen, "released " + kept}, sortedAfterFirstTwo(aLog.all()))
+	assert.Equal(t, []string{"stolen " + stolen, "ended " + stolen}, bLog.all())
+}
+
+// sortedAfterFirstTwo sorts the first two entries (taken in either order) and keeps the rest.
+func sortedAfterFirstTwo(s []string) []string {
+	if len(s) >= 2 {
+		slices.Sort(s[:2])
+	}
+	return s
 }

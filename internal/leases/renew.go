@@ -93,6 +93,7 @@ func (c *Coordinator) renew(ctx context.Context, id string, h *heldLease) {
 	}
 	h.mu.Unlock()
 	if lost {
+		c.changed(Lost, id)
 		c.revoke(id)
 	}
 }

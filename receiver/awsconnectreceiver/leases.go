@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/awsclients"
@@ -87,6 +89,7 @@ func (r *awsConnectReceiver) startCoordinator(ctx context.Context, t *leaseTable
 		CreateTable:        t.cfg.CreateTable,
 		Initial:            initial,
 		InitialPosition:    string(opts.StartPosition.Type),
+		OnChange:           r.leaseChanged,
 		Logger:             r.set.Logger,
 	})
 	if err != nil {
@@ -95,7 +98,22 @@ func (r *awsConnectReceiver) startCoordinator(ctx context.Context, t *leaseTable
 	if err := c.Start(ctx); err != nil {
 		return nil, err
 	}
+	r.leasesHeld.Store(0)
 	return c, nil
+}
+
+// leaseChanged counts a lease gained or given up, and the leases held after it.
+func (r *awsConnectReceiver) leaseChanged(change leases.Change, _ string) {
+	ctx := context.Background()
+	r.telemetry.ReceiverAwsConnectLeaseChanges.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("change", string(change)))))
+	var held int64
+	switch change {
+	case leases.Taken, leases.Expired, leases.Stolen:
+		held = r.leasesHeld.Add(1)
+	default:
+		held = r.leasesHeld.Add(-1)
+	}
+	r.telemetry.ReceiverAwsConnectLeasesHeld.Record(ctx, held)
 }
 
 // permanentError marks an error only a person can fix.

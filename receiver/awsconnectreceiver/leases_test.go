@@ -20,7 +20,11 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
@@ -29,6 +33,7 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/dynamotest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadatatest"
 )
 
 // withLeases turns the leases block on with short durations, for tests.
@@ -45,10 +50,15 @@ func withLeases(cfg *Config, table, endpoint string) *LeasesConfig {
 // instanceID, its logs going to sink and its own log to logger.
 func startLeaseReceiver(t *testing.T, cfg *Config, sink *eventSink, host component.Host, instanceID string, logger *zap.Logger) *awsConnectReceiver {
 	t.Helper()
+	return startLeaseReceiverWith(t, receivertest.NewNopSettings(metadata.Type), cfg, sink, host, instanceID, logger)
+}
+
+// startLeaseReceiverWith is startLeaseReceiver with the settings given (telemetry, say).
+func startLeaseReceiverWith(t *testing.T, set receiver.Settings, cfg *Config, sink *eventSink, host component.Host, instanceID string, logger *zap.Logger) *awsConnectReceiver {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	next, err := consumer.NewLogs(sink.ConsumeLogs)
 	require.NoError(t, err)
-	set := receivertest.NewNopSettings(metadata.Type)
 	set.ID = component.NewID(metadata.Type)
 	set.Logger = logger
 	set.Resource.Attributes().PutStr("service.instance.id", instanceID)
@@ -318,4 +328,33 @@ func TestShutdownWhileWaitingForLeaseTable(t *testing.T) {
 	began := time.Now()
 	require.NoError(t, r.Shutdown(ctx))
 	assert.Less(t, time.Since(began), time.Second, "Shutdown waits for no answer of the table")
+}
+
+// TestLeaseTelemetry: the collector's own telemetry counts the leases it takes and
+// releases, and how many it holds.
+func TestLeaseTelemetry(t *testing.T) {
+	const stream, table = "telemetry", "otelcol-amazonconnect-leases"
+	kin := kinesistest.Start(t)
+	kin.CreateStream(t, stream, 3)
+	dyn := dynamotest.Start(t)
+	cfg := testConfig(kin.Endpoint, stream)
+	withLeases(cfg, table, dyn.Endpoint)
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	r := startLeaseReceiverWith(t, metadatatest.NewSettings(tt), cfg, newEventSink(), componenttest.NewNopHost(), "collector-a", zaptest.NewLogger(t))
+	change := func(c string) attribute.Set { return attribute.NewSet(attribute.String("change", c)) }
+	require.Eventually(t, func() bool {
+		m, err := tt.GetMetric("otelcol_receiver_aws_connect_leases_held")
+		if err != nil {
+			return false
+		}
+		points := m.Data.(metricdata.Gauge[int64]).DataPoints
+		return len(points) == 1 && points[0].Value == 3
+	}, 30*time.Second, 50*time.Millisecond, "the three leases are not counted as held")
+	require.NoError(t, r.Shutdown(context.Background()))
+	metadatatest.AssertEqualReceiverAwsConnectLeaseChanges(t, tt, []metricdata.DataPoint[int64]{
+		{Value: 3, Attributes: change("released")},
+		{Value: 3, Attributes: change("taken")},
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverAwsConnectLeasesHeld(t, tt, []metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
 }

@@ -27,6 +27,8 @@ type TelemetryBuilder struct {
 	mu                                        sync.Mutex
 	registrations                             []metric.Registration
 	ReceiverAwsConnectBatchesRefused          metric.Int64Counter
+	ReceiverAwsConnectLeaseChanges            metric.Int64Counter
+	ReceiverAwsConnectLeasesHeld              metric.Int64Gauge
 	ReceiverAwsConnectRecordsDropped          metric.Int64Counter
 	ReceiverAwsConnectRecordsDuplicate        metric.Int64Counter
 	ReceiverAwsConnectRecordsMalformed        metric.Int64Counter
@@ -67,6 +69,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_aws_connect_batches_refused",
 		metric.WithDescription("Times the pipeline refused a batch with a retryable error; the batch is offered again and the shard waits. [Development]"),
 		metric.WithUnit("{batch}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsConnectLeaseChanges, err = builder.meter.Int64Counter(
+		"otelcol_receiver_aws_connect_lease_changes",
+		metric.WithDescription("Shard leases this collector gained or gave up, by change: taken (unowned), expired (its holder stopped renewing it), stolen (to balance the fleet), lost (taken by another collector, or not renewed in time), released (at shutdown), ended (its shard read to its end). [Development]"),
+		metric.WithUnit("{lease}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsConnectLeasesHeld, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_aws_connect_leases_held",
+		metric.WithDescription("Shard leases this collector holds, with leases on. [Development]"),
+		metric.WithUnit("{lease}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsConnectRecordsDropped, err = builder.meter.Int64Counter(

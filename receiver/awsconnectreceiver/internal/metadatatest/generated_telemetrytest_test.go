@@ -20,12 +20,20 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ReceiverAwsConnectBatchesRefused.Add(context.Background(), 1)
+	tb.ReceiverAwsConnectLeaseChanges.Add(context.Background(), 1)
+	tb.ReceiverAwsConnectLeasesHeld.Record(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsDropped.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsDuplicate.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsMalformed.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsRead.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectShardMillisBehindLatest.Record(context.Background(), 1)
 	AssertEqualReceiverAwsConnectBatchesRefused(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsConnectLeaseChanges(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsConnectLeasesHeld(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsConnectRecordsDropped(t, testTel,
