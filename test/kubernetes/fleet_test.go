@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -58,8 +59,7 @@ func TestFleetConfigLosesNothingWhenAPodIsKilled(t *testing.T) {
 		}
 		return len(owners) == shards && held["otelcol-amazonconnect-a"] > 0 && held["otelcol-amazonconnect-b"] > 0
 	}, 45*time.Second, 200*time.Millisecond, "both pods should hold shards, named by their POD_NAME; the leases: %v", &owners)
-	// The receiver starts reading a shard once it holds it; the lease is written first.
-	time.Sleep(2 * time.Second)
+	waitReadersStarted(t, dyn.Client)
 
 	sim := simulator(t)
 	var written []string
@@ -114,7 +114,7 @@ func TestFleetConfigLosesNothingWhenAPodStopsWithItsBackendDown(t *testing.T) {
 	podA := startPod(t, kin, dyn, "otelcol-amazonconnect-a", down)
 	require.Eventually(t, func() bool { return len(leaseOwners(t, dyn.Client)) == shards },
 		45*time.Second, 200*time.Millisecond, "pod a should hold every shard")
-	time.Sleep(2 * time.Second) // the readers start once the leases are written
+	waitReadersStarted(t, dyn.Client)
 	sim := simulator(t)
 	var written []string
 	for range 10 {
@@ -123,8 +123,9 @@ func TestFleetConfigLosesNothingWhenAPodStopsWithItsBackendDown(t *testing.T) {
 		written = append(written, ids...)
 		time.Sleep(200 * time.Millisecond)
 	}
-	// Pod a reads them (poll_interval 1s) and its exports fail.
-	time.Sleep(3 * time.Second)
+	// Pod a reads them and its exports of their logs fail, and are retried.
+	require.Eventually(t, func() bool { return retryingLogs.MatchString(podA.Output()) },
+		30*time.Second, 200*time.Millisecond, "pod a should be retrying the export of what it read")
 	stopping := time.Now()
 	require.NoError(t, podA.Terminate(terminationGrace), "pod a should stop within the Deployment's terminationGracePeriodSeconds")
 	t.Logf("pod a stopped %s after SIGTERM, its backend down", time.Since(stopping).Round(100*time.Millisecond))
@@ -147,6 +148,9 @@ func TestFleetConfigLosesNothingWhenAPodStopsWithItsBackendDown(t *testing.T) {
 	t.Logf("%d events written, all delivered by pod b; %d log records received", len(written), be.Received())
 	require.NoError(t, podB.Terminate(terminationGrace))
 }
+
+// retryingLogs is the exporter's log line of a failed logs export it retries.
+var retryingLogs = regexp.MustCompile(`Will retry the request[^\n]*"otelcol.signal": "logs"`)
 
 // terminationGrace is config/kubernetes/deployment.yaml's terminationGracePeriodSeconds:
 // Kubernetes SIGKILLs a pod still running after it.
@@ -187,6 +191,24 @@ func leaseOwners(t *testing.T, client *dynamodb.Client) map[string]string {
 		}
 	}
 	return owners
+}
+
+// waitReadersStarted waits until every lease item records when its reader started at
+// latest (startedAt): from then on nothing written is skipped, whoever reads the shard.
+func waitReadersStarted(t *testing.T, client *dynamodb.Client) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		out, err := client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+		if err != nil || len(out.Items) != shards {
+			return false
+		}
+		for _, item := range out.Items {
+			if _, ok := item["startedAt"]; !ok {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 100*time.Millisecond, "every shard's reader should record its start in the lease table")
 }
 
 // events hands out the simulator's agent events with their EventIds.
