@@ -3,6 +3,7 @@ package collectortest
 import (
 	"context"
 	"net"
+	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -16,7 +17,8 @@ import (
 // from, and the metric data points.
 type Backend struct {
 	plogotlp.UnimplementedGRPCServer
-	server *grpc.Server
+	server      *grpc.Server
+	httpServers []*http.Server
 
 	// MaxRecvMsgSize, when above 0, replaces gRPC's default limit of 4 MiB on a request,
 	// for a backend that must take whatever a gateway in front of it took.
@@ -54,6 +56,7 @@ func (b *Backend) Serve(addr string) (string, error) {
 
 // Down stops the server: connections are closed, and new ones refused.
 func (b *Backend) Down() {
+	b.downHTTP()
 	if b.server != nil {
 		b.server.Stop()
 		b.server = nil

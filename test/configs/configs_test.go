@@ -18,8 +18,14 @@ var readyConfigs = []string{
 	"datadog-agentless.yaml",
 	"grafana-cloud.yaml",
 	"honeycomb.yaml",
+	"kubernetes-fleet.yaml",
 	"prometheus-remote-write.yaml",
 }
+
+// fleetConfigs run as several replicas on one stream: checkpoints in the lease table
+// instead of file_storage, and an exporter queue in memory whose caller waits for the
+// export, instead of one on disk.
+var fleetConfigs = map[string]bool{"kubernetes-fleet.yaml": true}
 
 // configFiles lists config/*.yaml, checking the known ones are there.
 func configFiles(t *testing.T) []string {
@@ -145,17 +151,27 @@ service:
 // metrics pipeline each starting with memory_limiter and without the batch processor
 // (which acknowledges data still in memory, so a crash would lose what the receiver
 // already checkpointed), logs exported through a queue kept in file_storage, and the
-// health_check and file_storage extensions.
+// health_check and file_storage extensions. A fleet config keeps its checkpoints in the
+// lease table instead, and its exporter's queue in memory with the caller waiting for
+// the export, so a killed replica loses nothing without a volume.
 func TestReadyConfigsShape(t *testing.T) {
 	for _, name := range readyConfigs {
 		t.Run(name, func(t *testing.T) {
 			cfg := readYAML(t, filepath.Join(repoRoot(t), "config", name))
+			fleet := fleetConfigs[name]
 			assert.Equal(t, "${env:CONNECT_STREAM_NAME}", dig(cfg, "receivers", "aws_connect", "stream_name"))
 			assert.Equal(t, "${env:AWS_REGION}", dig(cfg, "receivers", "aws_connect", "region"))
-			assert.Equal(t, "file_storage", dig(cfg, "receivers", "aws_connect", "storage"))
-			dir, _ := dig(cfg, "extensions", "file_storage", "directory").(string)
-			assert.Contains(t, dir, "${env:", "file_storage::directory should come from the environment")
-			assert.ElementsMatch(t, []string{"health_check", "file_storage"}, stringList(dig(cfg, "service", "extensions")))
+			if fleet {
+				assert.Nil(t, dig(cfg, "receivers", "aws_connect", "storage"), "a fleet keeps its checkpoints in the lease table")
+				table, _ := dig(cfg, "receivers", "aws_connect", "leases", "table_name").(string)
+				assert.Contains(t, table, "${env:", "leases::table_name should come from the environment")
+				assert.Equal(t, []string{"health_check"}, stringList(dig(cfg, "service", "extensions")))
+			} else {
+				assert.Equal(t, "file_storage", dig(cfg, "receivers", "aws_connect", "storage"))
+				dir, _ := dig(cfg, "extensions", "file_storage", "directory").(string)
+				assert.Contains(t, dir, "${env:", "file_storage::directory should come from the environment")
+				assert.ElementsMatch(t, []string{"health_check", "file_storage"}, stringList(dig(cfg, "service", "extensions")))
+			}
 			for _, pipeline := range []string{"logs", "metrics"} {
 				p := dig(cfg, "service", "pipelines", pipeline)
 				require.NotNil(t, p, "pipeline %s missing", pipeline)
@@ -175,7 +191,12 @@ func TestReadyConfigsShape(t *testing.T) {
 					if strings.HasPrefix(exp, "debug") {
 						continue // a trial stand-in for a log backend, said so in the file
 					}
-					assert.Equal(t, "file_storage", dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s queues on disk", exp)
+					if fleet {
+						assert.Equal(t, true, dig(cfg, "exporters", exp, "sending_queue", "wait_for_result"), "exporter %s: the receiver waits for the export", exp)
+						assert.Nil(t, dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s: wait_for_result excludes storage", exp)
+					} else {
+						assert.Equal(t, "file_storage", dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s queues on disk", exp)
+					}
 					assert.NotNil(t, dig(cfg, "exporters", exp, "sending_queue", "batch"), "exporter %s batches in its queue", exp)
 					assert.EqualValues(t, 0, dig(cfg, "exporters", exp, "retry_on_failure", "max_elapsed_time"), "exporter %s never gives up on logs", exp)
 				}
