@@ -60,8 +60,9 @@ fuzz:
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or
 # an event is missing. The report is also left in .tmp/soak/report.md.
-# FLEET=1 runs three collectors sharing the stream through leases on dynalite instead,
-# SIGKILLing one every KILL_EVERY (and starting it again); it fails if an event is missing.
+# FLEET=1 runs three collectors sharing the stream through leases on dynalite instead
+# (config/kubernetes-fleet.yaml's shape), SIGKILLing one every KILL_EVERY and starting a
+# new one in its place; it fails if an event is missing or a shard is never read again.
 DURATION ?= 10m
 FLEET ?=
 KILL_EVERY ?= 1m

@@ -43,6 +43,7 @@ type options struct {
 	// Fleet mode: collectors sharing the stream through leases, one killed every killEvery.
 	collectors                   int
 	killEvery                    time.Duration
+	signal                       string
 	leaseDuration, renewInterval time.Duration
 }
 
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.out, "out", ".tmp/soak", "where the state, logs and report go")
 	flag.IntVar(&o.collectors, "collectors", 1, "collectors; more than 1 runs the fleet mode: leases in a table on dynalite, and a SIGKILL every --kill-every")
 	flag.DurationVar(&o.killEvery, "kill-every", time.Minute, "fleet mode: SIGKILL one collector, in turn, this often and start it again (0: never)")
+	flag.StringVar(&o.signal, "signal", "kill", "fleet mode: how a collector is stopped: kill (SIGKILL), term (SIGTERM) or alternate")
 	flag.DurationVar(&o.leaseDuration, "lease-duration", 10*time.Second, "fleet mode: the leases' lease_duration")
 	flag.DurationVar(&o.renewInterval, "renew-interval", 3*time.Second, "fleet mode: the leases' renew_interval")
 	flag.Parse()
@@ -77,6 +79,10 @@ func main() {
 	}
 	if o.warmup <= 0 {
 		o.warmup = o.duration / 5
+	}
+	if o.signal != "kill" && o.signal != "term" && o.signal != "alternate" {
+		fmt.Fprintf(os.Stderr, "soak: --signal %q: want kill, term or alternate\n", o.signal)
+		os.Exit(2)
 	}
 	runner := run
 	if o.collectors > 1 {
