@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
 )
 
 func TestFair(t *testing.T) {
@@ -76,7 +78,7 @@ func TestRecorder(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "m2", first.Member)
 
-	assert.Equal(t, map[string]float64{"aws.connect.agent.online{|}": 4}, r.Sum("m1", "m2"))
+	assert.Equal(t, gaugesum.Sums{{Metric: "aws.connect.agent.online"}: 4}, r.Sum("m1", "m2"))
 	latest, ok := r.Latest("m2")
 	require.True(t, ok)
 	assert.Equal(t, []string{"m2"}, latest.InstanceIDs)

@@ -9,16 +9,16 @@ import (
 	"net"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // the otlp exporter compresses with gzip
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
 )
 
 // Attribute names the recorder reads, as the receiver writes them.
@@ -27,7 +27,7 @@ const (
 	attrAgentARN  = "aws.connect.agent.arn"
 	attrShardID   = "aws.kinesis.shard_id"
 	attrSequence  = "aws.kinesis.sequence_number"
-	AttrServiceID = "service.instance.id"
+	AttrServiceID = gaugesum.InstanceAttribute
 )
 
 // Arrival is one log record as the backend received it.
@@ -45,8 +45,9 @@ type Arrival struct {
 // GaugeExport is one metrics request of a collector: its gauges by series, the series
 // key leaving service.instance.id aside so that collectors' series can be summed.
 type GaugeExport struct {
-	At     time.Time
-	Values map[string]float64
+	At time.Time
+	// Values are the export's gauges by series, service.instance.id left out.
+	Values gaugesum.Sums
 	// InstanceIDs are the service.instance.id resource attributes the request carried.
 	InstanceIDs []string
 }
@@ -175,50 +176,15 @@ type metricsService struct {
 }
 
 func (s *metricsService) Export(_ context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	e := GaugeExport{At: time.Now(), Values: map[string]float64{}}
-	gauges := 0
-	rms := req.Metrics().ResourceMetrics()
+	md := req.Metrics()
+	e := GaugeExport{At: time.Now(), Values: gaugesum.GaugesWithZeros(md)}
+	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		var resource []string
-		for k, v := range rm.Resource().Attributes().All() {
-			if k == AttrServiceID {
-				if !slices.Contains(e.InstanceIDs, v.AsString()) {
-					e.InstanceIDs = append(e.InstanceIDs, v.AsString())
-				}
-				continue
-			}
-			resource = append(resource, k+"="+v.AsString())
-		}
-		sort.Strings(resource)
-		sms := rm.ScopeMetrics()
-		for j := 0; j < sms.Len(); j++ {
-			ms := sms.At(j).Metrics()
-			for k := 0; k < ms.Len(); k++ {
-				m := ms.At(k)
-				if m.Type() != pmetric.MetricTypeGauge {
-					continue
-				}
-				gauges++
-				dps := m.Gauge().DataPoints()
-				for d := 0; d < dps.Len(); d++ {
-					dp := dps.At(d)
-					var attrs []string
-					for k, v := range dp.Attributes().All() {
-						attrs = append(attrs, k+"="+v.AsString())
-					}
-					sort.Strings(attrs)
-					key := m.Name() + "{" + strings.Join(resource, ",") + "|" + strings.Join(attrs, ",") + "}"
-					v := dp.DoubleValue()
-					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
-						v = float64(dp.IntValue())
-					}
-					e.Values[key] += v
-				}
-			}
+		if v, ok := rms.At(i).Resource().Attributes().Get(AttrServiceID); ok && !slices.Contains(e.InstanceIDs, v.AsString()) {
+			e.InstanceIDs = append(e.InstanceIDs, v.AsString())
 		}
 	}
-	if gauges > 0 {
+	if len(e.Values) > 0 {
 		s.r.mu.Lock()
 		s.r.exports[s.member] = append(s.r.exports[s.member], e)
 		s.r.mu.Unlock()
@@ -351,8 +317,8 @@ func (r *Recorder) Latest(member string) (GaugeExport, bool) {
 
 // Sum adds up series by series the latest gauges of members, leaving out zeros, so
 // that a series one member exports as 0 and another leaves out compare equal.
-func (r *Recorder) Sum(members ...string) map[string]float64 {
-	out := map[string]float64{}
+func (r *Recorder) Sum(members ...string) gaugesum.Sums {
+	out := gaugesum.Sums{}
 	for _, m := range members {
 		e, ok := r.Latest(m)
 		if !ok {

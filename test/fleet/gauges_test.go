@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
 )
 
 // TestFleetGaugesSumToOneCollectors runs three collectors with leases beside a fourth
@@ -130,17 +131,6 @@ func exportCounts(f *fleet, members []string) map[string]int {
 }
 
 // gaugeDiff lists the series whose values differ, "" when none does.
-func gaugeDiff(got, want map[string]float64) string {
-	var lines []string
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		if got[k] != want[k] {
-			lines = append(lines, fmt.Sprintf("  %s: sum %g, single %g", k, got[k], want[k]))
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if _, ok := want[k]; !ok {
-			lines = append(lines, fmt.Sprintf("  %s: sum %g, single none", k, got[k]))
-		}
-	}
-	return strings.Join(lines, "\n")
+func gaugeDiff(got, want gaugesum.Sums) string {
+	return strings.Join(gaugesum.Diff(want, got), "\n")
 }
