@@ -4,15 +4,11 @@
 package dynamotest
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/standin"
 )
 
 // Region and static credentials the stand-in accepts (it checks none).
@@ -34,8 +31,7 @@ type Server struct {
 	// Endpoint is its plain HTTP endpoint.
 	Endpoint string
 	Client   *dynamodb.Client
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	*standin.Process
 }
 
 // Start runs dynalite for the test. It fails the test, saying what to run, if the npm
@@ -69,29 +65,12 @@ func Launch(root, dir string) (*Server, error) {
 	cmd := exec.Command("node", cli, "--port", fmt.Sprint(port), "--host", "127.0.0.1",
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	cmd.Dir = dir
-	logFile, err := os.Create(filepath.Join(dir, "dynalite.log"))
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	proc, err := standin.Start("dynalite", cmd, filepath.Join(dir, "dynalite.log"), endpoint)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start dynalite: %w", err)
-	}
-	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
-	s.Client = NewClient(s.Endpoint)
-	if err := s.waitReady(60 * time.Second); err != nil {
-		s.Stop()
-		log, _ := os.ReadFile(logFile.Name())
-		return nil, fmt.Errorf("dynalite did not come up: %w\n%s", err, log)
-	}
-	return s, nil
+	return &Server{Endpoint: endpoint, Client: NewClient(endpoint), Process: proc}, nil
 }
 
 // NewClient returns a DynamoDB client for a stand-in endpoint.
@@ -101,35 +80,4 @@ func NewClient(endpoint string) *dynamodb.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 	})
-}
-
-func (s *Server) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return errors.New("process exited")
-		default:
-		}
-		// dynalite answers any request, a GET with an error document.
-		resp, err := client.Get(s.Endpoint)
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("timed out")
-}
-
-// Stop ends the process.
-func (s *Server) Stop() {
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(2 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exited
-	}
 }

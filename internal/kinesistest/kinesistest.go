@@ -5,14 +5,11 @@ package kinesistest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/standin"
 )
 
 // Region and static credentials the stand-in accepts.
@@ -36,8 +34,7 @@ type Server struct {
 	// Endpoint is its plain HTTP endpoint.
 	Endpoint string
 	Client   *kinesis.Client
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	*standin.Process
 }
 
 // FreePort returns a TCP port nothing listens on right now.
@@ -102,29 +99,12 @@ func Launch(root, dir string) (*Server, error) {
 		// Resharding completes quickly, as in tests nobody waits for AWS's minutes.
 		"SPLIT_SHARD_DURATION=100ms", "MERGE_SHARDS_DURATION=100ms", "CREATE_STREAM_DURATION=100ms",
 	)
-	logFile, err := os.Create(filepath.Join(cmd.Dir, "kinesis-local.log"))
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", plain)
+	proc, err := standin.Start("kinesis-local", cmd, filepath.Join(dir, "kinesis-local.log"), endpoint)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start kinesis-local: %w", err)
-	}
-	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", plain), cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
-	s.Client = NewClient(s.Endpoint)
-	if err := s.waitReady(60 * time.Second); err != nil {
-		s.Stop()
-		log, _ := os.ReadFile(logFile.Name())
-		return nil, fmt.Errorf("kinesis-local did not come up: %w\n%s", err, log)
-	}
-	return s, nil
+	return &Server{Endpoint: endpoint, Client: NewClient(endpoint), Process: proc}, nil
 }
 
 // CollectorEnv is the environment a collector binary needs to read from the stand-in:
@@ -140,40 +120,6 @@ func NewClient(endpoint string) *kinesis.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 	})
-}
-
-func (s *Server) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	// Each probe is bounded: a connection that is accepted and never answered (the
-	// process still starting, or another process that took the port) must not hang the
-	// test; a run hung here 23 minutes on http.Get.
-	client := &http.Client{Timeout: 2 * time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return errors.New("process exited")
-		default:
-		}
-		resp, err := client.Get(s.Endpoint)
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("timed out")
-}
-
-// Stop ends the process; after serving traffic it may ignore SIGTERM, so it gets a
-// short grace and then SIGKILL.
-func (s *Server) Stop() {
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(2 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exited
-	}
 }
 
 // CreateStream creates a stream and waits until it is active.
