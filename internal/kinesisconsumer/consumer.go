@@ -122,6 +122,9 @@ type Consumer struct {
 	held map[string]error
 	// unreadable are the shards whose checkpoint could not be read at the last listing.
 	unreadable map[string]bool
+	// handingOver are the shards being handed over: not read again here, though their
+	// lease is still held, until the hand-over is done.
+	handingOver map[string]bool
 
 	// skew is Kinesis's clock minus ours, in nanoseconds, from the Date of its answers.
 	skew       atomic.Int64
@@ -185,13 +188,14 @@ func New(opts Options) (*Consumer, error) {
 		opts.Clock = time.Now
 	}
 	return &Consumer{
-		opts:       opts,
-		logger:     opts.Logger.With(zap.String("stream", opts.Stream.Label())),
-		wake:       make(chan struct{}, 1),
-		readers:    map[string]*shardReader{},
-		done:       map[string]bool{},
-		held:       map[string]error{},
-		unreadable: map[string]bool{},
+		opts:        opts,
+		logger:      opts.Logger.With(zap.String("stream", opts.Stream.Label())),
+		wake:        make(chan struct{}, 1),
+		readers:     map[string]*shardReader{},
+		done:        map[string]bool{},
+		held:        map[string]error{},
+		unreadable:  map[string]bool{},
+		handingOver: map[string]bool{},
 	}, nil
 }
 
@@ -204,6 +208,9 @@ func (c *Consumer) Start() {
 	if rv, ok := c.opts.Assigner.(Revoker); ok {
 		rv.OnRevoke(c.revoke)
 	}
+	if ho, ok := c.opts.Assigner.(HandOverer); ok {
+		ho.OnHandOver(c.handOver)
+	}
 	c.wg.Go(func() { c.run(ctx) })
 }
 
@@ -215,6 +222,45 @@ func (c *Consumer) revoke(shardID string) {
 	if r != nil {
 		r.stop(StopLeaseLost)
 	}
+}
+
+// handOver stops the reader of a shard another consumer asked for as a shutdown does:
+// reading ends, and the batch in flight finishes and is checkpointed within
+// ShutdownGrace, else it is abandoned. Then done hands the lease over. The shard is not
+// read here again meanwhile.
+func (c *Consumer) handOver(shardID string, done func()) {
+	c.mu.Lock()
+	if c.handingOver[shardID] {
+		c.mu.Unlock()
+		return
+	}
+	c.handingOver[shardID] = true
+	r := c.readers[shardID]
+	c.mu.Unlock()
+	finish := func() {
+		done()
+		c.mu.Lock()
+		delete(c.handingOver, shardID)
+		c.mu.Unlock()
+	}
+	if r == nil {
+		go finish()
+		return
+	}
+	c.logger.Info("Another consumer asked for the shard; finishing the batch in flight, then handing it over", zap.String("shard_id", shardID))
+	r.stop(StopHandedOver)
+	go func() {
+		grace := time.NewTimer(c.opts.ShutdownGrace)
+		defer grace.Stop()
+		select {
+		case <-r.exited:
+		case <-grace.C:
+			r.log.Warn("The batch in flight was not accepted within the shutdown grace; abandoning it: the next holder reads it again", zap.Duration("grace", c.opts.ShutdownGrace))
+			r.abandon()
+			<-r.exited
+		}
+		finish()
+	}()
 }
 
 // Shutdown stops every reader and waits for them. A batch being processed is finished
@@ -425,8 +471,9 @@ func (c *Consumer) reconcile(ctx context.Context, shards []types.Shard) error {
 		c.mu.Lock()
 		_, running := c.readers[id]
 		done := c.done[id]
+		handingOver := c.handingOver[id]
 		c.mu.Unlock()
-		if running || done || p.byID[id] == nil {
+		if running || done || handingOver || p.byID[id] == nil {
 			continue
 		}
 		// A shard whose checkpoint (or whose parent's) cannot be read waits, and is

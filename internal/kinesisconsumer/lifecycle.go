@@ -26,6 +26,10 @@ const (
 	StopUnassigned
 	// StopShardGone: Kinesis no longer knows the shard (or the stream).
 	StopShardGone
+	// StopHandedOver: the shard's lease was asked for by another consumer, to balance the
+	// fleet; the reader stopped as at shutdown (the batch in flight finished and
+	// checkpointed) and the lease was handed over.
+	StopHandedOver
 )
 
 func (r StopReason) String() string {
@@ -40,6 +44,8 @@ func (r StopReason) String() string {
 		return "unassigned"
 	case StopShardGone:
 		return "shard_gone"
+	case StopHandedOver:
+		return "handed_over"
 	}
 	return "unknown"
 }
@@ -65,4 +71,16 @@ type Revoker interface {
 // shuts down: Release runs after every reader has stopped and saved its last checkpoint.
 type Releaser interface {
 	Release(ctx context.Context) error
+}
+
+// HandOverer is implemented by an Assigner whose shards other consumers may ask for: a
+// lease stolen to balance the fleet is handed over by its holder, so that what the
+// holder was handing on is finished and checkpointed rather than read twice.
+type HandOverer interface {
+	// OnHandOver registers fn, to be called with a shard another consumer asked for. The
+	// consumer stops the shard's reader as a shutdown does (reading ends, the batch in
+	// flight finishes within ShutdownGrace and is checkpointed, else it is abandoned),
+	// then calls done, which hands the lease over. fn does not block. It is called
+	// before the consumer starts.
+	OnHandOver(fn func(shardID string, done func()))
 }

@@ -34,6 +34,8 @@ type shardReader struct {
 	reason    StopReason
 	reasonSet bool
 	hooks     ShardHooks
+	// exited is closed once the reader has stopped and said so (ShardStopped).
+	exited chan struct{}
 }
 
 // newShardReader prepares a reader of shard id; run reads it.
@@ -46,6 +48,7 @@ func (c *Consumer) newShardReader(id string, pl plan) *shardReader {
 		hashes:  pl.hashes,
 		recent:  NewRecentKeys(c.opts.DedupWindow),
 		log:     c.logger.With(zap.String("shard_id", id)),
+		exited:  make(chan struct{}),
 	}
 	r.recent.restore(pl.recent...)
 	r.readCtx, r.stopRead = context.WithCancel(c.readRoot)
@@ -57,12 +60,12 @@ func (c *Consumer) newShardReader(id string, pl plan) *shardReader {
 }
 
 // stop ends the reader for reason: the first reason given is the one reported. A shutdown
-// lets the batch in flight finish; any other reason abandons it at once, as the shard is
-// no longer this consumer's to hand on.
+// or a hand-over lets the batch in flight finish; any other reason abandons it at once,
+// as the shard is no longer this consumer's to hand on.
 func (r *shardReader) stop(reason StopReason) {
 	r.setReason(reason)
 	r.stopRead()
-	if reason != StopShutdown {
+	if reason != StopShutdown && reason != StopHandedOver {
 		r.abandon()
 	}
 }
@@ -97,6 +100,7 @@ func (c *Consumer) startReader(id string, pl plan) {
 }
 
 func (r *shardReader) run() {
+	defer close(r.exited)
 	c := r.c
 	if r.hooks != nil {
 		r.hooks.ShardStarted(r.id)
