@@ -42,6 +42,7 @@ func (c *Coordinator) Assign(ctx context.Context, shards []ktypes.Shard) ([]stri
 	now := c.cfg.Clock()
 	expired := c.observe(items, now)
 	c.letGoOfLost(items, now)
+	c.noteIntents(items, now)
 
 	c.giveUpUnlisted(ctx, listed)
 	eligible := c.eligible(items, listed)
@@ -50,9 +51,14 @@ func (c *Coordinator) Assign(ctx context.Context, shards []ktypes.Shard) ([]stri
 	for id := range heldNow {
 		held[id] = true
 	}
+	c.takeWhereNotHandedOver(ctx, eligible, held, expired, now)
 	choice := chooseLeases(c.cfg.WorkerID, eligible, held, expired, c.cfg.MaxLeasesPerWorker, c.cfg.MaxLeasesToSteal)
 	for _, l := range choice.take {
-		c.take(ctx, l, choice.steal, expired[l.key])
+		if choice.steal {
+			c.requestHandOver(ctx, l)
+			continue
+		}
+		c.take(ctx, l, expired[l.key], false)
 	}
 
 	var ids []string
@@ -192,21 +198,66 @@ func (c *Coordinator) giveUpUnlisted(ctx context.Context, listed map[string]*kty
 	}
 }
 
+// noteIntents keeps, of this worker's requests, those that still stand (pendingOwner is
+// this worker) and those granted (handed over, not taken yet), noting when each was
+// first seen if this worker did not make it (before a restart).
+func (c *Coordinator) noteIntents(items map[string]*lease, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, l := range items {
+		asked := l.pendingOwner == c.cfg.WorkerID && l.owner != "" && l.owner != c.cfg.WorkerID
+		granted := l.owner == c.cfg.WorkerID && l.pendingOwner == "" && c.held[id] == nil
+		if _, ok := c.intents[id]; !ok && asked {
+			c.intents[id] = now
+		}
+		if !asked && !granted {
+			delete(c.intents, id)
+		}
+	}
+	for id := range c.intents {
+		if items[id] == nil {
+			delete(c.intents, id)
+		}
+	}
+}
+
+// takeWhereNotHandedOver takes, the old way, the leases this worker asked for whose
+// holders have not handed them over within LeaseDuration (an older version, or stuck):
+// what such a holder had in flight is read again, as before hand-overs.
+func (c *Coordinator) takeWhereNotHandedOver(ctx context.Context, eligible []*lease, held, expired map[string]bool, now time.Time) {
+	for _, l := range eligible {
+		if held[l.key] || expired[l.key] || l.pendingOwner != c.cfg.WorkerID || l.owner == "" || l.owner == c.cfg.WorkerID {
+			continue
+		}
+		c.mu.Lock()
+		since, ok := c.intents[l.key]
+		c.mu.Unlock()
+		if ok && now.Sub(since) >= c.cfg.LeaseDuration {
+			c.logger.Warn("The holder of a lease asked for has not handed it over within the lease duration; taking it", zap.String("shard_id", l.key), zap.String("owner", l.owner))
+			c.take(ctx, l, false, true)
+		}
+	}
+}
+
 // take makes this worker the lease's owner, conditional on its counter and owner being
-// those scanned.
-func (c *Coordinator) take(ctx context.Context, l *lease, steal, expired bool) {
-	names := map[string]string{"#owner": attrOwner, "#counter": attrCounter, "#switches": attrOwnerSwitches}
+// those scanned (and, when forced, on pendingOwner being this worker). Any pendingOwner
+// is removed: a request to a holder that stopped renewing is void.
+func (c *Coordinator) take(ctx context.Context, l *lease, expired, forced bool) {
+	names := map[string]string{"#owner": attrOwner, "#counter": attrCounter, "#switches": attrOwnerSwitches, "#pending": attrPendingOwner}
 	values := map[string]types.AttributeValue{":one": num(1), ":zero": num(0), ":me": str(c.cfg.WorkerID), ":seen": num(l.counter)}
 	cond := "#counter = :seen AND attribute_not_exists(#owner)"
 	if l.owner != "" {
 		cond = "#counter = :seen AND #owner = :prev"
 		values[":prev"] = str(l.owner)
 	}
+	if forced {
+		cond += " AND #pending = :me"
+	}
 	sent := c.cfg.Clock()
 	out, err := c.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(c.cfg.Table),
 		Key:                       keyOf(l.key),
-		UpdateExpression:          aws.String("SET #owner = :me, #counter = #counter + :one, #switches = if_not_exists(#switches, :zero) + :one"),
+		UpdateExpression:          aws.String("SET #owner = :me, #counter = #counter + :one, #switches = if_not_exists(#switches, :zero) + :one REMOVE #pending"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
@@ -223,11 +274,15 @@ func (c *Coordinator) take(ctx context.Context, l *lease, steal, expired bool) {
 	h := &heldLease{counter: counterOf(out.Attributes, l.counter+1), renewedAt: sent}
 	c.mu.Lock()
 	c.held[l.key] = h
+	_, asked := c.intents[l.key]
+	delete(c.intents, l.key)
 	c.mu.Unlock()
 	msg, change := "Took lease", Taken
 	switch {
-	case steal:
-		msg, change = "Stole lease to balance the workers", Stolen
+	case forced:
+		msg, change = "Stole lease its holder did not hand over", Stolen
+	case asked:
+		msg, change = "Took lease handed over to balance the workers", Stolen
 	case expired:
 		msg, change = "Took expired lease", Expired
 	}

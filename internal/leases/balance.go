@@ -7,17 +7,20 @@ import (
 
 // choice is what one Assign call tries to take.
 type choice struct {
-	take  []*lease
+	take []*lease
+	// steal says take are other workers' leases, to ask them to hand over.
 	steal bool
 }
 
 // chooseLeases is KCL's taker. workers are the distinct owners of unexpired eligible
 // leases, plus me; target = ceil(eligible / workers), capped by maxPerWorker. Below
-// target, take available leases (unowned, expired, or mine from before a restart) up to
-// it; when none are available, steal from the most loaded worker, and only when it
-// holds more than target, or exactly target while I hold two or more below it. So
-// each steal narrows a gap of at least two leases: the sum of the squares of the
-// workers' counts falls with every steal, and a lease can never move back and forth.
+// target, take available leases (unowned, expired, or mine from before a restart or
+// handed over to me) up to it; when none are available, ask the most loaded worker for
+// some (steal), and only when it holds more than target, or exactly target while I hold
+// two or more below it. So each steal narrows a gap of at least two leases: the sum of
+// the squares of the workers' counts falls with every steal, and a lease can never move
+// back and forth. A lease asked for (pendingOwner set) counts for the worker that asked,
+// for every worker: nobody asks twice for the same gap.
 func chooseLeases(me string, eligible []*lease, held, expired map[string]bool, maxPerWorker, maxSteal int) choice {
 	if len(eligible) == 0 {
 		return choice{}
@@ -27,10 +30,18 @@ func chooseLeases(me string, eligible []*lease, held, expired map[string]bool, m
 	var available []*lease
 	for _, l := range eligible {
 		switch {
-		case held[l.key]:
+		case held[l.key] && (l.pendingOwner == "" || l.pendingOwner == me):
 			mine++
-		case l.owner == "" || l.owner == me || expired[l.key]:
+		case held[l.key]:
+			counts[l.pendingOwner]++ // being handed over
+		case l.owner == "" || expired[l.key]:
 			available = append(available, l)
+		case l.owner == me && (l.pendingOwner == "" || l.pendingOwner == me):
+			available = append(available, l)
+		case l.pendingOwner == me:
+			mine++ // asked for: its holder hands it over soon
+		case l.pendingOwner != "":
+			counts[l.pendingOwner]++
 		default:
 			counts[l.owner]++
 		}
@@ -71,9 +82,12 @@ func chooseLeases(me string, eligible []*lease, held, expired map[string]bool, m
 	}
 	var candidates []*lease
 	for _, l := range eligible {
-		if l.owner == victim && !expired[l.key] && !held[l.key] {
+		if l.owner == victim && l.pendingOwner == "" && !expired[l.key] && !held[l.key] {
 			candidates = append(candidates, l)
 		}
+	}
+	if len(candidates) == 0 {
+		return choice{} // all asked for already
 	}
 	rand.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
 	return choice{take: candidates[:min(n, len(candidates))], steal: true}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,21 +25,42 @@ type fleet struct {
 	together bool
 }
 
-func (f *fleet) round(active int, shards []ktypes.Shard) {
+// round has the active workers assign, then waits until the leases asked for are
+// handed over (by the holders' renewers: these workers have no consumer, so they hand
+// over at their next renewal). It returns how many leases were asked for.
+func (f *fleet) round(active int, shards []ktypes.Shard) int {
 	if !f.together {
 		for _, w := range f.workers[:active] {
 			assign(f.t, w, shards)
 		}
-		return
+	} else {
+		var wg sync.WaitGroup
+		for _, w := range f.workers[:active] {
+			wg.Go(func() {
+				_, err := w.Assign(context.Background(), shards)
+				assert.NoError(f.t, err)
+			})
+		}
+		wg.Wait()
 	}
-	var wg sync.WaitGroup
-	for _, w := range f.workers[:active] {
-		wg.Go(func() {
-			_, err := w.Assign(context.Background(), shards)
-			assert.NoError(f.t, err)
-		})
+	asked := len(f.pending())
+	require.Eventually(f.t, func() bool { return len(f.pending()) == 0 }, 10*time.Second, 20*time.Millisecond, "leases asked for were not handed over")
+	return asked
+}
+
+// pending are the table's pendingOwners, by shard.
+func (f *fleet) pending() map[string]string {
+	out, err := f.api.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(testTable), ConsistentRead: aws.Bool(true)})
+	require.NoError(f.t, err)
+	pending := map[string]string{}
+	for _, item := range out.Items {
+		l, err := decodeLease(item)
+		require.NoError(f.t, err)
+		if l.pendingOwner != "" {
+			pending[l.key] = l.pendingOwner
+		}
 	}
-	wg.Wait()
+	return pending
 }
 
 // owners are the table's lease owners, by shard.
@@ -83,8 +106,9 @@ func (f *fleet) fair(active int, shards []ktypes.Shard) bool {
 
 // TestFleetConvergesToAFairSplitAndThenNothingMoves: three workers on four shards, then
 // eight, starting together or one after the other, reach a fair split (counts within
-// one) in a few Assign rounds, and then no lease moves, round after round: no stealing
-// loop (vmware-go-kcl's bug).
+// one) in a few Assign rounds, and then no lease moves nor is asked for, round after
+// round: no stealing loop (vmware-go-kcl's bug). Every steal is a hand-over: no worker
+// ever loses a lease.
 func TestFleetConvergesToAFairSplitAndThenNothingMoves(t *testing.T) {
 	const maxRounds, stableRounds = 12, 30
 	for _, n := range []int{4, 8} {
@@ -92,8 +116,10 @@ func TestFleetConvergesToAFairSplitAndThenNothingMoves(t *testing.T) {
 			t.Run(fmt.Sprintf("shards=%d,together=%v", n, together), func(t *testing.T) {
 				api := start(t)
 				f := &fleet{t: t, api: api, together: together}
-				for _, id := range []string{"a", "b", "c"} {
-					f.workers = append(f.workers, worker(t, api, id))
+				var logs [3]changeLog
+				for i, id := range []string{"a", "b", "c"} {
+					// Renewed often, as the hand-overs wait for a renewal.
+					f.workers = append(f.workers, worker(t, api, id, logs[i].on, func(c *Config) { c.RenewInterval = 100 * time.Millisecond }))
 				}
 				shards := open(n)
 				if !together {
@@ -112,9 +138,9 @@ func TestFleetConvergesToAFairSplitAndThenNothingMoves(t *testing.T) {
 				t.Logf("fair after %d rounds: %v", rounds, f.owners())
 
 				before := f.owners()
-				moves := 0
+				moves, asked := 0, 0
 				for range stableRounds {
-					f.round(3, shards)
+					asked += f.round(3, shards)
 					now := f.owners()
 					for id, o := range now {
 						if before[id] != o {
@@ -124,6 +150,12 @@ func TestFleetConvergesToAFairSplitAndThenNothingMoves(t *testing.T) {
 					before = now
 				}
 				assert.Zero(t, moves, "leases moved after a fair split")
+				assert.Zero(t, asked, "leases were asked for after a fair split")
+				for i := range logs {
+					for _, change := range logs[i].all() {
+						assert.NotContains(t, change, string(Lost), "a steal was not a hand-over")
+					}
+				}
 			})
 		}
 	}
@@ -131,11 +163,13 @@ func TestFleetConvergesToAFairSplitAndThenNothingMoves(t *testing.T) {
 
 // TestChooseLeases checks the taker's rules on counts alone.
 func TestChooseLeases(t *testing.T) {
-	// leases makes a table: owners[i] owns lease i ("" for none).
+	// leases makes a table: owners[i] owns lease i ("" for none); "a>c" is owned by a
+	// and asked for by c.
 	leases := func(owners ...string) []*lease {
 		var ls []*lease
 		for i, o := range owners {
-			ls = append(ls, &lease{key: shardID(i), owner: o})
+			owner, pending, _ := strings.Cut(o, ">")
+			ls = append(ls, &lease{key: shardID(i), owner: owner, pendingOwner: pending})
 		}
 		return ls
 	}
@@ -165,6 +199,7 @@ func TestChooseLeases(t *testing.T) {
 		maxMine  int
 		take     []string // previous owners of what is taken
 		steal    bool
+		notHeld  bool // me's leases in the table are not held (a restart, or handed over to me)
 	}{
 		{name: "free leases up to the target", me: "c", owners: []string{"a", "a", "", "", ""}, maxSteal: 1, take: []string{"", "", ""}},
 		{name: "expired before stealing", me: "c", owners: []string{"a", "a", "a", "b", "b"}, expired: []int{3}, maxSteal: 1, take: []string{"b"}},
@@ -176,12 +211,18 @@ func TestChooseLeases(t *testing.T) {
 		{name: "one below a worker at target: nothing moves", me: "c", owners: []string{"a", "a", "b", "c"}, maxSteal: 1},
 		{name: "at target: nothing", me: "c", owners: []string{"a", "a", "b", "b", "c", "c"}, maxSteal: 1},
 		{name: "capped by MaxLeasesPerWorker", me: "c", owners: []string{"", "", "", ""}, maxMine: 1, maxSteal: 1, take: []string{""}},
-		{name: "mine from before a restart", me: "c", owners: []string{"c", "a"}, maxSteal: 1, take: []string{"c"}},
+		{name: "mine from before a restart", me: "c", owners: []string{"c", "a"}, notHeld: true, maxSteal: 1, take: []string{"c"}},
+		{name: "handed over to me", me: "c", owners: []string{"a", "a", "c", "b", "b"}, notHeld: true, maxSteal: 1, take: []string{"c"}},
+		{name: "asked for counts as mine: no second steal", me: "c", owners: []string{"a", "a", "a>c", "b", "b"}, maxSteal: 1},
+		{name: "asked for by another counts as its", me: "b", owners: []string{"a", "a", "a>c", "a"}, maxSteal: 1, take: []string{"a"}, steal: true},
+		{name: "a lease asked for is not asked for again", me: "b", owners: []string{"a>c", "a>c", "a>c", "a", "a"}, maxSteal: 1},
+		{name: "held and asked for counts as the asker's", me: "a", owners: []string{"a", "a>c", "b", "c"}, maxSteal: 1},
+		{name: "expired and asked for is available", me: "c", owners: []string{"a>b", "a"}, expired: []int{0, 1}, maxSteal: 1, take: []string{"a", "a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ls := leases(tc.owners...)
 			held := heldBy(tc.me, ls)
-			if tc.name == "mine from before a restart" {
+			if tc.notHeld {
 				held = map[string]bool{}
 			}
 			expired := map[string]bool{}

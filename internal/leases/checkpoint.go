@@ -90,7 +90,9 @@ func (c *Coordinator) Save(ctx context.Context, shardID string, cp kinesisconsum
 		removes = append(removes, "#"+name)
 	}
 	if cp.ShardEnd {
-		removes = append(removes, "#owner")
+		// Nothing more to read under it: nobody is to take it, however asked for.
+		names["#pending"] = attrPendingOwner
+		removes = append(removes, "#owner", "#pending")
 	}
 	update := "SET " + strings.Join(sets, ", ")
 	if len(removes) > 0 {

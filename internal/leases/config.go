@@ -65,12 +65,13 @@ type Change string
 
 // The changes OnChange hears of.
 const (
-	Taken    Change = "taken"    // an unowned lease (new, released, or of a finished parent's child)
-	Expired  Change = "expired"  // a lease its holder stopped renewing
-	Stolen   Change = "stolen"   // taken from a more loaded worker to balance the fleet
-	Lost     Change = "lost"     // taken by another worker, or not renewed in time
-	Released Change = "released" // given back at shutdown
-	Ended    Change = "ended"    // its shard was read to its end
+	Taken      Change = "taken"       // an unowned lease (new, released, or of a finished parent's child)
+	Expired    Change = "expired"     // a lease its holder stopped renewing
+	Stolen     Change = "stolen"      // taken from a more loaded worker to balance the fleet
+	Lost       Change = "lost"        // taken by another worker, or not renewed in time
+	Released   Change = "released"    // given back at shutdown
+	Ended      Change = "ended"       // its shard was read to its end
+	HandedOver Change = "handed_over" // given to the worker that asked for it, its reader stopped and checkpointed
 )
 
 // Sentinels of the checkpoint attribute, KCL's.

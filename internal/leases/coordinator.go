@@ -30,10 +30,15 @@ type Coordinator struct {
 	// clock) it was first seen at that value: expiry without a shared clock.
 	seen map[string]observation
 	// seeded are the shards whose Initial checkpoint was already consulted.
-	seeded   map[string]bool
-	onRevoke func(shardID string)
-	started  bool
-	released bool
+	seeded map[string]bool
+	// intents are the leases this worker asked for (pendingOwner set to it), with when it
+	// first saw its request stand: a holder that has not handed over LeaseDuration later
+	// is taken from the old way.
+	intents    map[string]time.Time
+	onRevoke   func(shardID string)
+	onHandOver func(shardID string, done func())
+	started    bool
+	released   bool
 
 	stopRenewer context.CancelFunc
 	renewerDone chan struct{}
@@ -47,6 +52,8 @@ type heldLease struct {
 	// renewedAt is the last successful write, on this worker's clock.
 	renewedAt time.Time
 	dropped   bool
+	// handingOver is set once another worker's request was seen and the hand-over begun.
+	handingOver bool
 }
 
 type observation struct {
@@ -59,6 +66,7 @@ var (
 	_ kinesisconsumer.CheckpointStore = (*Coordinator)(nil)
 	_ kinesisconsumer.Revoker         = (*Coordinator)(nil)
 	_ kinesisconsumer.Releaser        = (*Coordinator)(nil)
+	_ kinesisconsumer.HandOverer      = (*Coordinator)(nil)
 )
 
 // New checks cfg and returns a Coordinator; Start makes it ready.
@@ -71,12 +79,13 @@ func New(api DynamoDBAPI, cfg Config) (*Coordinator, error) {
 		return nil, err
 	}
 	return &Coordinator{
-		api:    api,
-		cfg:    cfg,
-		logger: cfg.Logger.With(zap.String("lease_table", cfg.Table), zap.String("worker_id", cfg.WorkerID)),
-		held:   map[string]*heldLease{},
-		seen:   map[string]observation{},
-		seeded: map[string]bool{},
+		api:     api,
+		cfg:     cfg,
+		logger:  cfg.Logger.With(zap.String("lease_table", cfg.Table), zap.String("worker_id", cfg.WorkerID)),
+		held:    map[string]*heldLease{},
+		seen:    map[string]observation{},
+		seeded:  map[string]bool{},
+		intents: map[string]time.Time{},
 	}, nil
 }
 
@@ -113,6 +122,16 @@ func (c *Coordinator) OnRevoke(fn func(shardID string)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.onRevoke = fn
+}
+
+// OnHandOver implements kinesisconsumer.HandOverer: fn hears of each held lease another
+// worker asked for, once, and calls done when the shard's reader has stopped and saved
+// its last checkpoint; done hands the lease over. Without fn, a lease asked for is
+// handed over at once.
+func (c *Coordinator) OnHandOver(fn func(shardID string, done func())) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onHandOver = fn
 }
 
 // Held returns the shard IDs whose leases this worker holds, sorted.
@@ -171,9 +190,9 @@ func (c *Coordinator) releaseOne(ctx context.Context, id string, h *heldLease) e
 		return &dynamodb.UpdateItemInput{
 			TableName:                aws.String(c.cfg.Table),
 			Key:                      keyOf(id),
-			UpdateExpression:         aws.String("REMOVE #owner SET #counter = #counter + :one"),
+			UpdateExpression:         aws.String("REMOVE #owner, #pending SET #counter = #counter + :one"),
 			ConditionExpression:      aws.String("#owner = :me AND #counter = :held"),
-			ExpressionAttributeNames: map[string]string{"#owner": attrOwner, "#counter": attrCounter},
+			ExpressionAttributeNames: map[string]string{"#owner": attrOwner, "#counter": attrCounter, "#pending": attrPendingOwner},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":one": num(1), ":me": str(c.cfg.WorkerID), ":held": num(counter),
 			},

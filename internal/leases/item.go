@@ -28,12 +28,16 @@ const (
 	// attrEndSequence keeps the last sequence number read of a shard whose checkpoint is
 	// SHARD_END.
 	attrEndSequence = "shardEndSequenceNumber"
+	// attrPendingOwner names the worker that asked for the lease to balance the fleet:
+	// the owner hands it over once its reader has finished what it was handing on.
+	attrPendingOwner = "pendingOwner"
 )
 
 // lease is one item of the table, as scanned or read.
 type lease struct {
 	key           string
 	owner         string // "" when free
+	pendingOwner  string // the worker the owner is to hand the lease over to; "" for none
 	counter       int64
 	checkpoint    string // a sequence number or a sentinel
 	ownerSwitches int64
@@ -156,6 +160,7 @@ func decodeLease(item map[string]types.AttributeValue) (*lease, error) {
 	}
 	getS(attrKey, &l.key)
 	getS(attrOwner, &l.owner)
+	getS(attrPendingOwner, &l.pendingOwner)
 	getN(attrCounter, &l.counter)
 	getS(attrCheckpoint, &l.checkpoint)
 	getN(attrOwnerSwitches, &l.ownerSwitches)

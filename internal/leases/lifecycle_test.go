@@ -21,14 +21,34 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-// stolenFrom has b steal one of a's two leases, and returns it.
+// stolenFrom has b steal one of a's two leases the old way, and returns it: a never
+// hands it over (a stuck holder, or an older version), so b takes it once its request
+// has stood for LeaseDuration (aged here rather than waited for).
 func stolenFrom(t *testing.T, a, b *Coordinator) string {
 	t.Helper()
+	a.OnHandOver(func(string, func()) {})
 	shards := open(2)
 	require.Len(t, assign(t, a, shards), 2)
+	require.Empty(t, assign(t, b, shards), "b asks for a lease; a holds it until it hands it over")
+	asked := askedBy(t, b)
+	b.mu.Lock()
+	b.intents[asked] = b.cfg.Clock().Add(-b.cfg.LeaseDuration)
+	b.mu.Unlock()
 	got := assign(t, b, shards)
-	require.Len(t, got, 1, "b is below its fair share (1 of 2) and steals one")
+	require.Equal(t, []string{asked}, got, "b is below its fair share (1 of 2) and steals the one it asked for")
 	return got[0]
+}
+
+// askedBy is the one lease w has asked for.
+func askedBy(t *testing.T, w *Coordinator) string {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	require.Len(t, w.intents, 1)
+	for id := range w.intents {
+		return id
+	}
+	return ""
 }
 
 // TestSaveAfterLeaseTakenIsRefused: a worker whose lease was taken cannot move the

@@ -67,16 +67,22 @@ func (c *Coordinator) renew(ctx context.Context, id string, h *heldLease) {
 			ConditionExpression:       aws.String("#owner = :me AND #counter = :held"),
 			ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#counter": attrCounter},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":me": str(c.cfg.WorkerID), ":held": num(counter)},
-			ReturnValues:              types.ReturnValueUpdatedNew,
+			// All of it: pendingOwner says another worker asked for the lease.
+			ReturnValues: types.ReturnValueAllNew,
 		}
 	})
 	cancel()
 	now := c.cfg.Clock()
 	lost := false
+	pending := ""
 	switch {
 	case err == nil:
 		h.counter = counterOf(out.Attributes, h.counter+1)
 		h.renewedAt = sent
+		if p, ok := out.Attributes[attrPendingOwner].(*types.AttributeValueMemberS); ok && p.Value != "" && !h.handingOver {
+			h.handingOver = true
+			pending = p.Value
+		}
 	case isConditionFailed(err):
 		c.logger.Info("Lease lost: another worker took it", zap.String("shard_id", id))
 		c.drop(id, h)
@@ -95,6 +101,9 @@ func (c *Coordinator) renew(ctx context.Context, id string, h *heldLease) {
 	if lost {
 		c.changed(Lost, id)
 		c.revoke(id)
+	}
+	if pending != "" {
+		c.beginHandOver(ctx, id, h, pending)
 	}
 }
 
