@@ -17,9 +17,11 @@ import (
 )
 
 // TestFleetReachesAFairSplitAndKeepsIt starts three collectors at once on a four-shard
-// stream: within 3 lease durations they hold 2/1/1, each under its service.instance.id,
-// and over the next four lease durations no lease moves more than once and the split
-// stays fair.
+// stream with records waiting: within 3 lease durations they hold 2/1/1, each under its
+// service.instance.id, over the next four lease durations no lease moves more than once
+// and the split stays fair, and no record is exported twice: a lease stolen to balance
+// the fleet is handed over once its holder has exported and checkpointed what it had in
+// flight.
 func TestFleetReachesAFairSplitAndKeepsIt(t *testing.T) {
 	f := newFleet(t, "balance", 4)
 	require.NoError(t, f.writer.Put(context.Background(), 200))
@@ -54,6 +56,7 @@ func TestFleetReachesAFairSplitAndKeepsIt(t *testing.T) {
 	}
 
 	f.waitArrived(60 * time.Second)
+	assert.Zero(t, f.rec.Repeats(), "records exported twice while the fleet formed")
 	t.Logf("balance: fair after %s; %d lease moves in the %s after; %d events, %d exported again",
 		fairAfter.Round(10*time.Millisecond), len(moves), 4*ld, len(f.writer.Written()), f.rec.Repeats())
 }
@@ -205,6 +208,7 @@ func TestFleetGracefulStopHandsOverAtOnce(t *testing.T) {
 	f.waitFair(survivors, 3*s.LeaseDuration)
 	again := f.rec.ExportedAgain(victim, moved, stoppedAt)
 	assert.Zero(t, again, "records %s exported that were exported again after it stopped", victim)
+	assert.Zero(t, f.rec.Repeats(), "records exported twice, by the stop or by the lease moves while the fleet formed")
 	t.Logf("graceful stop: %d events written, all arrived; %d of the records of its shards exported again after the stop; %d repeats in all, with those of lease moves while the fleet formed",
 		len(f.writer.Written()), again, f.rec.Repeats())
 }

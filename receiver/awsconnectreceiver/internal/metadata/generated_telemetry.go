@@ -73,7 +73,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsConnectLeaseChanges, err = builder.meter.Int64Counter(
 		"otelcol_receiver_aws_connect_lease_changes",
-		metric.WithDescription("Shard leases this collector gained or gave up, by change: taken (unowned), expired (its holder stopped renewing it), stolen (to balance the fleet), lost (taken by another collector, or not renewed in time), released (at shutdown), ended (its shard read to its end). [Development]"),
+		metric.WithDescription("Shard leases this collector gained or gave up, by change: taken (unowned), expired (its holder stopped renewing it), stolen (from a more loaded collector, to balance the fleet: handed over on request, or taken if not handed over within lease_duration), handed_over (given to the collector that asked for it, once the request in flight was exported and checkpointed), lost (taken by another collector, or not renewed in time), released (at shutdown), ended (its shard read to its end). [Development]"),
 		metric.WithUnit("{lease}"),
 	)
 	errs = errors.Join(errs, err)

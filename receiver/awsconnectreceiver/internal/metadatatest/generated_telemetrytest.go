@@ -40,7 +40,7 @@ func AssertEqualReceiverAwsConnectBatchesRefused(t *testing.T, tt *componenttest
 func AssertEqualReceiverAwsConnectLeaseChanges(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_aws_connect_lease_changes",
-		Description: "Shard leases this collector gained or gave up, by change: taken (unowned), expired (its holder stopped renewing it), stolen (to balance the fleet), lost (taken by another collector, or not renewed in time), released (at shutdown), ended (its shard read to its end). [Development]",
+		Description: "Shard leases this collector gained or gave up, by change: taken (unowned), expired (its holder stopped renewing it), stolen (from a more loaded collector, to balance the fleet: handed over on request, or taken if not handed over within lease_duration), handed_over (given to the collector that asked for it, once the request in flight was exported and checkpointed), lost (taken by another collector, or not renewed in time), released (at shutdown), ended (its shard read to its end). [Development]",
 		Unit:        "{lease}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
