@@ -2,7 +2,7 @@
 // DynamoDB lease table, with the semantics of the Kinesis Client Library (KCL): its
 // DynamoDBLeaseTaker, DynamoDBLeaseRenewer, DynamoDBLeaseRefresher and the parent rules
 // of its HierarchicalShardSyncer. A Coordinator is a kinesisconsumer Assigner,
-// CheckpointStore, Revoker and Releaser.
+// CheckpointStore, Revoker, Releaser and HandOverer.
 //
 // How each KCL semantic is met:
 //
@@ -18,9 +18,10 @@
 //     with startedAt is a reader that started at LATEST before any record. An item of
 //     another stream is refused: one table per stream, as KCL's single-stream mode.
 //
-//   - Conditional writes. Renewal, take, steal, checkpoint and release are UpdateItems
-//     conditional on the leaseCounter this worker last saw (and, but for take and steal,
-//     on leaseOwner being this worker), and each increments it. A checkpoint on a lease
+//   - Conditional writes. Renewal, take, hand-over, checkpoint and release are
+//     UpdateItems conditional on the leaseCounter this worker last saw (and, but for
+//     take, on leaseOwner being this worker), and each increments it; a steal's request
+//     is conditional on both and changes neither (below). A checkpoint on a lease
 //     taken by another worker fails its condition: Save returns an error wrapping
 //     kinesisconsumer.ErrLeaseLost and the lease is dropped. A failed condition is
 //     checked against the item first: if an earlier write of ours landed but its answer
@@ -51,6 +52,24 @@
 //     counts falls with each one: a lease cannot move back and forth, and once the
 //     counts are within one of each other nothing moves (vmware-go-kcl's stealing loop
 //     cannot happen).
+//
+//   - Steals hand over (ours; KCL takes at once). A steal only asks: pendingOwner is set
+//     to the thief, conditional on the owner and counter scanned and on no request
+//     standing; owner and counter are left to the holder, whose renewals and checkpoints
+//     go on. In balancing, a lease asked for counts for the worker that asked, at every
+//     worker, so nobody asks twice for the same gap. Renewals return the item: the
+//     holder's first renewal that shows the request calls the consumer's OnHandOver fn,
+//     which stops the shard's reader as a graceful stop does (the request in flight
+//     exported and checkpointed), then calls done; done moves leaseOwner to the asker,
+//     counter+1, ownerSwitchesSinceCheckpoint+1, pendingOwner removed, conditional on
+//     this worker owning it at the counter held and the request being the same (an
+//     OnChange handed_over). The thief takes it at its next Assign, as a lease owned by
+//     its own ID. So balancing repeats nothing, where a take at once repeats the
+//     holder's request in flight. A holder that has not handed over LeaseDuration after
+//     the request (an older version, or stuck) is taken from the old way, conditional on
+//     the request being the thief's: at most that request is repeated, as before. A
+//     holder that dies leaves the lease to expire; taking an expired lease removes any
+//     request, as do Release and a checkpoint at SHARD_END.
 //
 //   - Lineage: a child's lease is never taken before each of its parents (one for a
 //     split, two for a merge) is at SHARD_END or no longer listed. Save of a checkpoint
