@@ -53,9 +53,9 @@ type Config struct {
 	// "LATEST" (the default), "TRIM_HORIZON" or "AT_TIMESTAMP". It only labels the
 	// checkpoint of new items, as KCL does; children are labelled TRIM_HORIZON.
 	InitialPosition string
-	// OnChange, when set, hears of each lease this worker gains or gives up, for the
-	// receiver's telemetry. It must not block.
-	OnChange func(change Change, shardID string)
+	// OnChange, when set, hears of each lease this worker gains or gives up, and how
+	// many it holds after that, for the receiver's telemetry. It must not block.
+	OnChange func(change Change, shardID string, held int)
 	Clock    func() time.Time
 	Logger   *zap.Logger
 }

@@ -220,14 +220,18 @@ func (c *Coordinator) drop(id string, h *heldLease) {
 	c.mu.Unlock()
 }
 
-// revoke tells the OnRevoke fn that id is no longer held here.
-// changed tells OnChange of a lease gained or given up.
+// changed tells OnChange of a lease gained or given up, with how many are held after it.
 func (c *Coordinator) changed(change Change, id string) {
-	if c.cfg.OnChange != nil {
-		c.cfg.OnChange(change, id)
+	if c.cfg.OnChange == nil {
+		return
 	}
+	c.mu.Lock()
+	held := len(c.held)
+	c.mu.Unlock()
+	c.cfg.OnChange(change, id, held)
 }
 
+// revoke tells the OnRevoke fn that id is no longer held here.
 func (c *Coordinator) revoke(id string) {
 	c.mu.Lock()
 	fn := c.onRevoke

@@ -353,16 +353,24 @@ func TestAnEndpointThatIsNotDynamoDBIsAnErrorNotACrash(t *testing.T) {
 
 // changeLog records what OnChange hears.
 type changeLog struct {
-	mu  sync.Mutex
-	got []string
+	mu   sync.Mutex
+	got  []string
+	held []int // how many leases were held after each change
 }
 
 func (l *changeLog) on(c *Config) {
-	c.OnChange = func(change Change, id string) {
+	c.OnChange = func(change Change, id string, held int) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.got = append(l.got, string(change)+" "+id)
+		l.held = append(l.held, held)
 	}
+}
+
+func (l *changeLog) heldCounts() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.held)
 }
 
 func (l *changeLog) all() []string {
@@ -391,6 +399,8 @@ func TestEveryChangeIsReported(t *testing.T) {
 
 	assert.Equal(t, []string{"taken " + shardID(0), "taken " + shardID(1), "lost " + stolen, "released " + kept}, sortedAfterFirstTwo(aLog.all()))
 	assert.Equal(t, []string{"stolen " + stolen, "ended " + stolen}, bLog.all())
+	assert.Equal(t, []int{1, 2, 1, 0}, aLog.heldCounts(), "leases held after each change of a's")
+	assert.Equal(t, []int{1, 0}, bLog.heldCounts(), "leases held after each change of b's")
 }
 
 // sortedAfterFirstTwo sorts the first two entries (taken in either order) and keeps the rest.

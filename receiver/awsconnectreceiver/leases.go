@@ -98,22 +98,14 @@ func (r *awsConnectReceiver) startCoordinator(ctx context.Context, t *leaseTable
 	if err := c.Start(ctx); err != nil {
 		return nil, err
 	}
-	r.leasesHeld.Store(0)
 	return c, nil
 }
 
-// leaseChanged counts a lease gained or given up, and the leases held after it.
-func (r *awsConnectReceiver) leaseChanged(change leases.Change, _ string) {
+// leaseChanged counts a lease gained or given up, and records the leases held after it.
+func (r *awsConnectReceiver) leaseChanged(change leases.Change, _ string, held int) {
 	ctx := context.Background()
 	r.telemetry.ReceiverAwsConnectLeaseChanges.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("change", string(change)))))
-	var held int64
-	switch change {
-	case leases.Taken, leases.Expired, leases.Stolen:
-		held = r.leasesHeld.Add(1)
-	default:
-		held = r.leasesHeld.Add(-1)
-	}
-	r.telemetry.ReceiverAwsConnectLeasesHeld.Record(ctx, held)
+	r.telemetry.ReceiverAwsConnectLeasesHeld.Record(ctx, int64(held))
 }
 
 // permanentError marks an error only a person can fix.

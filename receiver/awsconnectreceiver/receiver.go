@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -58,9 +57,7 @@ type awsConnectReceiver struct {
 	stopConnect context.CancelFunc
 	connectDone chan struct{}
 	consumerMu  sync.Mutex
-	// leasesHeld counts the leases the coordinator holds, for telemetry.
-	leasesHeld atomic.Int64
-	consumer   *kinesisconsumer.Consumer
+	consumer    *kinesisconsumer.Consumer
 	// leaseTable is set with leases on; coordinator once the consumer reads with it.
 	leaseTable  *leaseTable
 	coordinator *leases.Coordinator
