@@ -1,8 +1,6 @@
 package kinesisconsumer
 
 import (
-	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,19 +24,8 @@ func TestHandOverFinishesTheBatchInFlightThenHandsOver(t *testing.T) {
 	e.p.round(keys("k", 4), 2)
 	assigner := &handingAssigner{revokingAssigner: revokingAssigner{dropAssigner: dropAssigner{dropped: map[string]bool{}}, tl: e.tl}}
 	hooks := &hookLog{recorder: e.rec}
-	inFlight := make(chan struct{})
-	var once sync.Once
-	e.rec.decide = func(ctx context.Context, _ Batch, _ int) error {
-		// The pipeline takes the batch a little after the hand-over began, and not
-		// because its context ended.
-		once.Do(func() { close(inFlight) })
-		select {
-		case <-time.After(100 * time.Millisecond):
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	// The pipeline takes the batch a little after the hand-over began.
+	inFlight := e.acceptSlowly()
 	opts := e.options(t)
 	opts.Processor = hooks
 	opts.Assigner = assigner

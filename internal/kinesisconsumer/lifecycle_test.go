@@ -97,6 +97,24 @@ func TestLostLeaseOnSaveStopsTheReaderAtOnce(t *testing.T) {
 	shutdown(t, c)
 }
 
+// acceptSlowly makes the Processor take each batch 100 ms after it is offered, and not
+// because its context ended (a cancelled context refuses it); the channel is closed at
+// the first offer, for a test to stop or hand over while that batch is in flight.
+func (e *testEnv) acceptSlowly() <-chan struct{} {
+	inFlight := make(chan struct{})
+	var once sync.Once
+	e.rec.decide = func(ctx context.Context, _ Batch, _ int) error {
+		once.Do(func() { close(inFlight) })
+		select {
+		case <-time.After(100 * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return inFlight
+}
+
 // revokingAssigner assigns every shard but the revoked ones, and can revoke a shard
 // between two listings as a lease renewer does.
 type revokingAssigner struct {
@@ -158,19 +176,8 @@ func TestShutdownFinishesTheBatchInFlightThenReleases(t *testing.T) {
 	e.p.round(keys("k", 4), 2)
 	assigner := &revokingAssigner{dropAssigner: dropAssigner{dropped: map[string]bool{}}, tl: e.tl}
 	hooks := &hookLog{recorder: e.rec}
-	inFlight := make(chan struct{})
-	var once sync.Once
-	e.rec.decide = func(ctx context.Context, _ Batch, _ int) error {
-		// The pipeline takes the first batch a little after shutdown began, and not
-		// because its context ended.
-		once.Do(func() { close(inFlight) })
-		select {
-		case <-time.After(100 * time.Millisecond):
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	// The pipeline takes the first batch a little after shutdown began.
+	inFlight := e.acceptSlowly()
 	opts := e.options(t)
 	opts.Processor = hooks
 	opts.Assigner = assigner
