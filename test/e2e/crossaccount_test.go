@@ -54,12 +54,7 @@ func TestCollectorBinaryCrossAccount(t *testing.T) {
 		Logs:      &collectortest.Pipeline{Exporters: []string{"file"}},
 		Telemetry: map[string]any{"logs": map[string]any{"level": "debug"}, "metrics": map[string]any{"level": "none"}},
 	}.Write(t, cfgPath)
-	c := collectortest.Start(t, cfgPath,
-		"AWS_ACCESS_KEY_ID=AKIAFAKEBASEKEY",
-		"AWS_SECRET_ACCESS_KEY="+baseSecretKey,
-		"AWS_ENDPOINT_URL_STS="+sts.URL,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
+	c := collectortest.Start(t, cfgPath, baseCredentialsEnv(sts.URL)...)
 	require.Eventually(t, func() bool { return len(eventIDs(readLogs(t, out))) == len(ids) }, 60*time.Second, 200*time.Millisecond,
 		"the collector read the stream through the stream role, with leases through the table role")
 	c.Stop(t)
@@ -69,7 +64,7 @@ func TestCollectorBinaryCrossAccount(t *testing.T) {
 	regions := map[string]string{}
 	for _, call := range sts.Calls() {
 		regions[call.RoleARN] = call.Signature.Region
-		assert.Equal(t, "AKIAFAKEBASEKEY", call.Signature.AccessKeyID, "the collector's own credentials assume each role")
+		assert.Equal(t, baseAccessKey, call.Signature.AccessKeyID, "the collector's own credentials assume each role")
 	}
 	assert.Equal(t, map[string]string{streamRole: "us-east-1", tableRole: "eu-west-1"}, regions, "each role assumed in its own service's region")
 

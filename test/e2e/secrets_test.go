@@ -18,10 +18,22 @@ import (
 // The secrets a collector handles: its own secret key, the temporary credentials of the
 // role it assumes (from awstest.STS), and the role's external ID.
 const (
+	baseAccessKey = "AKIAFAKEBASEKEY"
 	baseSecretKey = "BASE-SECRET-KEY-c0ffee"
 	externalID    = "EXTERNAL-ID-deadbeef"
 	readerRole    = "arn:aws:iam::123456789012:role/connect-reader"
 )
+
+// baseCredentialsEnv is the environment of a collector whose own credentials are the
+// base keys, assuming its roles through the STS stand-in at stsURL.
+func baseCredentialsEnv(stsURL string) []string {
+	return []string{
+		"AWS_ACCESS_KEY_ID=" + baseAccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + baseSecretKey,
+		"AWS_ENDPOINT_URL_STS=" + stsURL,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
 
 // TestSecretsNeverLeak runs the collector with the most talkative settings (debug logs,
 // the detailed debug exporter) through an assumed role, and looks for every secret it
@@ -48,12 +60,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		Logs:      &collectortest.Pipeline{Exporters: []string{"file", "debug"}},
 		Telemetry: map[string]any{"logs": map[string]any{"level": "debug"}, "metrics": map[string]any{"level": "none"}},
 	}.Write(t, cfgPath)
-	c := collectortest.Start(t, cfgPath,
-		"AWS_ACCESS_KEY_ID=AKIAFAKEBASEKEY",
-		"AWS_SECRET_ACCESS_KEY="+baseSecretKey,
-		"AWS_ENDPOINT_URL_STS="+sts.URL,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
+	c := collectortest.Start(t, cfgPath, baseCredentialsEnv(sts.URL)...)
 	require.Eventually(t, func() bool { return len(eventIDs(readLogs(t, out))) == len(ids) }, 60*time.Second, 200*time.Millisecond,
 		"the collector read the stream through the assumed role")
 	c.Stop(t)
