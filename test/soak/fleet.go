@@ -45,16 +45,7 @@ type kill struct {
 }
 
 func runFleet(o options) error {
-	if _, err := os.Stat(o.binary); err != nil {
-		return fmt.Errorf("no collector at %s (%v): run make build", o.binary, err)
-	}
-	if err := os.RemoveAll(o.out); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
-	srv, err := kinesistest.Launch(".", o.out)
+	srv, err := prepare(o)
 	if err != nil {
 		return err
 	}
@@ -64,10 +55,7 @@ func runFleet(o options) error {
 		return err
 	}
 	defer dyn.Stop()
-	const stream, table = "soak", "soak-leases"
-	if err := srv.NewStream(stream, int32(o.shards)); err != nil {
-		return err
-	}
+	const table = "soak-leases"
 	rec := fleettest.NewRecorder()
 	defer rec.Close()
 
@@ -88,15 +76,7 @@ func runFleet(o options) error {
 		members[i] = m
 	}
 
-	sink, err := connectsim.NewKinesisSink(context.Background(), srv.Client, connectsim.KinesisOptions{Stream: stream})
-	if err != nil {
-		return err
-	}
-	ids := &idSink{Sink: sink}
-	simCfg := connectsim.DefaultConfig()
-	simCfg.Agents = o.agents
-	simCfg.ShiftStagger = o.shiftStagger
-	sim, err := connectsim.New(simCfg, time.Now())
+	sim, ids, err := simulator(o, srv)
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,49 @@ func main() {
 	}
 }
 
+// stream is the stream the simulator writes and the collectors read.
+const stream = "soak"
+
+// prepare checks the collector is built, empties the output directory, and starts
+// kinesis-local there with the stream of o.shards shards.
+func prepare(o options) (*kinesistest.Server, error) {
+	if _, err := os.Stat(o.binary); err != nil {
+		return nil, fmt.Errorf("no collector at %s (%v): run make build", o.binary, err)
+	}
+	if err := os.RemoveAll(o.out); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, err
+	}
+	srv, err := kinesistest.Launch(".", o.out)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.NewStream(stream, int32(o.shards)); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// simulator is o's contact center, writing to the stream through a sink that keeps the
+// EventIds written.
+func simulator(o options, srv *kinesistest.Server) (*connectsim.Simulator, *idSink, error) {
+	sink, err := connectsim.NewKinesisSink(context.Background(), srv.Client, connectsim.KinesisOptions{Stream: stream})
+	if err != nil {
+		return nil, nil, err
+	}
+	simCfg := connectsim.DefaultConfig()
+	simCfg.Agents = o.agents
+	simCfg.ShiftStagger = o.shiftStagger
+	sim, err := connectsim.New(simCfg, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	return sim, &idSink{Sink: sink}, nil
+}
+
 // sample is one look at the collector.
 type sample struct {
 	at                      time.Duration
@@ -104,24 +147,11 @@ type sample struct {
 }
 
 func run(o options) error {
-	if _, err := os.Stat(o.binary); err != nil {
-		return fmt.Errorf("no collector at %s (%v): run make build", o.binary, err)
-	}
-	if err := os.RemoveAll(o.out); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
-	srv, err := kinesistest.Launch(".", o.out)
+	srv, err := prepare(o)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	const stream = "soak"
-	if err := srv.NewStream(stream, int32(o.shards)); err != nil {
-		return err
-	}
 	be := collectortest.NewBackend()
 	addr, err := be.Serve("127.0.0.1:0")
 	if err != nil {
@@ -160,15 +190,7 @@ func run(o options) error {
 	}
 	defer col.Kill()
 
-	sink, err := connectsim.NewKinesisSink(context.Background(), srv.Client, connectsim.KinesisOptions{Stream: stream})
-	if err != nil {
-		return err
-	}
-	ids := &idSink{Sink: sink}
-	simCfg := connectsim.DefaultConfig()
-	simCfg.Agents = o.agents
-	simCfg.ShiftStagger = o.shiftStagger
-	sim, err := connectsim.New(simCfg, time.Now())
+	sim, ids, err := simulator(o, srv)
 	if err != nil {
 		return err
 	}
