@@ -101,30 +101,23 @@ func gone[K comparable](prev, cur map[K]struct{}, fn func(K)) {
 	}
 }
 
-// recordGone records a zero for every series of prev that cur lacks.
+// recordGone records a zero for every series of prev that cur lacks, through
+// recordGauges, so that zeros go out for each gauge that has values.
 func (m *agentMetrics) recordGone(ts pcommon.Timestamp, prev, cur *gaugeSeries) {
 	if prev == nil {
 		return
 	}
-	gone(prev.agents, cur.agents, func(k agentstate.StatusKey) {
-		m.mb.RecordAwsConnectAgentCountDataPoint(ts, 0, k.StatusType, k.StatusName, k.RoutingProfile)
-	})
-	gone(prev.profiles, cur.profiles, func(profile string) {
-		m.mb.RecordAwsConnectAgentOnlineDataPoint(ts, 0, profile)
-		m.mb.RecordAwsConnectAgentStaffedDataPoint(ts, 0, profile)
-		m.mb.RecordAwsConnectAgentAvailableDataPoint(ts, 0, profile)
-		m.mb.RecordAwsConnectAgentOnContactDataPoint(ts, 0, profile)
-		m.mb.RecordAwsConnectAgentNonProductiveDataPoint(ts, 0, profile)
-		m.mb.RecordAwsConnectAgentErrorDataPoint(ts, 0, profile)
-	})
-	gone(prev.slots, cur.slots, func(k agentstate.SlotKey) {
-		m.mb.RecordAwsConnectSlotAvailableDataPoint(ts, 0, k.Channel, k.RoutingProfile)
-		m.mb.RecordAwsConnectSlotMaximumDataPoint(ts, 0, k.Channel, k.RoutingProfile)
-		m.mb.RecordAwsConnectSlotActiveDataPoint(ts, 0, k.Channel, k.RoutingProfile)
-	})
-	gone(prev.contacts, cur.contacts, func(k agentstate.ContactKey) {
-		m.mb.RecordAwsConnectContactCountDataPoint(ts, 0, k.State, k.Channel, k.Queue, k.InitiationMethod)
-	})
+	zero := agentstate.Counts{
+		Agents:   map[agentstate.StatusKey]int64{},
+		Profiles: map[string]*agentstate.Profile{},
+		Slots:    map[agentstate.SlotKey]*agentstate.Slots{},
+		Contacts: map[agentstate.ContactKey]int64{},
+	}
+	gone(prev.agents, cur.agents, func(k agentstate.StatusKey) { zero.Agents[k] = 0 })
+	gone(prev.profiles, cur.profiles, func(profile string) { zero.Profiles[profile] = &agentstate.Profile{} })
+	gone(prev.slots, cur.slots, func(k agentstate.SlotKey) { zero.Slots[k] = &agentstate.Slots{} })
+	gone(prev.contacts, cur.contacts, func(k agentstate.ContactKey) { zero.Contacts[k] = 0 })
+	m.recordGauges(ts, &zero)
 }
 
 // taken says the pipeline took the last collection: its series are the ones sent.
