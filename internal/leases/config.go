@@ -60,6 +60,11 @@ type Config struct {
 	Logger   *zap.Logger
 }
 
+// MaxRecentKeys is the most EventIds a checkpoint's duplicate window may hold with
+// leases: the window is saved in the shard's lease item, 8 bytes an EventId, and a
+// DynamoDB item holds at most 400 KB; 40,000 take 320 KB and leave room for the rest.
+const MaxRecentKeys = 40000
+
 // Change is a lease gained or given up by this worker.
 type Change string
 

@@ -188,3 +188,28 @@ func TestItemOfAnotherStreamIsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), other)
 }
+
+// TestTheLargestWindowFitsTheItem: a checkpoint with MaxRecentKeys EventIds, the most the
+// receiver allows with leases, is saved whole in the lease item (DynamoDB's items hold at
+// most 400 KB), and one with 60,000 would not be.
+func TestTheLargestWindowFitsTheItem(t *testing.T) {
+	api := start(t)
+	a := worker(t, api, "a")
+	require.Equal(t, []string{shardID(0)}, assign(t, a, open(1)))
+	ctx := context.Background()
+	window := make([]byte, 8*MaxRecentKeys)
+	for i := range window {
+		window[i] = byte(i * 7)
+	}
+	cp := kinesisconsumer.Checkpoint{SequenceNumber: "49650000000000000000000000000000000000000000000000000001", ArrivalTime: time.Now().UTC(), RecentKeys: window}
+	require.NoError(t, a.Save(ctx, shardID(0), cp))
+	got, ok, err := a.Load(ctx, shardID(0))
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, window, got.RecentKeys)
+
+	cp.RecentKeys = make([]byte, 8*60000)
+	err = a.Save(ctx, shardID(0), cp)
+	require.Error(t, err, "a window of 60,000 EventIds fits an item: the bound could be higher")
+	assert.NotErrorIs(t, err, kinesisconsumer.ErrLeaseLost)
+}

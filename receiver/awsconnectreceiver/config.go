@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/config/configtls"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
@@ -349,6 +350,9 @@ func (cfg *Config) Validate() error {
 	}
 	if l := cfg.Leases.Get(); l != nil {
 		errs = append(errs, l.validate(cfg.PollInterval)...)
+		if w := cfg.dedupWindow(); w > leases.MaxRecentKeys {
+			add("deduplication::window_size %d is above %d with leases: the window is saved in each shard's lease item, 8 bytes an EventId, and a DynamoDB item holds at most 400 KB", w, leases.MaxRecentKeys)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -398,6 +398,7 @@ func TestLoadConfigLeasesInvalid(t *testing.T) {
 		{"leases_bad_worker_id", `leases::worker_id "collector\na" is not a worker ID: at most 256 characters, none of them control characters`},
 		{"leases_negative_max_leases", "leases::max_leases_per_worker -1 is negative: 0 means no cap"},
 		{"leases_negative_steal", "leases::max_leases_to_steal -2 is negative: 0 turns stealing off"},
+		{"leases_dedup_window_too_large", "deduplication::window_size 50000 is above 40000 with leases: the window is saved in each shard's lease item, 8 bytes an EventId, and a DynamoDB item holds at most 400 KB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
