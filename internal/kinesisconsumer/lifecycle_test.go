@@ -157,6 +157,8 @@ func TestRevokedShardStopsAtOnceAbandoningItsBatch(t *testing.T) {
 	opts.DiscoveryInterval = time.Hour // only the revocation can stop the reader
 	c := start(t, opts)
 	<-inFlight
+	// The revoked shard's batch can be in flight before the other shard's reader starts.
+	require.Eventually(t, func() bool { return readerRunning(c, ids[1]) }, waitFor, tick)
 	assigner.set(revoked, true)
 	assigner.revoke(revoked)
 	require.Eventually(t, func() bool { return !readerRunning(c, revoked) }, waitFor, tick)

@@ -109,15 +109,17 @@ func (r *shardReader) run() {
 	r.stopRead()
 	r.abandon()
 	reason := r.stopReason()
+	r.log.Info("Stopped reading shard", zap.Stringer("reason", reason))
+	// Heard before the shard can be read here again: a new reader's state must not be
+	// forgotten for the old one's stop.
+	if r.hooks != nil {
+		r.hooks.ShardStopped(r.id, reason)
+	}
 	c.mu.Lock()
 	if c.readers[r.id] == r {
 		delete(c.readers, r.id)
 	}
 	c.mu.Unlock()
-	r.log.Info("Stopped reading shard", zap.Stringer("reason", reason))
-	if r.hooks != nil {
-		r.hooks.ShardStopped(r.id, reason)
-	}
 	// Trouble of this reader's (failing reads or saves) ends with it: a shard that is
 	// gone, or no longer read here, is not held up.
 	if reason != StopShutdown {
