@@ -79,6 +79,11 @@ type Options struct {
 	// part. A part always holds at least one record, however large.
 	MaxBatchRecords int
 	MaxBatchBytes   int
+	// MaxBatchesInFlight, when above 0, bounds how many shards hold a batch at once, from
+	// their GetRecords call to the checkpoint of its last part; the others wait their turn
+	// before calling GetRecords. Memory then stays at about this many responses however
+	// many shards are read. A shard waiting out a backoff gives its turn up meanwhile.
+	MaxBatchesInFlight int
 	// Health, when set, hears when reading is held up and when it no longer is. scope is a
 	// shard ID, or StreamScope for the stream itself (listing or assigning shards); err is
 	// what holds it up, nil once that has cleared. It is told of a shard whose checkpoint
@@ -113,6 +118,10 @@ type Consumer struct {
 	// they are processing, once shutdown's deadline has passed.
 	readRoot, procRoot      context.Context
 	stopReading, abandonAll context.CancelFunc
+
+	// turns holds a token for each shard holding a batch, when MaxBatchesInFlight bounds
+	// them.
+	turns chan struct{}
 
 	mu      sync.Mutex
 	readers map[string]*shardReader
@@ -187,8 +196,13 @@ func New(opts Options) (*Consumer, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	var turns chan struct{}
+	if opts.MaxBatchesInFlight > 0 {
+		turns = make(chan struct{}, opts.MaxBatchesInFlight)
+	}
 	return &Consumer{
 		opts:        opts,
+		turns:       turns,
 		logger:      opts.Logger.With(zap.String("stream", opts.Stream.Label())),
 		wake:        make(chan struct{}, 1),
 		readers:     map[string]*shardReader{},

@@ -34,6 +34,9 @@ type shardReader struct {
 	reason    StopReason
 	reasonSet bool
 	hooks     ShardHooks
+	// hasTurn says the reader holds one of the consumer's turns (MaxBatchesInFlight);
+	// only its own goroutine reads or sets it.
+	hasTurn bool
 	// exited is closed once the reader has stopped and said so (ShardStopped).
 	exited chan struct{}
 }
@@ -106,6 +109,7 @@ func (r *shardReader) run() {
 		r.hooks.ShardStarted(r.id)
 	}
 	r.read()
+	r.giveTurn()
 	r.stopRead()
 	r.abandon()
 	reason := r.stopReason()
@@ -164,8 +168,12 @@ func (r *shardReader) read() {
 	failures := 0
 	var failingSince time.Time
 	for {
+		if !r.takeTurn(ctx) {
+			return
+		}
 		b, err := stream.Next(ctx)
 		if err != nil {
+			r.giveTurn()
 			if ctx.Err() != nil {
 				return
 			}
@@ -229,6 +237,7 @@ func (r *shardReader) read() {
 			r.setReason(StopShardEnd)
 			return
 		}
+		r.giveTurn()
 		pause := c.opts.PollInterval
 		if len(b.Records) > 0 && b.MillisBehindLatest > 0 {
 			pause = min(pause, minPollGap)
@@ -310,8 +319,12 @@ func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) boo
 	retry := c.opts.ReadBackoff.Start()
 	replayed := 0
 	for {
+		if !r.takeTurn(ctx) {
+			return false
+		}
 		b, err := stream.Next(ctx)
 		if err != nil {
+			r.giveTurn()
 			if ctx.Err() != nil {
 				return false
 			}
@@ -350,6 +363,7 @@ func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) boo
 			log.Info("Replayed recent records to rebuild state", zap.String("replayed_shard", shard), zap.Int("records", replayed), zap.Time("since", since))
 			return true
 		}
+		r.giveTurn()
 		// Within Kinesis's 5 GetRecords calls a second per shard.
 		if !sleep(ctx, minPollGap) {
 			return false
@@ -384,7 +398,7 @@ func (r *shardReader) deliver(b Batch) bool {
 		if attempt == 1 {
 			log.Warn("Pipeline refused a batch; retrying it, the shard waits", zap.Int("records", len(b.Records)), zap.Error(err))
 		}
-		if !retry.wait(r.readCtx) {
+		if !r.waitOut(retry) {
 			return false
 		}
 	}
@@ -421,7 +435,7 @@ func (r *shardReader) commit(cp Checkpoint) bool {
 		if failures == 0 {
 			c.hold(id, fmt.Errorf("saving the checkpoint of shard %s failed, so the shard waits until it can be saved: %w", id, err))
 		}
-		if !retry.wait(ctx) {
+		if !r.waitOut(retry) {
 			// Stopping: one more try, on its own context.
 			if err := c.saveBounded(ctx, id, cp); err != nil {
 				if errors.Is(err, ErrLeaseLost) {
@@ -433,6 +447,41 @@ func (r *shardReader) commit(cp Checkpoint) bool {
 			return true
 		}
 	}
+}
+
+// takeTurn waits for one of the consumer's turns, if they are bounded and the reader
+// holds none; false means the reader was stopped first.
+func (r *shardReader) takeTurn(ctx context.Context) bool {
+	if r.c.turns == nil || r.hasTurn {
+		return true
+	}
+	select {
+	case r.c.turns <- struct{}{}:
+		r.hasTurn = true
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// giveTurn hands the reader's turn, if it holds one, to a shard waiting for it.
+func (r *shardReader) giveTurn() {
+	if r.hasTurn {
+		<-r.c.turns
+		r.hasTurn = false
+	}
+}
+
+// waitOut waits out a backoff on the reading context with the reader's turn given up
+// meanwhile, so that a refused or failing shard does not keep the others waiting, and
+// takes a turn again after; false means the reader was stopped first.
+func (r *shardReader) waitOut(retry *Retrier) bool {
+	had := r.hasTurn
+	r.giveTurn()
+	if !retry.wait(r.readCtx) {
+		return false
+	}
+	return !had || r.takeTurn(r.readCtx)
 }
 
 // saveBounded saves a checkpoint on a context that outlives ctx's cancellation by at

@@ -40,6 +40,10 @@ const (
 	defaultMaxBytesPerRequest   = 2 << 20
 	// A Kinesis record holds up to 1 MiB, and a request holds at least one record.
 	minMaxBytesPerRequest = 1 << 20
+	// Shards holding a batch at once: memory stays at about this many GetRecords
+	// responses however many shards a collector reads, while one core keeps up with a
+	// few dozen shards at Kinesis's full read rate.
+	defaultMaxBatchesInFlight = 8
 	// GetRecords allows 5 calls a second per shard, shared by all polling consumers.
 	minPollInterval = 200 * time.Millisecond
 )
@@ -84,6 +88,9 @@ type Config struct {
 	// take about the same room as in OTLP.
 	MaxRecordsPerRequest int `mapstructure:"max_records_per_request"`
 	MaxBytesPerRequest   int `mapstructure:"max_bytes_per_request"`
+	// MaxBatchesInFlight bounds how many shards hold a batch at once, from their
+	// GetRecords call until its last part is checkpointed; the others wait their turn.
+	MaxBatchesInFlight int `mapstructure:"max_batches_in_flight"`
 	// ShardDiscoveryInterval is the wait between listings of the stream's shards.
 	ShardDiscoveryInterval time.Duration `mapstructure:"shard_discovery_interval"`
 	// ErrorBackoff paces retries when the pipeline refuses a batch or Kinesis fails.
@@ -236,6 +243,7 @@ func createDefaultConfig() component.Config {
 		PollInterval:           time.Second,
 		MaxRecordsPerCall:      defaultMaxRecordsPerCall,
 		MaxRecordsPerRequest:   defaultMaxRecordsPerRequest,
+		MaxBatchesInFlight:     defaultMaxBatchesInFlight,
 		MaxBytesPerRequest:     defaultMaxBytesPerRequest,
 		ShardDiscoveryInterval: 30 * time.Second,
 		ErrorBackoff:           backoff,
@@ -314,6 +322,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.MaxRecordsPerCall < 1 || cfg.MaxRecordsPerCall > maxRecordsPerCallLimit {
 		add("max_records_per_call %d is out of range: Kinesis takes 1 to %d", cfg.MaxRecordsPerCall, maxRecordsPerCallLimit)
+	}
+	if cfg.MaxBatchesInFlight < 1 {
+		add("max_batches_in_flight %d is out of range: at least 1 shard must be able to hold a batch", cfg.MaxBatchesInFlight)
 	}
 	if cfg.MaxRecordsPerRequest < 1 {
 		add("max_records_per_request %d is out of range: at least 1 record per call to the pipeline", cfg.MaxRecordsPerRequest)

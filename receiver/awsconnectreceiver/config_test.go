@@ -48,6 +48,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, time.Second, cfg.PollInterval)
 	assert.Equal(t, int32(1000), cfg.MaxRecordsPerCall)
 	assert.Equal(t, 1000, cfg.MaxRecordsPerRequest)
+	assert.Equal(t, 8, cfg.MaxBatchesInFlight)
 	assert.Equal(t, 2<<20, cfg.MaxBytesPerRequest)
 	assert.Equal(t, 30*time.Second, cfg.ShardDiscoveryInterval)
 	assert.True(t, cfg.ErrorBackoff.Enabled)
@@ -103,6 +104,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.Equal(t, 500*time.Millisecond, cfg.PollInterval)
 	assert.Equal(t, int32(2500), cfg.MaxRecordsPerCall)
 	assert.Equal(t, 500, cfg.MaxRecordsPerRequest)
+	assert.Equal(t, 3, cfg.MaxBatchesInFlight)
 	assert.Equal(t, 4<<20, cfg.MaxBytesPerRequest)
 	assert.Equal(t, time.Minute, cfg.ShardDiscoveryInterval)
 	assert.Equal(t, configretry.BackOffConfig{
@@ -186,6 +188,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"max_records_zero", []string{"max_records_per_call"}},
 		{"max_records_too_many", []string{"max_records_per_call", "10001"}},
 		{"max_records_per_request_zero", []string{"max_records_per_request", "0"}},
+		{"max_batches_in_flight_zero", []string{"max_batches_in_flight", "0"}},
 		{"max_bytes_per_request_too_small", []string{"max_bytes_per_request", "65536", "1 MiB"}},
 		{"shard_discovery_too_often", []string{"shard_discovery_interval", "500ms"}},
 		{"error_backoff_bad_multiplier", []string{"error_backoff", "multiplier"}},

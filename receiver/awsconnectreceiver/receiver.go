@@ -143,21 +143,22 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	warnIfHealthCheckIgnoresStatus(host, r.set.Logger)
 	backoff := consumerBackoff(r.cfg)
 	opts := kinesisconsumer.Options{
-		API:               api,
-		Stream:            r.stream(),
-		Processor:         r,
-		MaxRecords:        r.cfg.MaxRecordsPerCall,
-		MaxBatchRecords:   r.cfg.MaxRecordsPerRequest,
-		MaxBatchBytes:     r.cfg.MaxBytesPerRequest,
-		StartPosition:     start,
-		PollInterval:      r.cfg.PollInterval,
-		DiscoveryInterval: r.cfg.ShardDiscoveryInterval,
-		ProcessBackoff:    backoff,
-		ReadBackoff:       backoff,
-		Replay:            replay,
-		DedupWindow:       r.cfg.dedupWindow(),
-		Health:            r.health.consumer,
-		Logger:            r.set.Logger,
+		API:                api,
+		Stream:             r.stream(),
+		Processor:          r,
+		MaxRecords:         r.cfg.MaxRecordsPerCall,
+		MaxBatchRecords:    r.cfg.MaxRecordsPerRequest,
+		MaxBatchBytes:      r.cfg.MaxBytesPerRequest,
+		MaxBatchesInFlight: r.cfg.MaxBatchesInFlight,
+		StartPosition:      start,
+		PollInterval:       r.cfg.PollInterval,
+		DiscoveryInterval:  r.cfg.ShardDiscoveryInterval,
+		ProcessBackoff:     backoff,
+		ReadBackoff:        backoff,
+		Replay:             replay,
+		DedupWindow:        r.cfg.dedupWindow(),
+		Health:             r.health.consumer,
+		Logger:             r.set.Logger,
 	}
 	connectCtx, cancel := context.WithCancel(context.Background())
 	r.stopConnect, r.connectDone = cancel, make(chan struct{})
