@@ -3,6 +3,7 @@ package kinesisconsumer
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -57,4 +58,33 @@ func BenchmarkCheckpointWithWindow(b *testing.B) {
 		size = len(data)
 	}
 	b.ReportMetric(float64(size), "bytes/save")
+}
+
+// BenchmarkRecentKeysMemory is the heap a shard's full duplicate window of 10,000 keys
+// holds: with the agents' state, what a collector's memory grows by for each shard it
+// reads (or holds the lease of).
+func BenchmarkRecentKeysMemory(b *testing.B) {
+	keys := benchKeys(benchWindow * 2)
+	var perShard float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := NewRecentKeys(benchWindow)
+		for i, k := range keys { // full, and turned over once, in batches of 100
+			r.Admit(k)
+			if i%100 == 99 {
+				r.commit()
+			}
+		}
+		r.commit()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if r.Len() != benchWindow {
+			b.Fatalf("window holds %d keys, want %d", r.Len(), benchWindow)
+		}
+		runtime.KeepAlive(r)
+		perShard = float64(int64(after.HeapAlloc) - int64(before.HeapAlloc))
+	}
+	b.ReportMetric(perShard/1024, "KiB/shard")
 }
