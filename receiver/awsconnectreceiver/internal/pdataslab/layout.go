@@ -42,6 +42,12 @@ type (
 	}
 )
 
+// sliceHeader is how gc lays out a slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
 // eface is how gc lays out an empty interface: the dynamic type, then the pointer.
 type eface struct {
 	typ, data unsafe.Pointer

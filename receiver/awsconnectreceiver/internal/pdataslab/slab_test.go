@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -234,4 +237,49 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// wrapperOf is the oneof wrapper a value holds: shared or not, its address tells.
+func wrapperOf(v pcommon.Value) unsafe.Pointer {
+	oneof := origOf(v).Value
+	return (*eface)(unsafe.Pointer(&oneof)).data
+}
+
+// setTwice sets two values to the same string, and two to the same small integer.
+func setTwice(s *Slab) (a, b, c, d pcommon.Value) {
+	a, b, c, d = pcommon.NewValueEmpty(), pcommon.NewValueEmpty(), pcommon.NewValueEmpty(), pcommon.NewValueEmpty()
+	str := strings.Repeat("VOICE", 1) // one string, set twice
+	s.SetStr(a, str)
+	s.SetStr(b, str)
+	s.SetInt(c, 1)
+	s.SetInt(d, 1)
+	return a, b, c, d
+}
+
+func TestTheSameStringSharesAWrapper(t *testing.T) {
+	a, b, c, d := setTwice(&Slab{})
+	assert.Equal(t, wrapperOf(a), wrapperOf(b))
+	assert.Equal(t, wrapperOf(c), wrapperOf(d))
+	// A shared wrapper is never written to: setting one value anew leaves the other.
+	a.SetStr("CHAT")
+	c.SetInt(5)
+	assert.Equal(t, "VOICE", b.Str())
+	assert.Equal(t, int64(1), d.Int())
+}
+
+// With pdata's pooling on, a value set anew has its wrapper cleared and recycled: none
+// may be shared then.
+func TestNoWrapperSharedWhenPdataPools(t *testing.T) {
+	require.NoError(t, featuregate.GlobalRegistry().Set(poolingGate, true))
+	t.Cleanup(func() { require.NoError(t, featuregate.GlobalRegistry().Set(poolingGate, false)) })
+	a, b, c, d := setTwice(&Slab{})
+	assert.NotEqual(t, wrapperOf(a), wrapperOf(b))
+	assert.NotEqual(t, wrapperOf(c), wrapperOf(d))
+	a.SetStr("CHAT")
+	c.SetInt(5)
+	assert.Equal(t, "VOICE", b.Str())
+	assert.Equal(t, int64(1), d.Int())
+
+	want, got := buildLogs(pdataSetters{}, 20), buildLogs(&Slab{}, 20)
+	requireSameLogs(t, want, got)
 }
