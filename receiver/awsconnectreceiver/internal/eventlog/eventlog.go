@@ -174,10 +174,11 @@ func (r *Records) AddMalformed(data []byte, sequenceNumber string, err error) {
 
 func (r *Records) add(lr plog.LogRecord, instance, sequenceNumber string) {
 	lr.SetObservedTimestamp(r.observed)
+	// The record's attributes so far are the event's or the failure's: none is one of these.
 	attrs, slab := lr.Attributes(), r.dec.slab
-	slab.PutStr(attrs, AttrStreamName, r.src.Stream)
-	slab.PutStr(attrs, AttrShardID, r.src.Shard)
-	slab.PutStr(attrs, AttrSequenceNumber, sequenceNumber)
+	slab.PutNewStr(attrs, AttrStreamName, r.src.Stream)
+	slab.PutNewStr(attrs, AttrShardID, r.src.Shard)
+	slab.PutNewStr(attrs, AttrSequenceNumber, sequenceNumber)
 	lr.MoveTo(r.records(instance).AppendEmpty())
 }
 
@@ -235,6 +236,13 @@ func (b *Builder) Resource(instanceARN string) pcommon.Resource {
 	return r
 }
 
+// Attributes of a log record: at most eight of the event (fillEvent), and three of where
+// it was read (add).
+const (
+	maxEventAttrs = 8
+	sourceAttrs   = 3
+)
+
 // maxResources bounds the resources kept, one per instance ARN: a few hundred bytes each.
 const maxResources = 1000
 
@@ -251,11 +259,11 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor, slab *
 		lr.SetSeverityText("INFO")
 	}
 	attrs := lr.Attributes()
-	slab.EnsureCapacity(attrs, 13)
+	slab.EnsureCapacity(attrs, maxEventAttrs+sourceAttrs)
 	putNonEmpty(slab, attrs, AttrEventID, ev.EventID)
-	slab.PutStr(attrs, AttrEventType, ev.EventType)
+	slab.PutNewStr(attrs, AttrEventType, ev.EventType)
 	if redact.hashesAgentARN() && ev.AgentARN != "" {
-		slab.PutStr(attrs, AttrAgentARN, redact.hash(ev.AgentARN))
+		slab.PutNewStr(attrs, AttrAgentARN, redact.hash(ev.AgentARN))
 	} else {
 		putNonEmpty(slab, attrs, AttrAgentARN, ev.AgentARN)
 	}
@@ -264,7 +272,7 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor, slab *
 	case !redact.active():
 		putNonEmpty(slab, attrs, AttrAgentUsername, username)
 	case redact.mode == RedactHash && username != "":
-		slab.PutStr(attrs, AttrAgentUsername, redact.hash(username))
+		slab.PutNewStr(attrs, AttrAgentUsername, redact.hash(username))
 	}
 	putNonEmpty(slab, attrs, AttrStatusName, snap.AgentStatus.Name)
 	putNonEmpty(slab, attrs, AttrStatusType, snap.AgentStatus.Type)
@@ -303,8 +311,9 @@ func fillMalformed(lr plog.LogRecord, data []byte, err error, redact *Redactor) 
 	attrs.PutStr(AttrExceptionMessage, msg)
 }
 
+// putNonEmpty puts an attribute of the event, each put once on an empty map.
 func putNonEmpty(slab *pdataslab.Slab, attrs pcommon.Map, k, v string) {
 	if v != "" {
-		slab.PutStr(attrs, k, v)
+		slab.PutNewStr(attrs, k, v)
 	}
 }

@@ -198,6 +198,9 @@ func (sl *Slab) EnsureCapacity(m pcommon.Map, capacity int) {
 // PutStr is m.PutStr(k, s).
 func (sl *Slab) PutStr(m pcommon.Map, k, s string) { sl.SetStr(m.PutEmpty(k), s) }
 
+// PutNewStr is m.PutStr(k, s) for a key the caller knows is not in m (see PutNewEmpty).
+func (sl *Slab) PutNewStr(m pcommon.Map, k, s string) { sl.SetStr(sl.PutNewEmpty(m, k), s) }
+
 // PutNewEmpty is m.PutEmpty(k) for a key the caller knows is not in m: it appends, without
 // pdata's look for the key among the members already there.
 func (sl *Slab) PutNewEmpty(m pcommon.Map, k string) pcommon.Value {
