@@ -134,10 +134,13 @@ type bodySink struct {
 }
 
 type container struct {
-	m       pcommon.Map
-	s       pcommon.Slice
+	// v is the map or the slice. One value, not a pcommon.Map and a pcommon.Slice: each
+	// container pushed copies its pointers, which costs write barriers while the
+	// collector marks.
+	v       pcommon.Value
 	isSlice bool
-	// key is the key whose value this container is; empty in an array.
+	// key is the key whose value this container is; empty in an array, and kept only to
+	// redact.
 	key string
 	// personal says everything inside is personal data, to hash.
 	personal bool
@@ -155,7 +158,7 @@ func (b *bodySink) reset(body pcommon.Value) {
 // next returns the value to fill: a new element inside an array, else the slot.
 func (b *bodySink) next() pcommon.Value {
 	if n := len(b.stack); n > 0 && b.stack[n-1].isSlice {
-		return b.stack[n-1].s.AppendEmpty()
+		return b.stack[n-1].v.Slice().AppendEmpty()
 	}
 	return b.slot
 }
@@ -173,7 +176,7 @@ func (b *bodySink) personalNext() bool {
 
 // open pushes a container; key is that of its value in the parent map, if any.
 func (b *bodySink) open(c container) {
-	if n := len(b.stack); n == 0 || !b.stack[n-1].isSlice {
+	if n := len(b.stack); b.redact.active() && (n == 0 || !b.stack[n-1].isSlice) {
 		c.key = b.key
 	}
 	b.stack = append(b.stack, c)
@@ -181,14 +184,16 @@ func (b *bodySink) open(c container) {
 
 func (b *bodySink) Object(members int) {
 	personal := b.personalNext()
-	m := b.slab.SetEmptyMap(b.next(), members)
-	b.open(container{m: m, personal: personal})
+	v := b.next()
+	b.slab.SetEmptyMap(v, members)
+	b.open(container{v: v, personal: personal})
 }
 
 func (b *bodySink) Array(elements int) {
 	personal := b.personalNext()
-	s := b.slab.SetEmptySlice(b.next(), elements)
-	b.open(container{s: s, isSlice: true, personal: personal})
+	v := b.next()
+	b.slab.SetEmptySlice(v, elements)
+	b.open(container{v: v, isSlice: true, personal: personal})
 }
 
 func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
@@ -214,7 +219,7 @@ func (b *bodySink) Key(k []byte) {
 			b.hashNext = true
 		}
 	}
-	b.slot = b.slab.PutNewEmpty(top.m, key)
+	b.slot = b.slab.PutNewEmpty(top.v.Map(), key)
 }
 
 func (b *bodySink) String(s string) {
