@@ -121,7 +121,7 @@ type bodySink struct {
 	// Key), or the body itself before the first value.
 	slot  pcommon.Value
 	stack []container
-	// key is the last key seen: the key of a container that opens next.
+	// key is the last key seen, the key of a container that opens next; kept to redact.
 	key string
 
 	redact *Redactor
@@ -200,10 +200,12 @@ func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
 
 func (b *bodySink) Key(k []byte) {
 	key, _ := bodyKey(k)
-	b.hashNext = false
-	b.key = key
 	top := &b.stack[len(b.stack)-1]
+	// The key and hashNext matter only to redact: unredacted, neither is written (each
+	// write of a pointer costs a barrier while the collector marks).
 	if b.redact.active() {
+		b.hashNext = false
+		b.key = key
 		var parentKey, grandparentKey string
 		if n := len(b.stack); n >= 2 {
 			parentKey, grandparentKey = top.key, b.stack[n-2].key
