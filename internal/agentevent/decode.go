@@ -76,6 +76,8 @@ type Decoder struct {
 	arena []byte
 	sink  Sink
 	keys  keySet
+	// lastEnum is the value each enum site had last.
+	lastEnum [enumSites]string
 }
 
 type pathElem struct {
@@ -160,17 +162,17 @@ func (d *Decoder) Decode(data []byte, ev *Event, sink Sink) (err error) {
 		case "EventId":
 			ev.EventID = d.str("EventId")
 		case "EventType":
-			ev.EventType = d.enum("EventType")
+			ev.EventType = d.enum("EventType", siteEventType)
 		case "EventTimestamp":
 			ev.EventTimestamp = d.timestamp("EventTimestamp")
 		case "AgentARN":
 			ev.AgentARN = d.str("AgentARN")
 		case "InstanceARN":
-			ev.InstanceARN = d.enum("InstanceARN")
+			ev.InstanceARN = d.enum("InstanceARN", siteInstanceARN)
 		case "AWSAccountId":
-			ev.AWSAccountID = d.enum("AWSAccountId")
+			ev.AWSAccountID = d.enum("AWSAccountId", siteAccountID)
 		case "Version":
-			ev.Version = d.enum("Version")
+			ev.Version = d.enum("Version", siteVersion)
 		case "CurrentAgentSnapshot":
 			d.snapshot("CurrentAgentSnapshot", &ev.Current)
 		case "PreviousAgentSnapshot":
@@ -460,13 +462,54 @@ func (d *Decoder) Copy(b []byte) string {
 	return unsafe.String(&d.arena[start], len(b))
 }
 
+// enumSite is where in the model an interned field is: each keeps the value it had last.
+type enumSite uint8
+
+const (
+	siteEventType enumSite = iota
+	siteInstanceARN
+	siteAccountID
+	siteVersion
+	siteStatusARN
+	siteStatusName
+	siteStatusType
+	siteNextStatusARN
+	siteNextStatusName
+	siteGroupARN
+	siteGroupName
+	siteProficiencyName
+	siteProficiencyValue
+	siteProfileARN
+	siteProfileName
+	siteSlotsChannel
+	siteQueueARN
+	siteQueueName
+	siteQueueChannel
+	siteContactChannel
+	siteInitiationMethod
+	siteContactState
+	enumSites
+)
+
 // enum reads a string field through the intern table: for values that repeat across
-// events, so they cost one allocation in all and are shared by whoever keeps them.
-func (d *Decoder) enum(field string) string {
+// events, so they cost one allocation in all and are shared by whoever keeps them. A
+// value the same as the last one at its site (the instance, the agent's status and
+// profile in both snapshots, the next event of the stream) skips the table's hashing.
+func (d *Decoder) enum(field string, site enumSite) string {
 	b, ok := d.rawString(field)
 	if !ok {
 		return ""
 	}
+	s := d.lastEnum[site]
+	if s != string(b) {
+		s = d.interned(b)
+		d.lastEnum[site] = s
+	}
+	d.sink.String(s)
+	return s
+}
+
+func (d *Decoder) interned(b []byte) string {
 	s, ok := d.intern[string(b)]
 	if !ok {
 		s = string(b)
@@ -474,7 +517,6 @@ func (d *Decoder) enum(field string) string {
 			d.intern[s] = s
 		}
 	}
-	d.sink.String(s)
 	return s
 }
 
@@ -557,11 +599,11 @@ func (d *Decoder) agentStatus(field string, st *AgentStatus) {
 	d.members(field, 4, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			st.ARN = d.enum("ARN")
+			st.ARN = d.enum("ARN", siteStatusARN)
 		case "Name":
-			st.Name = d.enum("Name")
+			st.Name = d.enum("Name", siteStatusName)
 		case "Type":
-			st.Type = d.enum("Type")
+			st.Type = d.enum("Type", siteStatusType)
 		case "StartTimestamp":
 			st.StartTimestamp = d.timestamp("StartTimestamp")
 		default:
@@ -575,9 +617,9 @@ func (d *Decoder) nextAgentStatus(field string, st *NextAgentStatus) {
 	d.members(field, 3, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			st.ARN = d.enum("ARN")
+			st.ARN = d.enum("ARN", siteNextStatusARN)
 		case "Name":
-			st.Name = d.enum("Name")
+			st.Name = d.enum("Name", siteNextStatusName)
 		case "EnqueuedTimestamp":
 			st.EnqueuedTimestamp = d.timestamp("EnqueuedTimestamp")
 		case "EnqueueTimestamp": // some AWS pages spell it so
@@ -625,9 +667,9 @@ func (d *Decoder) hierarchyGroups(field string, h *HierarchyGroups) {
 		d.members(hierarchyLevels[key[5]-'1'], 2, func(key []byte) bool {
 			switch string(key) {
 			case "ARN":
-				g.ARN = d.enum("ARN")
+				g.ARN = d.enum("ARN", siteGroupARN)
 			case "Name":
-				g.Name = d.enum("Name")
+				g.Name = d.enum("Name", siteGroupName)
 			default:
 				return false
 			}
@@ -641,9 +683,9 @@ func (d *Decoder) proficiency(p *Proficiency) {
 	d.members("", 3, func(key []byte) bool {
 		switch string(key) {
 		case "Name":
-			p.Name = d.enum("Name")
+			p.Name = d.enum("Name", siteProficiencyName)
 		case "Value":
-			p.Value = d.enum("Value")
+			p.Value = d.enum("Value", siteProficiencyValue)
 		case "Level":
 			p.Level = d.number("Level")
 		default:
@@ -657,9 +699,9 @@ func (d *Decoder) routingProfile(field string, rp *RoutingProfile) {
 	d.members(field, 5, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			rp.ARN = d.enum("ARN")
+			rp.ARN = d.enum("ARN", siteProfileARN)
 		case "Name":
-			rp.Name = d.enum("Name")
+			rp.Name = d.enum("Name", siteProfileName)
 		case "DefaultOutboundQueue":
 			d.queue("DefaultOutboundQueue", &rp.DefaultOutboundQueue)
 		case "InboundQueues":
@@ -683,7 +725,7 @@ func (d *Decoder) concurrency(c *Concurrency) {
 	d.members("", 3, func(key []byte) bool {
 		switch string(key) {
 		case "Channel":
-			c.Channel = d.enum("Channel")
+			c.Channel = d.enum("Channel", siteSlotsChannel)
 		case "AvailableSlots":
 			c.AvailableSlots = d.integer("AvailableSlots")
 		case "MaximumSlots":
@@ -699,12 +741,12 @@ func (d *Decoder) queue(field string, q *Queue) {
 	d.members(field, 3, func(key []byte) bool {
 		switch string(key) {
 		case "ARN":
-			q.ARN = d.enum("ARN")
+			q.ARN = d.enum("ARN", siteQueueARN)
 		case "Name":
-			q.Name = d.enum("Name")
+			q.Name = d.enum("Name", siteQueueName)
 		case "Channels":
 			d.each("Channels", 3, func() {
-				q.Channels = append(q.Channels, d.enum(""))
+				q.Channels = append(q.Channels, d.enum("", siteQueueChannel))
 			})
 		default:
 			return false
@@ -721,11 +763,11 @@ func (d *Decoder) contact(c *Contact) {
 		case "InitialContactId":
 			c.InitialContactID = d.str("InitialContactId")
 		case "Channel":
-			c.Channel = d.enum("Channel")
+			c.Channel = d.enum("Channel", siteContactChannel)
 		case "InitiationMethod":
-			c.InitiationMethod = d.enum("InitiationMethod")
+			c.InitiationMethod = d.enum("InitiationMethod", siteInitiationMethod)
 		case "State":
-			c.State = d.enum("State")
+			c.State = d.enum("State", siteContactState)
 		case "StateStartTimestamp":
 			c.StateStartTimestamp = d.timestamp("StateStartTimestamp")
 		case "ConnectedToAgentTimestamp":

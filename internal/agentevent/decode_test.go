@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -1137,4 +1138,30 @@ func TestInternTableBounded(t *testing.T) {
 	assert.Equal(t, long, ev.Current.AgentStatus.Name)
 	_, interned := d2.intern[long]
 	assert.False(t, interned)
+}
+
+// A value the same as the last one at its place is the interned one; a different one
+// is read anew, never the last one again.
+func TestRepeatedValuesAreTheInternedOnes(t *testing.T) {
+	d := NewDecoder()
+	var ev Event
+	status := func(name, channel string) {
+		decodeString(t, d, &ev, `{"EventType":"STATE_CHANGE","CurrentAgentSnapshot":{"AgentStatus":{"Name":"`+name+`"},`+
+			`"Contacts":[{"Channel":"`+channel+`"},{"Channel":"VOICE"}]},"PreviousAgentSnapshot":{"AgentStatus":{"Name":"`+name+`"}}}`)
+	}
+	status("Available", "CHAT")
+	first := ev.Current.AgentStatus.Name
+	for _, tc := range []struct{ name, channel string }{
+		{"Available", "CHAT"}, {"Break", "CHAT"}, {"Lunch", "TASK"}, {"Available", "VOICE"}, {"Available", "VOICE"},
+	} {
+		status(tc.name, tc.channel)
+		require.Equal(t, tc.name, ev.Current.AgentStatus.Name)
+		require.Equal(t, tc.name, ev.Previous.AgentStatus.Name)
+		require.Equal(t, tc.channel, ev.Current.Contacts[0].Channel)
+		require.Equal(t, "VOICE", ev.Current.Contacts[1].Channel)
+		if tc.name == "Available" {
+			assert.Same(t, unsafe.StringData(first), unsafe.StringData(ev.Current.AgentStatus.Name))
+			assert.Same(t, unsafe.StringData(first), unsafe.StringData(ev.Previous.AgentStatus.Name))
+		}
+	}
 }

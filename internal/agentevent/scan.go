@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -170,8 +171,13 @@ func (s *scanner) nextElement(first *bool) bool {
 func (s *scanner) readString(buf *[]byte) []byte {
 	start := s.pos + 1
 	i := start
-	// Eight bytes at a time while none of them needs a look.
-	for i+8 <= len(s.data) && !needsLook(binary.LittleEndian.Uint64(s.data[i:])) {
+	// Eight bytes at a time; the first that needs a look is found from the word's bits,
+	// and only a string's last few bytes before the end of the record go one by one.
+	for i+8 <= len(s.data) {
+		if m := lookMask(binary.LittleEndian.Uint64(s.data[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
 		i += 8
 	}
 	for ; i < len(s.data); i++ {
@@ -198,13 +204,18 @@ const (
 
 // needsLook reports whether any of the eight bytes in x ends a string, starts an escape
 // or is a control character: a quote, a backslash, or a byte below 0x20.
-func needsLook(x uint64) bool {
+func needsLook(x uint64) bool { return lookMask(x) != 0 }
+
+// lookMask has the high bit set of each byte of x (little-endian) that may need a look.
+// The lowest set bit is exact: a borrow can only mark bytes above a byte that does need
+// one.
+func lookMask(x uint64) uint64 {
 	quote := x ^ (lowBits * '"')
 	backslash := x ^ (lowBits * '\\')
 	zeroQuote := (quote - lowBits) &^ quote
 	zeroBackslash := (backslash - lowBits) &^ backslash
 	below20 := (x - lowBits*0x20) &^ x
-	return (zeroQuote|zeroBackslash|below20)&highBits != 0
+	return (zeroQuote | zeroBackslash | below20) & highBits
 }
 
 func (s *scanner) readEscaped(start, i int, buf *[]byte) []byte {

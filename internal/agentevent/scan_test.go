@@ -2,6 +2,7 @@ package agentevent
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"testing"
 )
 
@@ -19,6 +20,42 @@ func TestNeedsLookEveryByteEveryPosition(t *testing.T) {
 				want := b == '"' || b == '\\' || b < 0x20
 				if got := needsLook(binary.LittleEndian.Uint64(chunk[:])); got != want {
 					t.Fatalf("filler %#x, byte %#x at %d: needsLook = %v, want %v", filler, b, pos, got, want)
+				}
+			}
+		}
+	}
+}
+
+// The lowest byte lookMask marks is the first byte that needs a look, with any bytes at
+// all after it (a borrow marks some of those too).
+func TestLookMaskFindsTheFirstByte(t *testing.T) {
+	special := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 }
+	for _, filler := range []byte{'a', ' ', 0x7f, 0x80, 0xc3, 0xff} {
+		for pos := range 8 {
+			for b := range 256 {
+				for _, after := range []byte{filler, 0, '"', '\\', 0x1f, 0x20, 0x21, 0xa0} {
+					chunk := [8]byte{}
+					for i := range chunk {
+						chunk[i] = filler
+						if i > pos {
+							chunk[i] = after
+						}
+					}
+					chunk[pos] = byte(b)
+					want := 8
+					for i, c := range chunk {
+						if special(c) {
+							want = i
+							break
+						}
+					}
+					got := 8
+					if m := lookMask(binary.LittleEndian.Uint64(chunk[:])); m != 0 {
+						got = bits.TrailingZeros64(m) / 8
+					}
+					if got != want {
+						t.Fatalf("chunk % x: first byte to look at %d, want %d", chunk, got, want)
+					}
 				}
 			}
 		}

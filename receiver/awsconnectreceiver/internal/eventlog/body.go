@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/pdataslab"
 )
 
 // bodyKey returns a field name of the data model without allocating. A switch compiles
@@ -120,7 +121,7 @@ type bodySink struct {
 	// Key), or the body itself before the first value.
 	slot  pcommon.Value
 	stack []container
-	// key is the last key seen: the key of a container that opens next.
+	// key is the last key seen, the key of a container that opens next; kept to redact.
 	key string
 
 	redact *Redactor
@@ -128,13 +129,18 @@ type bodySink struct {
 	hashNext bool
 	// discard takes the values of dropped personal fields.
 	discard pcommon.Value
+	// slab holds the values, for a handful of allocations a record instead of ~150.
+	slab *pdataslab.Slab
 }
 
 type container struct {
-	m       pcommon.Map
-	s       pcommon.Slice
+	// v is the map or the slice. One value, not a pcommon.Map and a pcommon.Slice: each
+	// container pushed copies its pointers, which costs write barriers while the
+	// collector marks.
+	v       pcommon.Value
 	isSlice bool
-	// key is the key whose value this container is; empty in an array.
+	// key is the key whose value this container is; empty in an array, and kept only to
+	// redact.
 	key string
 	// personal says everything inside is personal data, to hash.
 	personal bool
@@ -152,7 +158,7 @@ func (b *bodySink) reset(body pcommon.Value) {
 // next returns the value to fill: a new element inside an array, else the slot.
 func (b *bodySink) next() pcommon.Value {
 	if n := len(b.stack); n > 0 && b.stack[n-1].isSlice {
-		return b.stack[n-1].s.AppendEmpty()
+		return b.stack[n-1].v.Slice().AppendEmpty()
 	}
 	return b.slot
 }
@@ -170,7 +176,7 @@ func (b *bodySink) personalNext() bool {
 
 // open pushes a container; key is that of its value in the parent map, if any.
 func (b *bodySink) open(c container) {
-	if n := len(b.stack); n == 0 || !b.stack[n-1].isSlice {
+	if n := len(b.stack); b.redact.active() && (n == 0 || !b.stack[n-1].isSlice) {
 		c.key = b.key
 	}
 	b.stack = append(b.stack, c)
@@ -178,26 +184,28 @@ func (b *bodySink) open(c container) {
 
 func (b *bodySink) Object(members int) {
 	personal := b.personalNext()
-	m := b.next().SetEmptyMap()
-	m.EnsureCapacity(members)
-	b.open(container{m: m, personal: personal})
+	v := b.next()
+	b.slab.SetEmptyMap(v, members)
+	b.open(container{v: v, personal: personal})
 }
 
 func (b *bodySink) Array(elements int) {
 	personal := b.personalNext()
-	s := b.next().SetEmptySlice()
-	s.EnsureCapacity(elements)
-	b.open(container{s: s, isSlice: true, personal: personal})
+	v := b.next()
+	b.slab.SetEmptySlice(v, elements)
+	b.open(container{v: v, isSlice: true, personal: personal})
 }
 
 func (b *bodySink) End() { b.stack = b.stack[:len(b.stack)-1] }
 
 func (b *bodySink) Key(k []byte) {
 	key, _ := bodyKey(k)
-	b.hashNext = false
-	b.key = key
 	top := &b.stack[len(b.stack)-1]
+	// The key and hashNext matter only to redact: unredacted, neither is written (each
+	// write of a pointer costs a barrier while the collector marks).
 	if b.redact.active() {
+		b.hashNext = false
+		b.key = key
 		var parentKey, grandparentKey string
 		if n := len(b.stack); n >= 2 {
 			parentKey, grandparentKey = top.key, b.stack[n-2].key
@@ -213,39 +221,39 @@ func (b *bodySink) Key(k []byte) {
 			b.hashNext = true
 		}
 	}
-	b.slot = top.m.PutEmpty(key)
+	b.slot = b.slab.PutNewEmpty(top.v.Map(), key)
 }
 
 func (b *bodySink) String(s string) {
 	if b.personalNext() || (b.redact.hashesAgentARN() && isAgentARN(s)) {
 		s = b.redact.hash(s)
 	}
-	b.next().SetStr(s)
+	b.slab.SetStr(b.next(), s)
 }
 
 // Scalars that are personal become the hash of their JSON text.
 func (b *bodySink) Int(i int64) {
 	if b.personalNext() {
-		b.next().SetStr(b.redact.hash(strconv.FormatInt(i, 10)))
+		b.slab.SetStr(b.next(), b.redact.hash(strconv.FormatInt(i, 10)))
 		return
 	}
-	b.next().SetInt(i)
+	b.slab.SetInt(b.next(), i)
 }
 
 func (b *bodySink) Double(f float64) {
 	if b.personalNext() {
-		b.next().SetStr(b.redact.hash(strconv.FormatFloat(f, 'g', -1, 64)))
+		b.slab.SetStr(b.next(), b.redact.hash(strconv.FormatFloat(f, 'g', -1, 64)))
 		return
 	}
-	b.next().SetDouble(f)
+	b.slab.SetDouble(b.next(), f)
 }
 
 func (b *bodySink) Bool(v bool) {
 	if b.personalNext() {
-		b.next().SetStr(b.redact.hash(strconv.FormatBool(v)))
+		b.slab.SetStr(b.next(), b.redact.hash(strconv.FormatBool(v)))
 		return
 	}
-	b.next().SetBool(v)
+	b.slab.SetBool(b.next(), v)
 }
 
 // Null says nothing about anyone, and stays null.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/pdataslab"
 )
 
 // Attribute names of the log records.
@@ -79,10 +80,12 @@ func NewBuilder(rac metadata.ResourceAttributesConfig, opts ...Option) *Builder 
 		opt(b)
 	}
 	b.decoders.New = func() any {
+		slab := &pdataslab.Slab{}
 		return &decoder{
 			d:       agentevent.NewDecoder(),
 			scratch: plog.NewLogRecord(),
-			body:    bodySink{redact: b.redact, discard: pcommon.NewValueEmpty()},
+			slab:    slab,
+			body:    bodySink{redact: b.redact, discard: pcommon.NewValueEmpty(), slab: slab},
 		}
 	}
 	return b
@@ -95,6 +98,8 @@ type decoder struct {
 	// scratch is the record an event is built into before it is moved to its resource,
 	// which is known only once the event is decoded.
 	scratch plog.LogRecord
+	// slab holds the values of the bodies and attributes built here.
+	slab *pdataslab.Slab
 }
 
 // Source is where a batch's records were read: their aws.kinesis.* attributes.
@@ -152,7 +157,7 @@ func (r *Records) AddEvent(sequenceNumber string) {
 		return
 	}
 	lr := r.dec.scratch
-	fillEvent(lr, &r.dec.ev, r.b.redact)
+	fillEvent(lr, &r.dec.ev, r.b.redact, r.dec.slab)
 	r.add(lr, r.dec.ev.InstanceARN, sequenceNumber)
 }
 
@@ -169,10 +174,11 @@ func (r *Records) AddMalformed(data []byte, sequenceNumber string, err error) {
 
 func (r *Records) add(lr plog.LogRecord, instance, sequenceNumber string) {
 	lr.SetObservedTimestamp(r.observed)
-	attrs := lr.Attributes()
-	attrs.PutStr(AttrStreamName, r.src.Stream)
-	attrs.PutStr(AttrShardID, r.src.Shard)
-	attrs.PutStr(AttrSequenceNumber, sequenceNumber)
+	// The record's attributes so far are the event's or the failure's: none is one of these.
+	attrs, slab := lr.Attributes(), r.dec.slab
+	slab.PutNewStr(attrs, AttrStreamName, r.src.Stream)
+	slab.PutNewStr(attrs, AttrShardID, r.src.Shard)
+	slab.PutNewStr(attrs, AttrSequenceNumber, sequenceNumber)
 	lr.MoveTo(r.records(instance).AppendEmpty())
 }
 
@@ -230,10 +236,17 @@ func (b *Builder) Resource(instanceARN string) pcommon.Resource {
 	return r
 }
 
+// Attributes of a log record: at most eight of the event (fillEvent), and three of where
+// it was read (add).
+const (
+	maxEventAttrs = 8
+	sourceAttrs   = 3
+)
+
 // maxResources bounds the resources kept, one per instance ARN: a few hundred bytes each.
 const maxResources = 1000
 
-func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
+func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor, slab *pdataslab.Slab) {
 	if !ev.EventTimestamp.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.EventTimestamp))
 	}
@@ -246,27 +259,27 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor) {
 		lr.SetSeverityText("INFO")
 	}
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(13)
-	putNonEmpty(attrs, AttrEventID, ev.EventID)
-	attrs.PutStr(AttrEventType, ev.EventType)
+	slab.EnsureCapacity(attrs, maxEventAttrs+sourceAttrs)
+	putNonEmpty(slab, attrs, AttrEventID, ev.EventID)
+	slab.PutNewStr(attrs, AttrEventType, ev.EventType)
 	if redact.hashesAgentARN() && ev.AgentARN != "" {
-		attrs.PutStr(AttrAgentARN, redact.hash(ev.AgentARN))
+		slab.PutNewStr(attrs, AttrAgentARN, redact.hash(ev.AgentARN))
 	} else {
-		putNonEmpty(attrs, AttrAgentARN, ev.AgentARN)
+		putNonEmpty(slab, attrs, AttrAgentARN, ev.AgentARN)
 	}
 	snap := &ev.Current
 	switch username := snap.Configuration.Username; {
 	case !redact.active():
-		putNonEmpty(attrs, AttrAgentUsername, username)
+		putNonEmpty(slab, attrs, AttrAgentUsername, username)
 	case redact.mode == RedactHash && username != "":
-		attrs.PutStr(AttrAgentUsername, redact.hash(username))
+		slab.PutNewStr(attrs, AttrAgentUsername, redact.hash(username))
 	}
-	putNonEmpty(attrs, AttrStatusName, snap.AgentStatus.Name)
-	putNonEmpty(attrs, AttrStatusType, snap.AgentStatus.Type)
+	putNonEmpty(slab, attrs, AttrStatusName, snap.AgentStatus.Name)
+	putNonEmpty(slab, attrs, AttrStatusType, snap.AgentStatus.Type)
 	if snap.AgentStatus.TypeDerived {
 		attrs.PutBool(AttrStatusTypeDerived, true)
 	}
-	putNonEmpty(attrs, AttrRoutingProfileName, snap.Configuration.RoutingProfile.Name)
+	putNonEmpty(slab, attrs, AttrRoutingProfileName, snap.Configuration.RoutingProfile.Name)
 }
 
 // fillMalformed makes the log record of a record that is not an agent event. Its body is
@@ -298,8 +311,9 @@ func fillMalformed(lr plog.LogRecord, data []byte, err error, redact *Redactor) 
 	attrs.PutStr(AttrExceptionMessage, msg)
 }
 
-func putNonEmpty(attrs pcommon.Map, k, v string) {
+// putNonEmpty puts an attribute of the event, each put once on an empty map.
+func putNonEmpty(slab *pdataslab.Slab, attrs pcommon.Map, k, v string) {
 	if v != "" {
-		attrs.PutStr(k, v)
+		slab.PutNewStr(attrs, k, v)
 	}
 }
