@@ -13,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +31,10 @@ type Result struct {
 	Bytes   int64 `json:"bytes"`
 	Shards  int   `json:"shards"`
 	Calls   int64 `json:"calls"`
+	// PeakRSS is this process's VmHWM in bytes, read at the end: its parent cannot take
+	// it from wait4's ru_maxrss, which on Linux also counts the parent's memory the child
+	// had between fork and exec.
+	PeakRSS int64 `json:"peak_rss"`
 }
 
 func main() {
@@ -43,6 +49,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bareloop:", err)
 		os.Exit(1)
 	}
+	res.PeakRSS = peakRSS()
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
@@ -134,4 +141,19 @@ func readShard(ctx context.Context, client *kinesis.Client, stream, shardID stri
 		iter = out.NextShardIterator
 	}
 	return records, bytes, calls, nil
+}
+
+// peakRSS is VmHWM from /proc/self/status in bytes, 0 where there is none.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

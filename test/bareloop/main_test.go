@@ -34,6 +34,7 @@ func TestReadsEveryShardToItsTip(t *testing.T) {
 	res, err := run(context.Background(), srv.Endpoint, "s", "us-east-1", 10, 0)
 	require.NoError(t, err)
 	assert.Equal(t, Result{Records: 75, Bytes: size, Shards: 3, Calls: 3 * 4}, res)
+	assert.Positive(t, peakRSS(), "VmHWM of this process")
 }
 
 // TestStopsAtTheCountAsked: with --records it stops once that many are read, before the
