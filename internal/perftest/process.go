@@ -136,8 +136,16 @@ func StartCollector(t testing.TB, spec CollectorSpec) *Collector {
 	t.Helper()
 	dir := t.TempDir()
 	port := kinesistest.FreePort(t)
-	overlayPath := filepath.Join(dir, "overlay.yaml")
-	require.NoError(t, os.WriteFile(overlayPath, []byte(fmt.Sprintf(readerOverlay, spec.Endpoint, port)+spec.Overlay), 0o600))
+	// Each overlay is a file of its own, merged in order: the same key may be in both.
+	args := []string{"--config", spec.Config}
+	for i, overlay := range []string{fmt.Sprintf(readerOverlay, spec.Endpoint, port), spec.Overlay} {
+		if overlay == "" {
+			continue
+		}
+		path := filepath.Join(dir, fmt.Sprintf("overlay-%d.yaml", i))
+		require.NoError(t, os.WriteFile(path, []byte(overlay), 0o600))
+		args = append(args, "--config", path)
+	}
 	env := append(kinesistest.CollectorEnv(),
 		"CONNECT_STREAM_NAME="+spec.Stream,
 		"AWS_REGION="+kinesistest.Region,
@@ -149,7 +157,7 @@ func StartCollector(t testing.TB, spec CollectorSpec) *Collector {
 	if bin == "" {
 		bin = collectortest.Binary(t)
 	}
-	path, args, pinEnv := command(bin, []string{"--config", spec.Config, "--config", overlayPath}, spec.OneCore)
+	path, args, pinEnv := command(bin, args, spec.OneCore)
 	c := &Collector{TelemetryPort: port, Started: time.Now()}
 	c.Proc = collectortest.StartBinary(t, path, args, append(env, pinEnv...)...)
 	return c
