@@ -67,7 +67,7 @@ func (e Events) Mix() string {
 	sort.Slice(types, func(i, j int) bool { return count[types[i]] > count[types[j]] })
 	parts := make([]string, 0, len(types))
 	for _, typ := range types {
-		parts = append(parts, fmt.Sprintf("%s %.0f%% (%d B)", typ, 100*float64(count[typ])/float64(len(e.Types)), size[typ]/count[typ]))
+		parts = append(parts, fmt.Sprintf("%s %.1f%% (%d B)", typ, 100*float64(count[typ])/float64(len(e.Types)), size[typ]/count[typ]))
 	}
 	return strings.Join(parts, ", ")
 }
