@@ -21,6 +21,7 @@ import (
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/awsclients"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/getrecords"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
@@ -103,7 +104,7 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	// The consumer retries every failed call itself, with its own bounded backoff and
 	// without the SDK's retry quota, which would otherwise fail calls outright under
 	// sustained throttling.
-	api, err := clients.Kinesis(r.kinesisSettings(), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	api, err := clients.Kinesis(r.kinesisSettings(), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 }, getrecords.Use)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,74 @@
+// Package getrecords decodes Kinesis GetRecords responses in one pass and a handful of
+// allocations a response, where the SDK's generic JSON deserializer allocates several
+// times a record (each record's base64 text, then its data, then each field's pointer).
+// It plugs into the SDK's Kinesis client as a wrapper of the client's protocol, so the
+// SDK still serializes requests, signs, retries, resolves endpoints and decodes errors:
+// only a successful GetRecords response takes the fast path.
+package getrecords
+
+import (
+	"bytes"
+	"context"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	smithy "github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Use makes a Kinesis client decode GetRecords responses with this package; pass it
+// among the client's option functions.
+func Use(o *kinesis.Options) {
+	if _, done := o.Protocol.(*protocol); done || o.Protocol == nil {
+		return
+	}
+	o.Protocol = &protocol{ClientProtocol: o.Protocol}
+}
+
+// protocol is the client's protocol with GetRecords' successful responses decoded here.
+type protocol struct {
+	smithyhttp.ClientProtocol
+}
+
+func (p *protocol) DeserializeResponse(ctx context.Context, schema *smithy.OperationSchema, types *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
+	o, ok := out.(*kinesis.GetRecordsOutput)
+	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return p.ClientProtocol.DeserializeResponse(ctx, schema, types, resp, out)
+	}
+	buf := bodies.Get().(*bytes.Buffer)
+	defer func() {
+		// A buffer grown by an unusually large response is left to the GC rather than
+		// kept for every later call.
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			bodies.Put(buf)
+		}
+	}()
+	if resp.ContentLength > 0 && resp.ContentLength <= maxResponse {
+		buf.Grow(int(resp.ContentLength))
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return &smithy.DeserializationError{Err: err}
+	}
+	if err := Decode(buf.Bytes(), o); err != nil {
+		return &smithy.DeserializationError{Err: err, Snapshot: snapshot(buf.Bytes())}
+	}
+	return nil
+}
+
+const (
+	// GetRecords answers at most 10 MiB of data, which base64 makes 13.4 MiB of JSON.
+	maxResponse = 16 << 20
+	// The largest body kept for reuse: 1,000 records of 4 KB is 5.3 MB of JSON.
+	maxPooledBody = 8 << 20
+)
+
+// bodies holds the buffers responses are read into: nothing of a body is kept once it is
+// decoded, so one buffer serves call after call.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// snapshot is the start of a body that could not be decoded, for the error.
+func snapshot(b []byte) []byte {
+	const max = 1024
+	return bytes.Clone(b[:min(len(b), max)])
+}
