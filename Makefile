@@ -8,7 +8,7 @@ OCB := $(TOOLS)/builder
 BINARY := _build/otelcol-amazonconnect
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build run test lint bench fuzz soak generate npm clean tools
+.PHONY: all build run test lint bench bench-e2e fuzz soak generate npm clean tools
 
 all: build
 
@@ -49,6 +49,17 @@ test: npm build lint
 # duplicate removal (per record, and per checkpoint saved).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./internal/agentstate/ ./internal/kinesisconsumer/
+
+# Whole processes, end to end, in one run: the built collector (production config: OTLP
+# through the disk queue) and the bare SDK loop (test/bareloop) on a 20,000-event backlog
+# in kinesis-local (CPU per event, peak RSS), then on the in-process fast Kinesis at 1, 8,
+# 64 and 256 shards with the consumer on one core (events/s, events per CPU-second, peak
+# RSS), logs to debug and to OTLP. Prints a markdown summary, also left in
+# .tmp/bench-e2e/summary.md. Any build: OTELCOL_BINARY, or BACKLOG_BINARIES=a,b to compare.
+# Sizes: E2E_BACKLOG_EVENTS (20000), E2E_FAST_EVENTS (32000, the same total at every
+# shard count). Not part of `make test`: benchmarks are not tests.
+bench-e2e: npm build
+	OTELCOL_BINARY=$${OTELCOL_BINARY:-$(CURDIR)/$(BINARY)} $(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 1x -timeout 30m ./test/benche2e
 
 # Fuzz the decoder and the record-to-log mapping for FUZZTIME each (their seed corpus
 # runs with every go test).

@@ -5,7 +5,6 @@
 package backlog
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,14 +18,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 )
 
 const (
 	stream = "connect-agent-events"
 	shards = 2
 )
+
+// writeBacklog writes n simulated events (100 agents, realistic snapshots) into a
+// two-shard stream in kinesis-local.
+func writeBacklog(t testing.TB, n int) *perftest.Backlog {
+	t.Helper()
+	return perftest.WriteBacklog(t, stream, shards, n)
+}
 
 // backlogSize is how many events the backlog holds: BACKLOG_EVENTS, default 20,000.
 func backlogSize(t testing.TB) int {
@@ -36,57 +42,6 @@ func backlogSize(t testing.TB) int {
 		return n
 	}
 	return 20_000
-}
-
-// backlog is a stream in kinesis-local holding the simulator's events.
-type backlog struct {
-	srv       *kinesistest.Server
-	ids       []string
-	meanBytes int
-	wrote     time.Duration
-}
-
-// writeBacklog starts kinesis-local and writes n events of the default simulated
-// contact center (100 agents, realistic snapshots) into a two-shard stream.
-func writeBacklog(t testing.TB, n int) *backlog {
-	t.Helper()
-	srv := kinesistest.Start(t)
-	srv.CreateStream(t, stream, shards)
-	cfg := connectsim.DefaultConfig()
-	cfg.Agents = 100
-	sim, err := connectsim.New(cfg, time.Now().Add(-12*time.Hour))
-	require.NoError(t, err)
-	keys := make([]string, 0, n)
-	data := make([][]byte, 0, n)
-	ids := make([]string, 0, n)
-	total := 0
-	for len(ids) < n {
-		rec := sim.Next()
-		var ev struct{ EventId string }
-		require.NoError(t, json.Unmarshal(rec.Data, &ev))
-		keys, data, ids = append(keys, rec.Key), append(data, rec.Data), append(ids, ev.EventId)
-		total += len(rec.Data)
-	}
-	start := time.Now()
-	// PutRecords calls of 500 from two writers: kinesis-local takes them faster in parallel.
-	var wg sync.WaitGroup
-	const writers = 2
-	chunk := (n + writers - 1) / writers
-	for w := range writers {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		if lo >= hi {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			srv.Put(t, stream, keys[lo:hi], data[lo:hi])
-		}()
-	}
-	wg.Wait()
-	b := &backlog{srv: srv, ids: ids, meanBytes: total / n, wrote: time.Since(start)}
-	t.Logf("backlog: %d events of %d bytes on average written in %s", n, b.meanBytes, b.wrote.Round(time.Second))
-	return b
 }
 
 // gateway is the built binary as an OTLP gateway: the otlp receiver on gRPC and HTTP

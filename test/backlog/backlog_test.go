@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 )
 
 // target is where a shipped config's exporters are pointed for the test.
@@ -88,24 +87,6 @@ exporters:
 	},
 }
 
-// readerOverlay points the receiver at kinesis-local's backlog from its start, and
-// serves the collector's own metrics on a local port.
-const readerOverlay = `
-receivers:
-  aws_connect:
-    endpoint: %[1]s
-    start_position: trim_horizon
-service:
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[2]d
-`
-
 // configDir holds the configs under test: config/, or BACKLOG_CONFIG_DIR, e.g. an
 // older copy of config/ to compare against.
 func configDir(t testing.TB) string {
@@ -116,48 +97,24 @@ func configDir(t testing.TB) string {
 }
 
 // run is one shipped config reading the backlog.
-type run struct {
-	proc          *collectortest.Process
-	telemetryPort int
-	started       time.Time
-}
+type run = perftest.Collector
 
 // startShipped runs the built binary with a shipped config pointed at the backlog and
 // the target, its storage in a directory of its own.
-func startShipped(t testing.TB, sc shippedConfig, b *backlog, to target) *run {
+func startShipped(t testing.TB, sc shippedConfig, b *perftest.Backlog, to target) *run {
 	t.Helper()
-	dir := t.TempDir()
-	port := kinesistest.FreePort(t)
-	overlay := fmt.Sprintf(readerOverlay, b.srv.Endpoint, port)
+	overlay := ""
 	if sc.overlay != nil {
-		overlay += sc.overlay(to)
+		overlay = sc.overlay(to)
 	}
-	overlayPath := filepath.Join(dir, "overlay.yaml")
-	require.NoError(t, os.WriteFile(overlayPath, []byte(overlay), 0o600))
-	env := append(kinesistest.CollectorEnv(),
-		"CONNECT_STREAM_NAME="+stream,
-		"AWS_REGION="+kinesistest.Region,
-		"OTELCOL_STORAGE_DIR="+filepath.Join(dir, "storage"),
-		fmt.Sprintf("HEALTH_CHECK_ENDPOINT=127.0.0.1:%d", kinesistest.FreePort(t)),
-	)
-	env = append(env, sc.env(to)...)
 	cfg := sc.file
 	if !filepath.IsAbs(cfg) {
 		cfg = filepath.Join(configDir(t), sc.file)
 	}
-	r := &run{telemetryPort: port, started: time.Now()}
-	bin := sc.binary
-	if bin == "" {
-		bin = collectortest.Binary(t)
-	}
-	r.proc = collectortest.StartBinary(t, bin, []string{"--config", cfg, "--config", overlayPath}, env...)
-	return r
-}
-
-// telemetry reads one of the collector's own metrics, 0 if it has none yet.
-func (r *run) telemetry(name string) float64 {
-	v, _ := collectortest.Telemetry(r.telemetryPort, name)
-	return v
+	return perftest.StartCollector(t, perftest.CollectorSpec{
+		Binary: sc.binary, Config: cfg, Overlay: overlay,
+		Endpoint: b.Server.Endpoint, Stream: b.Stream, Env: sc.env(to),
+	})
 }
 
 // outcome is what a run delivered once it settled.
@@ -176,14 +133,14 @@ func settle(t testing.TB, sc shippedConfig, r *run, to target, want int, deadlin
 	t.Helper()
 	delivered := func() int {
 		if sc.logsToDebug {
-			return int(r.telemetry("otelcol_exporter_sent_log_records"))
+			return int(r.Telemetry("otelcol_exporter_sent_log_records"))
 		}
 		return to.gw.backend.Events()
 	}
 	last, lastChange := -1, time.Now()
 	for time.Now().Before(deadline) {
 		select {
-		case <-r.proc.Exited:
+		case <-r.Proc.Exited:
 			t.Fatalf("%s: the collector exited", sc.file)
 		default:
 		}
@@ -194,8 +151,8 @@ func settle(t testing.TB, sc shippedConfig, r *run, to target, want int, deadlin
 		if n != last {
 			last, lastChange = n, time.Now()
 		}
-		read := r.telemetry("otelcol_receiver_aws_connect_records_read")
-		queued := r.telemetry("otelcol_exporter_queue_size")
+		read := r.Telemetry("otelcol_receiver_aws_connect_records_read")
+		queued := r.Telemetry("otelcol_exporter_queue_size")
 		// 45 s: the slowest config's gauges come every 30 s.
 		if int(read) >= want && queued == 0 && time.Since(lastChange) > 45*time.Second {
 			break
@@ -204,9 +161,9 @@ func settle(t testing.TB, sc shippedConfig, r *run, to target, want int, deadlin
 	}
 	o := outcome{
 		delivered:  delivered(),
-		dropped:    strings.Count(r.proc.Output(), "Dropping data"),
-		sendFailed: r.telemetry("otelcol_exporter_send_failed_log_records"),
-		took:       time.Since(r.started),
+		dropped:    strings.Count(r.Proc.Output(), "Dropping data"),
+		sendFailed: r.Telemetry("otelcol_exporter_send_failed_log_records"),
+		took:       time.Since(r.Started),
 	}
 	if !sc.logsToDebug {
 		o.received = to.gw.backend.Received()
@@ -246,20 +203,20 @@ func TestShippedConfigsDeliverABacklog(t *testing.T) {
 	for i, sc := range shippedConfigs {
 		t.Run(strings.TrimSuffix(sc.file, ".yaml"), func(t *testing.T) {
 			to, r := targets[i], runs[i]
-			o := settle(t, sc, r, to, len(b.ids), deadline)
-			r.proc.Stop(t)
+			o := settle(t, sc, r, to, len(b.IDs), deadline)
+			r.Proc.Stop(t)
 
 			t.Logf("%s: %d of %d events delivered in %s; %d log records received (%d repeats); %d \"Dropping data\" errors, %.0f log records failed to send",
-				sc.file, o.delivered, len(b.ids), o.took.Round(time.Second), o.received, max(0, o.received-o.delivered), o.dropped, o.sendFailed)
+				sc.file, o.delivered, len(b.IDs), o.took.Round(time.Second), o.received, max(0, o.received-o.delivered), o.dropped, o.sendFailed)
 			if sc.logsToDebug {
 				requests, maxBody := to.rw.counts()
 				t.Logf("%s: %d remote-write requests, the largest %d bytes", sc.file, requests, maxBody)
 				assert.Positive(t, requests, "no metrics reached the remote-write endpoint")
-				assert.GreaterOrEqual(t, o.delivered, len(b.ids), "the debug exporter took fewer records than written")
+				assert.GreaterOrEqual(t, o.delivered, len(b.IDs), "the debug exporter took fewer records than written")
 				return
 			}
-			missing := to.gw.backend.Missing(b.ids)
-			assert.Empty(t, missing, "%s lost %d of %d events", sc.file, len(missing), len(b.ids))
+			missing := to.gw.backend.Missing(b.IDs)
+			assert.Empty(t, missing, "%s lost %d of %d events", sc.file, len(missing), len(b.IDs))
 			assert.Zero(t, o.dropped, "%s dropped data", sc.file)
 			assert.Positive(t, to.gw.backend.DataPoints(), "%s: no metric data points reached the gateway", sc.file)
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 )
 
 // BenchmarkCollectorReadsBacklog measures the built collector reading the backlog
@@ -51,38 +52,13 @@ func BenchmarkCollectorReadsBacklog(b *testing.B) {
 }
 
 // readBacklog runs one collector over the whole backlog and reports its figures.
-func readBacklog(b *testing.B, bl *backlog, bin, cfg string) {
-	be := collectortest.NewBackend()
-	be.MaxRecvMsgSize = 1 << 30
-	addr, err := be.Serve("127.0.0.1:0")
-	require.NoError(b, err)
-	defer be.Down()
-	sc := shippedConfig{
-		file:   cfg,
-		binary: bin,
-		env:    func(target) []string { return []string{"DD_AGENT_OTLP_ENDPOINT=" + addr} },
-	}
-	r := startShipped(b, sc, bl, target{gw: &gateway{backend: be}})
-	deadline := time.Now().Add(15 * time.Minute)
-	for be.Events() < len(bl.ids) && time.Now().Before(deadline) {
-		select {
-		case <-r.proc.Exited:
-			b.Fatal("the collector exited")
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	took := time.Since(r.started)
-	cpu, ok1 := collectortest.CPUTime(r.proc.PID())
-	peak, ok2 := collectortest.PeakResidentMemory(r.proc.PID())
-	require.True(b, ok1 && ok2, "read /proc of the collector")
-	r.proc.Stop(b)
-	require.Empty(b, be.Missing(bl.ids), "events missing after %s", took)
-	perEvent := float64(cpu.Microseconds()) / float64(len(bl.ids))
-	b.ReportMetric(perEvent, "cpu-µs/event")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
-	b.ReportMetric(took.Seconds(), "s-to-deliver")
+func readBacklog(b *testing.B, bl *perftest.Backlog, bin, cfg string) {
+	f := perftest.ReadBacklog(b, bl, bin, cfg)
+	b.ReportMetric(f.CPUPerEvent(), "cpu-µs/event")
+	b.ReportMetric(f.PeakRSSMiB(), "peak-RSS-MiB")
+	b.ReportMetric(f.Wall.Seconds(), "s-to-deliver")
 	b.Logf("%s with %s: %d events (%d bytes on average), CPU %s (%.0f µs an event), peak RSS %.1f MiB, all delivered in %s",
-		bin, cfg, len(bl.ids), bl.meanBytes, cpu, perEvent, float64(peak)/(1<<20), took.Round(time.Second))
+		bin, cfg, f.Events, bl.MeanBytes(), f.CPU, f.CPUPerEvent(), f.PeakRSSMiB(), f.Wall.Round(time.Second))
 }
 
 // list splits a comma-separated list, dropping empty items.

@@ -1,0 +1,75 @@
+package perftest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+)
+
+// Figures are what one consumer process cost to read a number of events.
+type Figures struct {
+	Events int
+	// CPU is the consumer's CPU time (user + system) over Wall.
+	CPU time.Duration
+	// Wall is how long it took.
+	Wall    time.Duration
+	PeakRSS int64
+}
+
+// CPUPerEvent is CPU time per event in microseconds.
+func (f Figures) CPUPerEvent() float64 {
+	return float64(f.CPU.Microseconds()) / float64(max(1, f.Events))
+}
+
+// EventsPerSecond is events per second of wall time.
+func (f Figures) EventsPerSecond() float64 { return float64(f.Events) / f.Wall.Seconds() }
+
+// EventsPerCPUSecond is events per second of CPU time: per core.
+func (f Figures) EventsPerCPUSecond() float64 { return float64(f.Events) / f.CPU.Seconds() }
+
+// PeakRSSMiB is the peak resident memory in MiB.
+func (f Figures) PeakRSSMiB() float64 { return float64(f.PeakRSS) / (1 << 20) }
+
+// ReadBacklog runs the collector binary bin with cfg, a config that takes its OTLP/gRPC
+// endpoint from DD_AGENT_OTLP_ENDPOINT as config/datadog-agent.yaml does, over the whole
+// backlog into an in-process OTLP backend that takes requests of any size. Its figures
+// are the whole process's (start included), read once every event arrived.
+func ReadBacklog(t testing.TB, bl *Backlog, bin, cfg string) Figures {
+	t.Helper()
+	be := collectortest.NewBackend()
+	be.MaxRecvMsgSize = 1 << 30
+	addr, err := be.Serve("127.0.0.1:0")
+	require.NoError(t, err)
+	defer be.Down()
+	c := StartCollector(t, CollectorSpec{
+		Binary: bin, Config: cfg, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
+		Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr},
+	})
+	deadline := time.Now().Add(15 * time.Minute)
+	for be.Events() < len(bl.IDs) && time.Now().Before(deadline) {
+		select {
+		case <-c.Proc.Exited:
+			t.Fatal("the collector exited")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	took := time.Since(c.Started)
+	use, ok := Sample(c.Proc.PID())
+	require.True(t, ok, "read /proc of the collector")
+	c.Proc.Stop(t)
+	require.Empty(t, be.Missing(bl.IDs), "events missing after %s", took)
+	return Figures{Events: len(bl.IDs), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS}
+}
+
+// ReadBacklogBare runs the bare loop over the whole backlog; its figures are the whole
+// process's, from its rusage.
+func ReadBacklogBare(t testing.TB, bl *Backlog) Figures {
+	t.Helper()
+	r := StartBareLoop(t, bl.Server.Endpoint, bl.Stream, len(bl.IDs), false)
+	res, use, took := r.Wait(t)
+	require.GreaterOrEqual(t, res.Records, int64(len(bl.IDs)), "the bare loop read fewer records than written")
+	return Figures{Events: int(res.Records), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS}
+}

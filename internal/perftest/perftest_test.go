@@ -1,0 +1,90 @@
+package perftest
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fastkinesis"
+)
+
+// threadsOnConsumerCore counts this process's threads allowed on ConsumerCore.
+func threadsOnConsumerCore(t *testing.T) (on, all int) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	require.NoError(t, err)
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		var set unix.CPUSet
+		if unix.SchedGetaffinity(tid, &set) != nil {
+			continue // the thread is gone
+		}
+		all++
+		if set.IsSet(ConsumerCore) {
+			on++
+		}
+	}
+	return on, all
+}
+
+// TestPinningKeepsEveryThreadOffTheConsumersCore: every thread of the process leaves the
+// consumer's core, not only the calling one, and comes back when the test ends.
+func TestPinningKeepsEveryThreadOffTheConsumersCore(t *testing.T) {
+	if !CanPin() {
+		assert.Equal(t, 1, runtime.NumCPU(), "CanPin is false only on a single core")
+		return
+	}
+	t.Run("pinned", func(t *testing.T) {
+		PinOffConsumerCore(t)
+		on, all := threadsOnConsumerCore(t)
+		assert.Zero(t, on, "of %d threads", all)
+		// A thread started later inherits the mask.
+		done := make(chan int)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var set unix.CPUSet
+			_ = unix.SchedGetaffinity(0, &set)
+			if set.IsSet(ConsumerCore) {
+				done <- 1
+			} else {
+				done <- 0
+			}
+		}()
+		assert.Zero(t, <-done)
+	})
+	on, all := threadsOnConsumerCore(t)
+	assert.Equal(t, all, on, "every thread may run on every core again")
+}
+
+// TestTheBareLoopsMemoryIsItsOwn: the bare loop's peak memory is its own, however much
+// the process that starts it holds (wait4's ru_maxrss counts the parent's too).
+func TestTheBareLoopsMemoryIsItsOwn(t *testing.T) {
+	ballast := make([]byte, 256<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	recs := []fastkinesis.Record{{PartitionKey: "k", Data: []byte(`{"EventId":"1"}`)}, {PartitionKey: "k", Data: []byte(`{"EventId":"2"}`)}}
+	srv, err := fastkinesis.Start(fastkinesis.Options{Stream: "s", Shards: 2, Records: recs})
+	require.NoError(t, err)
+	defer srv.Close()
+	res, use, _ := StartBareLoop(t, srv.Endpoint, "s", 0, false).Wait(t)
+	assert.Equal(t, int64(4), res.Records)
+	assert.Positive(t, use.PeakRSS)
+	assert.Less(t, use.PeakRSS, int64(128<<20), "the bare loop's peak RSS")
+	assert.Positive(t, use.CPU)
+	runtime.KeepAlive(ballast)
+}
+
+// TestFiguresPerEventAndPerCore: the rates follow from events, CPU and wall time.
+func TestFiguresPerEventAndPerCore(t *testing.T) {
+	f := Figures{Events: 20_000, CPU: 2_000_000_000, Wall: 4_000_000_000, PeakRSS: 64 << 20}
+	assert.InDelta(t, 100.0, f.CPUPerEvent(), 1e-9)
+	assert.InDelta(t, 5_000.0, f.EventsPerSecond(), 1e-9)
+	assert.InDelta(t, 10_000.0, f.EventsPerCPUSecond(), 1e-9)
+	assert.InDelta(t, 64.0, f.PeakRSSMiB(), 1e-9)
+}

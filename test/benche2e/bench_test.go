@@ -1,0 +1,362 @@
+// Package benche2e measures whole processes reading agent events, end to end, in one run
+// (`make bench-e2e`): the built collector and the bare SDK loop (test/bareloop) on a
+// backlog in kinesis-local, then on the in-process fast Kinesis (internal/fastkinesis)
+// at 1, 8, 64 and 256 shards with the consumer on one core. It prints figures, never
+// asserts a speed: any build can be measured (OTELCOL_BINARY, or BACKLOG_BINARIES to
+// compare several).
+package benche2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fastkinesis"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
+)
+
+const stream = "connect-agent-events"
+
+// shardCounts are the fast server's shard counts; every count serves the same total of
+// events (E2E_FAST_EVENTS), split evenly, so runs take about as long at each.
+var shardCounts = []int{1, 8, 64, 256}
+
+// Kinesis's read limit: 2 MB/s a shard, about 770 events/s of the issue's 2.6 KB; 40
+// shards at that rate is the goal for one core.
+const (
+	shardReadBytesPerSecond = 2_000_000
+	goalShards              = 40
+	goalEventBytes          = 2600
+)
+
+// BenchmarkEndToEnd runs every measurement and prints a summary table, in markdown, at
+// the end. Run it with `make bench-e2e`, or
+//
+//	OTELCOL_BINARY=$PWD/_build/otelcol-amazonconnect go test -run '^$' -bench BenchmarkEndToEnd -benchtime 1x -timeout 30m ./test/benche2e
+//
+// E2E_BACKLOG_EVENTS (default 20,000) sizes the kinesis-local backlog, E2E_FAST_EVENTS
+// (default 32,000) the fast server's total. E2E_PPROF_DIR saves a CPU profile of each
+// collector run on the fast server there.
+func BenchmarkEndToEnd(b *testing.B) {
+	bins := binaries(b)
+	root := collectortest.RepoRoot(b)
+	productionConfig := filepath.Join(root, "config", "datadog-agent.yaml")
+	debugConfig, err := filepath.Abs(filepath.Join("testdata", "fast-debug.yaml"))
+	require.NoError(b, err)
+	sum := &summary{started: time.Now().UTC()}
+
+	b.Run("kinesis-local", func(b *testing.B) {
+		bl := perftest.WriteBacklog(b, stream, 2, envInt(b, "E2E_BACKLOG_EVENTS", 20_000))
+		sum.backlogMean, sum.backlogMix = bl.MeanBytes(), bl.Mix()
+		source := fmt.Sprintf("kinesis-local, %d-event backlog", len(bl.IDs))
+		for _, bin := range bins {
+			b.Run("collector-otlp-disk-queue/"+filepath.Base(bin), func(b *testing.B) {
+				f := perftest.ReadBacklog(b, bl, bin, productionConfig)
+				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f})
+			})
+		}
+		b.Run("bare-sdk-loop", func(b *testing.B) {
+			f := perftest.ReadBacklogBare(b, bl)
+			sum.add(b, row{source: source, shards: 2, consumer: "bare SDK loop", f: f})
+		})
+	})
+
+	total := envInt(b, "E2E_FAST_EVENTS", 32_000)
+	events := perftest.Simulate(b, total)
+	sum.fastMean = events.MeanBytes()
+	oneCore := perftest.CanPin()
+	if oneCore {
+		// The fast server and the OTLP sink live in this process: keep it off the
+		// consumer's core.
+		perftest.PinOffConsumerCore(b)
+	}
+	sum.oneCore = oneCore
+	for _, shards := range shardCounts {
+		perShard := (total + shards - 1) / shards
+		recs := make([]fastkinesis.Record, perShard)
+		for i := range recs {
+			recs[i] = fastkinesis.Record{PartitionKey: events.Keys[i], Data: events.Data[i]}
+		}
+		source := fmt.Sprintf("fast server, %d a shard", perShard)
+		b.Run(fmt.Sprintf("fast-%d-shards", shards), func(b *testing.B) {
+			for _, bin := range bins {
+				b.Run("collector-debug/"+filepath.Base(bin), func(b *testing.B) {
+					f := fastRun(b, recs, shards, func(srv *fastkinesis.Server, m *firstRead) func() perftest.Usage {
+						c := perftest.StartCollector(b, perftest.CollectorSpec{Binary: bin, Config: debugConfig, Overlay: profile(b, "debug", shards, bin, "file_storage"),
+							Endpoint: srv.Endpoint, Stream: stream, OneCore: oneCore})
+						m.pid.Store(int64(c.Proc.PID()))
+						want := shards * perShard
+						// The collector's own metrics are asked for only once every record was
+						// served: each scrape costs the core being measured.
+						return waitCollector(b, c, func() int {
+							if srv.Served() < int64(want) {
+								return 0
+							}
+							return int(c.Telemetry("otelcol_exporter_sent_log_records"))
+						}, want)
+					})
+					sum.add(b, row{source: source, shards: shards, consumer: "collector" + label(bins, bin) + ", logs to debug (basic)", f: f, fast: true, debug: true})
+				})
+				b.Run("collector-otlp-disk-queue/"+filepath.Base(bin), func(b *testing.B) {
+					f := fastRun(b, recs, shards, func(srv *fastkinesis.Server, m *firstRead) func() perftest.Usage {
+						be := collectortest.NewBackend()
+						be.MaxRecvMsgSize = 1 << 30
+						addr, err := be.Serve("127.0.0.1:0")
+						require.NoError(b, err)
+						b.Cleanup(be.Down)
+						c := perftest.StartCollector(b, perftest.CollectorSpec{Binary: bin, Config: productionConfig, Overlay: profile(b, "otlp", shards, bin, productionExtensions...),
+							Endpoint: srv.Endpoint, Stream: stream, OneCore: oneCore, Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr}})
+						m.pid.Store(int64(c.Proc.PID()))
+						return waitCollector(b, c, be.Received, shards*perShard)
+					})
+					sum.add(b, row{source: source, shards: shards, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f, fast: true})
+				})
+			}
+			b.Run("bare-sdk-loop", func(b *testing.B) {
+				f := fastRun(b, recs, shards, func(srv *fastkinesis.Server, m *firstRead) func() perftest.Usage {
+					r := perftest.StartBareLoop(b, srv.Endpoint, stream, 0, oneCore)
+					m.pid.Store(int64(r.PID()))
+					return func() perftest.Usage {
+						res, use, _ := r.Wait(b)
+						require.Equal(b, int64(shards*perShard), res.Records)
+						return use
+					}
+				})
+				sum.add(b, row{source: source, shards: shards, consumer: "bare SDK loop", f: f, fast: true})
+			})
+		})
+	}
+	sum.print(os.Stdout)
+	dir := filepath.Join(root, ".tmp", "bench-e2e")
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	out, err := os.Create(filepath.Join(dir, "summary.md"))
+	require.NoError(b, err)
+	defer out.Close()
+	sum.print(out)
+	fmt.Printf("(also in %s)\n", out.Name())
+}
+
+// firstRead is the moment the consumer started reading in earnest: the fast server's
+// first answer of more than one record, and the consumer's usage then.
+type firstRead struct {
+	pid   atomic.Int64
+	mu    sync.Mutex
+	at    time.Time
+	usage perftest.Usage
+}
+
+func (m *firstRead) hit() {
+	// The consumer's PID is stored right after it starts, long before it reads.
+	for deadline := time.Now().Add(time.Second); m.pid.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	use, _ := perftest.Sample(int(m.pid.Load()))
+	m.mu.Lock()
+	m.at, m.usage = time.Now(), use
+	m.mu.Unlock()
+}
+
+// fastRun serves recs on shards and runs one consumer (start starts it and returns a
+// function that waits until it has every event and says what it cost). Its figures run
+// from the consumer's first read to its last event: the start of the process (config,
+// access check, listing) is left out.
+func fastRun(b *testing.B, recs []fastkinesis.Record, shards int, start func(srv *fastkinesis.Server, m *firstRead) func() perftest.Usage) perftest.Figures {
+	m := &firstRead{}
+	srv, err := fastkinesis.Start(fastkinesis.Options{Stream: stream, Shards: shards, Records: recs, OnFirstRecords: m.hit})
+	require.NoError(b, err)
+	defer srv.Close()
+	wait := start(srv, m)
+	end := wait()
+	done := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	require.False(b, m.at.IsZero(), "the consumer never read")
+	return perftest.Figures{Events: shards * len(recs), CPU: end.CPU - m.usage.CPU, Wall: done.Sub(m.at), PeakRSS: end.PeakRSS}
+}
+
+// productionExtensions are config/datadog-agent.yaml's service::extensions.
+var productionExtensions = []string{"health_check", "file_storage"}
+
+// profile is an overlay that saves a CPU profile of the whole run, start included, to
+// E2E_PPROF_DIR (the pprof extension's save_to_file), or nothing without it. extensions
+// are the config's own: an overlay's list replaces the config's.
+func profile(b *testing.B, variant string, shards int, bin string, extensions ...string) string {
+	dir := os.Getenv("E2E_PPROF_DIR")
+	if dir == "" {
+		return ""
+	}
+	dir, err := filepath.Abs(dir)
+	require.NoError(b, err)
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d-shards.pprof", filepath.Base(bin), variant, shards))
+	b.Logf("CPU profile: %s", file)
+	return fmt.Sprintf(`
+extensions:
+  pprof:
+    endpoint: 127.0.0.1:0
+    save_to_file: %s
+service:
+  extensions: [%s, pprof]
+`, file, strings.Join(extensions, ", "))
+}
+
+// waitCollector returns a wait until delivered() reaches want, which then reads the
+// collector's usage and stops it.
+func waitCollector(b *testing.B, c *perftest.Collector, delivered func() int, want int) func() perftest.Usage {
+	return func() perftest.Usage {
+		deadline := time.Now().Add(10 * time.Minute)
+		for delivered() < want {
+			require.True(b, time.Now().Before(deadline), "%d of %d events delivered", delivered(), want)
+			select {
+			case <-c.Proc.Exited:
+				b.Fatal("the collector exited")
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		use, ok := perftest.Sample(c.Proc.PID())
+		require.True(b, ok, "read /proc of the collector")
+		c.Proc.Stop(b)
+		return use
+	}
+}
+
+type row struct {
+	source   string
+	shards   int
+	consumer string
+	f        perftest.Figures
+	fast     bool
+	debug    bool
+}
+
+type summary struct {
+	started     time.Time
+	backlogMean int
+	backlogMix  string
+	fastMean    int
+	oneCore     bool
+	mu          sync.Mutex
+	rows        []row
+}
+
+func (s *summary) add(b *testing.B, r row) {
+	f := r.f
+	b.ReportMetric(f.CPUPerEvent(), "cpu-µs/event")
+	b.ReportMetric(f.EventsPerSecond(), "events/s")
+	b.ReportMetric(f.EventsPerCPUSecond(), "events/cpu-s")
+	b.ReportMetric(f.PeakRSSMiB(), "peak-RSS-MiB")
+	b.Logf("%s, %s: %d events, CPU %s, wall %s, peak RSS %.1f MiB", r.source, r.consumer, f.Events, f.CPU, f.Wall.Round(time.Millisecond), f.PeakRSSMiB())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rows = append(s.rows, r)
+}
+
+func (s *summary) print(w io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(w, "\n## End to end, %s, %d cores (nproc)%s\n\n", s.started.Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpuModel())
+	fmt.Fprintf(w, "Events: the simulator's (100 agents); backlog mean %d B, fast server mean %d B. Mix: %s.\n", s.backlogMean, s.fastMean, s.backlogMix)
+	fmt.Fprintln(w, "kinesis-local rows: the whole process (start included), every core; fast-server rows: from the first read to the last event,")
+	if s.oneCore {
+		fmt.Fprintf(w, "the consumer on one core (taskset -c %d, GOMAXPROCS=1), the server and the OTLP sink on the others.\n", perftest.ConsumerCore)
+	} else {
+		fmt.Fprintln(w, "NOT on one core: this machine has a single core, shared by the consumer, the server and the sink.")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| source | shards | consumer | events | CPU µs/event | events/s (wall) | events/CPU-s (per core) | peak RSS MiB |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|")
+	for _, r := range s.rows {
+		f := r.f
+		fmt.Fprintf(w, "| %s | %d | %s | %d | %.1f | %.0f | %.0f | %.1f |\n", r.source, r.shards, r.consumer, f.Events, f.CPUPerEvent(), f.EventsPerSecond(), f.EventsPerCPUSecond(), f.PeakRSSMiB())
+	}
+	perShard := float64(shardReadBytesPerSecond) / goalEventBytes
+	goal := goalShards * perShard
+	fmt.Fprintf(w, "\nKinesis serves a shard's readers 2 MB/s: %.0f events/s of %d B (%.0f of this run's %d B). %d shards at that rate = %.0f events/s of %d B.\n",
+		perShard, goalEventBytes, float64(shardReadBytesPerSecond)/float64(max(1, s.fastMean)), s.fastMean, goalShards, goal, goalEventBytes)
+	for _, r := range s.rows {
+		if !r.debug {
+			continue
+		}
+		rate := r.f.EventsPerSecond()
+		if r.shards < goalShards {
+			// A shard is read at most every 250 ms while behind (4,000 events/s with
+			// calls of 1,000): with few shards that can bound the rate before the core.
+			fmt.Fprintf(w, "- %s, %d shards, one core: %.0f events/s (fewer shards than %d: each shard read at most every 250 ms can bound this before the core does)\n",
+				r.consumer, r.shards, rate, goalShards)
+			continue
+		}
+		// What one core sustains is events per CPU-second while reading is CPU-bound,
+		// as it is with this many shards; wall time also counts whatever else ran on
+		// the core (the machine may be shared).
+		perCore := r.f.EventsPerCPUSecond()
+		verdict := "keeps up"
+		if perCore < goal {
+			verdict = "does NOT keep up"
+		}
+		fmt.Fprintf(w, "- %s, %d shards, one core: %.0f events per CPU-second = %.0f shards at the full read rate: %s with %d (goal %.0f events/s); %.0f events/s of wall time\n",
+			r.consumer, r.shards, perCore, perCore/perShard, verdict, goalShards, goal, rate)
+	}
+}
+
+// cpuModel is the processor's name, from /proc/cpuinfo.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if name, ok := strings.CutPrefix(sc.Text(), "model name"); ok {
+			return ", " + strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+		}
+	}
+	return ""
+}
+
+// binaries are the collectors to measure: BACKLOG_BINARIES (comma-separated), else
+// OTELCOL_BINARY or the one `make build` leaves.
+func binaries(b *testing.B) []string {
+	var out []string
+	for _, item := range strings.Split(os.Getenv("BACKLOG_BINARIES"), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			abs, err := filepath.Abs(item)
+			require.NoError(b, err)
+			out = append(out, abs)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{collectortest.Binary(b)}
+	}
+	return out
+}
+
+// label names a binary in the table when several are compared.
+func label(bins []string, bin string) string {
+	if len(bins) == 1 {
+		return ""
+	}
+	return " (" + bin + ")"
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(b, err, name)
+	return n
+}
