@@ -45,10 +45,11 @@ lint:
 test: npm build lint
 	OTELCOL_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 -timeout 15m ./...
 
-# Figures for one core: decode + map per event beside its baseline, the agent state, and
-# duplicate removal (per record, and per checkpoint saved).
+# Figures for one core: decode + map per event beside its baseline (and pdata values from
+# slabs beside pdata's setters), GetRecords decoding beside the SDK's, the agent state, and
+# duplicate removal (per record, per checkpoint saved, and a window's memory).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./internal/agentstate/ ./internal/kinesisconsumer/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
 # through the disk queue) and the bare SDK loop (test/bareloop) on a 20,000-event backlog

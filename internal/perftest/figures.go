@@ -38,6 +38,11 @@ func (f Figures) PeakRSSMiB() float64 { return float64(f.PeakRSS) / (1 << 20) }
 // backlog into an in-process OTLP backend that takes requests of any size. Its figures
 // are the whole process's (start included), read once every event arrived.
 func ReadBacklog(t testing.TB, bl *Backlog, bin, cfg string) Figures {
+	return ReadBacklogWith(t, bl, bin, cfg, "")
+}
+
+// ReadBacklogWith is ReadBacklog with overlay (YAML) merged over cfg.
+func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg, overlay string) Figures {
 	t.Helper()
 	be := collectortest.NewBackend()
 	be.MaxRecvMsgSize = 1 << 30
@@ -45,7 +50,7 @@ func ReadBacklog(t testing.TB, bl *Backlog, bin, cfg string) Figures {
 	require.NoError(t, err)
 	defer be.Down()
 	c := StartCollector(t, CollectorSpec{
-		Binary: bin, Config: cfg, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
+		Binary: bin, Config: cfg, Overlay: overlay, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
 		Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr},
 	})
 	deadline := time.Now().Add(15 * time.Minute)

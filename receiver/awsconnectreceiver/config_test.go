@@ -46,7 +46,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.True(t, cfg.StartTimestamp.IsZero())
 	assert.Nil(t, cfg.Storage)
 	assert.Equal(t, time.Second, cfg.PollInterval)
-	assert.Equal(t, int32(1000), cfg.MaxRecordsPerCall)
+	assert.Equal(t, int32(500), cfg.MaxRecordsPerCall)
 	assert.Equal(t, 1000, cfg.MaxRecordsPerRequest)
 	assert.Equal(t, 8, cfg.MaxBatchesInFlight)
 	assert.Equal(t, 2<<20, cfg.MaxBytesPerRequest)

@@ -66,6 +66,10 @@ func BenchmarkEndToEnd(b *testing.B) {
 				f := perftest.ReadBacklog(b, bl, bin, productionConfig)
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f})
 			})
+			b.Run("collector-otlp-kinesis-buffer/"+filepath.Base(bin), func(b *testing.B) {
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, kinesisAsBuffer)
+				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory (Kinesis as the buffer)", f: f})
+			})
 		}
 		b.Run("bare-sdk-loop", func(b *testing.B) {
 			f := perftest.ReadBacklogBare(b, bl)
@@ -185,6 +189,20 @@ func fastRun(b *testing.B, recs []fastkinesis.Record, shards int, start func(srv
 	require.False(b, m.at.IsZero(), "the consumer never read")
 	return perftest.Figures{Events: shards * len(recs), CPU: end.CPU - m.usage.CPU, Wall: done.Sub(m.at), PeakRSS: end.PeakRSS}
 }
+
+// kinesisAsBuffer turns datadog-agent.yaml's disk queue into config/kubernetes-fleet.yaml's
+// shape: the queue in memory, and the receiver waiting for each export's result, so that a
+// checkpoint moves only once the backend has the data and the stream itself is the buffer.
+// The difference from the disk queue's row is what the disk queue costs.
+const kinesisAsBuffer = `
+exporters:
+  otlp_grpc/datadog-agent:
+    sending_queue:
+      storage: null
+      wait_for_result: true
+      sizer: requests
+      queue_size: 1000
+`
 
 // productionExtensions are config/datadog-agent.yaml's service::extensions.
 var productionExtensions = []string{"health_check", "file_storage"}
