@@ -47,6 +47,13 @@ func PeakResidentMemory(pid int) (int64, bool) {
 	return statusBytes(pid, "VmHWM:")
 }
 
+// AnonymousResidentMemory is a running process's anonymous resident memory (RssAnon):
+// its heap and stacks, without the binary's pages or the files it maps, which VmHWM
+// counts too.
+func AnonymousResidentMemory(pid int) (int64, bool) {
+	return statusBytes(pid, "RssAnon:")
+}
+
 func statusBytes(pid int, field string) (int64, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

@@ -17,6 +17,10 @@ type Figures struct {
 	// Wall is how long it took.
 	Wall    time.Duration
 	PeakRSS int64
+	// PeakAnon is the largest anonymous resident memory sampled (RssAnon, every 20 ms):
+	// the process's own heap and stacks, without the binary's pages and mapped files
+	// (file_storage's bbolt maps its files) that PeakRSS counts too; 0 when not sampled.
+	PeakAnon int64
 }
 
 // CPUPerEvent is CPU time per event in microseconds.
@@ -32,6 +36,9 @@ func (f Figures) EventsPerCPUSecond() float64 { return float64(f.Events) / f.CPU
 
 // PeakRSSMiB is the peak resident memory in MiB.
 func (f Figures) PeakRSSMiB() float64 { return float64(f.PeakRSS) / (1 << 20) }
+
+// PeakAnonMiB is the peak anonymous resident memory in MiB.
+func (f Figures) PeakAnonMiB() float64 { return float64(f.PeakAnon) / (1 << 20) }
 
 // ReadBacklog runs the collector binary bin with cfg, a config that takes its OTLP/gRPC
 // endpoint from DD_AGENT_OTLP_ENDPOINT as config/datadog-agent.yaml does, over the whole
@@ -53,6 +60,7 @@ func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg, overlay string) Figure
 		Binary: bin, Config: cfg, Overlay: overlay, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
 		Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr},
 	})
+	anon := WatchAnon(c.Proc.PID())
 	deadline := time.Now().Add(15 * time.Minute)
 	for be.Events() < len(bl.IDs) && time.Now().Before(deadline) {
 		select {
@@ -64,9 +72,10 @@ func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg, overlay string) Figure
 	took := time.Since(c.Started)
 	use, ok := Sample(c.Proc.PID())
 	require.True(t, ok, "read /proc of the collector")
+	peakAnon := anon.Stop()
 	c.Proc.Stop(t)
 	require.Empty(t, be.Missing(bl.IDs), "events missing after %s", took)
-	return Figures{Events: len(bl.IDs), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS}
+	return Figures{Events: len(bl.IDs), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS, PeakAnon: peakAnon}
 }
 
 // ReadBacklogBare runs the bare loop over the whole backlog; its figures are the whole

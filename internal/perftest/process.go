@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +26,40 @@ import (
 type Usage struct {
 	CPU     time.Duration // user + system
 	PeakRSS int64         // bytes
+}
+
+// AnonPeak is the largest anonymous resident memory a process had while watched.
+type AnonPeak struct {
+	stop, done chan struct{}
+	peak       atomic.Int64
+}
+
+// WatchAnon samples pid's anonymous resident memory every 20 ms until Stop.
+func WatchAnon(pid int) *AnonPeak {
+	a := &AnonPeak{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if anon, ok := collectortest.AnonymousResidentMemory(pid); ok && anon > a.peak.Load() {
+				a.peak.Store(anon)
+			}
+			select {
+			case <-a.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return a
+}
+
+// Stop ends the watch and returns the largest sample, in bytes.
+func (a *AnonPeak) Stop() int64 {
+	close(a.stop)
+	<-a.done
+	return a.peak.Load()
 }
 
 // Sample reads a running process's CPU time and peak resident memory (VmHWM) from /proc.
