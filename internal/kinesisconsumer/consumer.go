@@ -82,7 +82,8 @@ type Options struct {
 	// MaxBatchesInFlight, when above 0, bounds how many shards hold a batch at once, from
 	// their GetRecords call to the checkpoint of its last part; the others wait their turn
 	// before calling GetRecords. Memory then stays at about this many responses however
-	// many shards are read. A shard waiting out a backoff gives its turn up meanwhile.
+	// many shards are read, even while the pipeline refuses batches: a shard keeps its
+	// turn while its batch is refused, and gives it up only while its reads fail.
 	MaxBatchesInFlight int
 	// Health, when set, hears when reading is held up and when it no longer is. scope is a
 	// shard ID, or StreamScope for the stream itself (listing or assigning shards); err is

@@ -3,6 +3,7 @@ package kinesisconsumer
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,9 +35,43 @@ func TestBatchesInFlightAreBounded(t *testing.T) {
 	assert.Equal(t, int32(2), most.Load(), "two batches at once at most, and two reached")
 }
 
-// A shard whose batches the pipeline refuses waits out its backoff without its turn, so
-// the other shards go on.
-func TestARefusedShardGivesItsTurnUp(t *testing.T) {
+// While the pipeline refuses every batch (the memory limiter, a full queue), no more
+// shards than MaxBatchesInFlight fetch a batch to hold: each keeps its turn while its
+// batch is refused.
+func TestRefusedBatchesKeepTheirTurns(t *testing.T) {
+	e := newEnv(8)
+	ks := keys("k", 64)
+	e.p.round(ks, 2)
+	var refusing atomic.Bool
+	refusing.Store(true)
+	var mu sync.Mutex
+	refused := map[string]bool{}
+	e.rec.decide = func(_ context.Context, b Batch, _ int) error {
+		if !refusing.Load() {
+			return nil
+		}
+		mu.Lock()
+		refused[b.ShardID] = true
+		mu.Unlock()
+		return errors.New("refused")
+	}
+	opts := e.options(t)
+	opts.MaxBatchesInFlight = 2
+	c := start(t, opts)
+	// Long enough for every shard to have fetched a batch, had turns been given up.
+	require.Eventually(t, func() bool { return e.rec.attemptsTotal() >= 40 }, waitFor, tick)
+	mu.Lock()
+	holding := len(refused)
+	mu.Unlock()
+	assert.Equal(t, 2, holding, "shards that fetched a batch while the pipeline refused")
+	refusing.Store(false)
+	e.waitDelivered(t, e.p.all())
+	shutdown(t, c)
+	assertExactly(t, e.p, e.rec.deliveries(), e.p.all())
+}
+
+// A shard whose batches are refused for good holds one turn: the other shards go on.
+func TestAShardRefusedForGoodDoesNotStopTheOthers(t *testing.T) {
 	e := newEnv(4)
 	ks := keys("k", 40)
 	e.p.round(ks, 3)
@@ -49,7 +84,7 @@ func TestARefusedShardGivesItsTurnUp(t *testing.T) {
 		return nil
 	}
 	opts := e.options(t)
-	opts.MaxBatchesInFlight = 1
+	opts.MaxBatchesInFlight = 2
 	c := start(t, opts)
 	var others []string
 	for _, d := range e.p.all() {
@@ -63,4 +98,15 @@ func TestARefusedShardGivesItsTurnUp(t *testing.T) {
 	e.waitDelivered(t, e.p.all())
 	shutdown(t, c)
 	assertExactly(t, e.p, e.rec.deliveries(), e.p.all())
+}
+
+// attemptsTotal is how many times batches were offered, refused or not.
+func (r *recorder) attemptsTotal() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, a := range r.attempts {
+		n += a
+	}
+	return n
 }

@@ -398,7 +398,10 @@ func (r *shardReader) deliver(b Batch) bool {
 		if attempt == 1 {
 			log.Warn("Pipeline refused a batch; retrying it, the shard waits", zap.Int("records", len(b.Records)), zap.Error(err))
 		}
-		if !r.waitOut(retry) {
+		// The turn is kept: a refusal is mostly the whole pipeline's (the memory limiter,
+		// a full queue), and a turn given up would let other shards fetch batches only to
+		// hold them refused too.
+		if !retry.wait(r.readCtx) {
 			return false
 		}
 	}
@@ -435,7 +438,7 @@ func (r *shardReader) commit(cp Checkpoint) bool {
 		if failures == 0 {
 			c.hold(id, fmt.Errorf("saving the checkpoint of shard %s failed, so the shard waits until it can be saved: %w", id, err))
 		}
-		if !r.waitOut(retry) {
+		if !retry.wait(ctx) {
 			// Stopping: one more try, on its own context.
 			if err := c.saveBounded(ctx, id, cp); err != nil {
 				if errors.Is(err, ErrLeaseLost) {
@@ -470,18 +473,6 @@ func (r *shardReader) giveTurn() {
 		<-r.c.turns
 		r.hasTurn = false
 	}
-}
-
-// waitOut waits out a backoff on the reading context with the reader's turn given up
-// meanwhile, so that a refused or failing shard does not keep the others waiting, and
-// takes a turn again after; false means the reader was stopped first.
-func (r *shardReader) waitOut(retry *Retrier) bool {
-	had := r.hasTurn
-	r.giveTurn()
-	if !retry.wait(r.readCtx) {
-		return false
-	}
-	return !had || r.takeTurn(r.readCtx)
 }
 
 // saveBounded saves a checkpoint on a context that outlives ctx's cancellation by at
