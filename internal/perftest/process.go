@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -77,9 +78,28 @@ func exitedCPU(state *os.ProcessState) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// ConsumerCore is the core a consumer measured on one core runs on; PinOffConsumerCore
-// keeps the measuring process (the fast Kinesis server, the OTLP sink) off it.
-const ConsumerCore = 0
+// allowed is the CPUs this process may run on: a container's cpuset may leave CPU 0 out.
+var allowed = func() (set unix.CPUSet) {
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		set.Zero()
+		for c := range runtime.NumCPU() {
+			set.Set(c)
+		}
+	}
+	return set
+}()
+
+// ConsumerCore is the core a consumer measured on one core runs on, the lowest this
+// process may use; PinOffConsumerCore keeps the measuring process (the fast Kinesis
+// server, the OTLP sink) off it.
+var ConsumerCore = func() int {
+	for c := range 8 * int(unsafe.Sizeof(allowed)) {
+		if allowed.IsSet(c) {
+			return c
+		}
+	}
+	return 0
+}()
 
 // command is bin with args, on ConsumerCore alone with GOMAXPROCS=1 when oneCore.
 func command(bin string, args []string, oneCore bool) (string, []string, []string) {
@@ -90,19 +110,14 @@ func command(bin string, args []string, oneCore bool) (string, []string, []strin
 }
 
 // CanPin says whether this machine has a core for the consumer and another for the rest.
-func CanPin() bool { return runtime.NumCPU() >= 2 }
+func CanPin() bool { return allowed.Count() >= 2 }
 
 // PinOffConsumerCore moves every thread of this process (and so the threads it starts
 // later) to the cores other than ConsumerCore, until the test ends.
 func PinOffConsumerCore(t testing.TB) {
 	t.Helper()
-	var rest, all unix.CPUSet
-	for c := range runtime.NumCPU() {
-		all.Set(c)
-		if c != ConsumerCore {
-			rest.Set(c)
-		}
-	}
+	rest, all := allowed, allowed
+	rest.Clear(ConsumerCore)
 	require.NoError(t, setAffinity(&rest))
 	t.Cleanup(func() { _ = setAffinity(&all) })
 }
