@@ -23,7 +23,7 @@ type RecentKeys struct {
 	// the odds of a false match stay below 1 in 10^14 per record.
 	ring   []uint64
 	next   int
-	member map[uint64]struct{}
+	member keySet
 	// staged are the keys admitted in the batch being offered, in order.
 	staged    []uint64
 	stagedSet map[uint64]struct{}
@@ -35,7 +35,7 @@ func NewRecentKeys(limit int) *RecentKeys {
 	if limit <= 0 {
 		return nil
 	}
-	return &RecentKeys{limit: limit, member: map[uint64]struct{}{}, stagedSet: map[uint64]struct{}{}}
+	return &RecentKeys{limit: limit, member: newKeySet(limit), stagedSet: map[uint64]struct{}{}}
 }
 
 // keyHash is FNV-1a, 64 bits (as hash/fnv's New64a), without allocating.
@@ -56,7 +56,7 @@ func (r *RecentKeys) Admit(key string) bool {
 		return true
 	}
 	h := keyHash(key)
-	if _, ok := r.member[h]; ok {
+	if r.member.has(h) {
 		return false
 	}
 	if _, ok := r.stagedSet[h]; ok {
@@ -97,17 +97,17 @@ func (r *RecentKeys) commit() {
 }
 
 func (r *RecentKeys) remember(h uint64) {
-	if _, ok := r.member[h]; ok {
+	if r.member.has(h) {
 		return
 	}
 	if len(r.ring) < r.limit {
 		r.ring = append(r.ring, h)
 	} else {
-		delete(r.member, r.ring[r.next])
+		r.member.remove(r.ring[r.next])
 		r.ring[r.next] = h
 		r.next = (r.next + 1) % r.limit
 	}
-	r.member[h] = struct{}{}
+	r.member.add(h)
 }
 
 // encode is the remembered keys, oldest first, 8 bytes each, for a checkpoint.
