@@ -150,13 +150,9 @@ func (d *decoder) records(out *kinesis.GetRecordsOutput) error {
 				if err != nil || !ok {
 					return err
 				}
-				if bytes.IndexByte(raw, '\\') >= 0 {
-					// An encoder may escape base64's slash.
-					var s string
-					if err := json.Unmarshal(d.b[d.last:d.i], &s); err != nil {
-						return err
-					}
-					raw = []byte(s)
+				// An encoder may escape base64's slash.
+				if raw, err = d.unescaped(raw); err != nil {
+					return err
 				}
 				at := len(slab)
 				m, err := base64.StdEncoding.Decode(slab[at:cap(slab)], raw)
@@ -228,15 +224,10 @@ func (d *decoder) textOf(text *[]byte, s *span) error {
 		return err
 	}
 	from := len(*text)
-	if bytes.IndexByte(raw, '\\') < 0 {
-		*text = append(*text, raw...)
-	} else {
-		var u string
-		if err := json.Unmarshal(d.b[d.last:d.i], &u); err != nil {
-			return err
-		}
-		*text = append(*text, u...)
+	if raw, err = d.unescaped(raw); err != nil {
+		return err
 	}
+	*text = append(*text, raw...)
 	*s = span{int32(from + 1), int32(len(*text) + 1)}
 	return nil
 }
@@ -314,12 +305,8 @@ func (d *decoder) object(member func(key []byte) error) error {
 		if !ok {
 			return d.fail("key expected")
 		}
-		if bytes.IndexByte(key, '\\') >= 0 {
-			var k string
-			if err := json.Unmarshal(d.b[d.last:d.i], &k); err != nil {
-				return err
-			}
-			key = []byte(k)
+		if key, err = d.unescaped(key); err != nil {
+			return err
 		}
 		d.ws()
 		if d.i >= len(d.b) || d.b[d.i] != ':' {
@@ -429,12 +416,23 @@ func (d *decoder) string() (string, bool, error) {
 	if err != nil || !ok {
 		return "", false, err
 	}
+	if raw, err = d.unescaped(raw); err != nil {
+		return "", false, err
+	}
+	return string(raw), true, nil
+}
+
+// unescaped is raw, the text between the quotes of the last string read, with its
+// escapes undone: raw itself when it has none, as nearly every string here.
+func (d *decoder) unescaped(raw []byte) ([]byte, error) {
 	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw), true, nil
+		return raw, nil
 	}
 	var s string
-	err = json.Unmarshal(d.b[d.last:d.i], &s)
-	return s, err == nil, err
+	if err := json.Unmarshal(d.b[d.last:d.i], &s); err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
 }
 
 // number is the next number's text; ok is false for null.
