@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -35,14 +34,7 @@ func writeBacklog(t testing.TB, n int) *perftest.Backlog {
 }
 
 // backlogSize is how many events the backlog holds: BACKLOG_EVENTS, default 20,000.
-func backlogSize(t testing.TB) int {
-	if v := os.Getenv("BACKLOG_EVENTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		require.NoError(t, err, "BACKLOG_EVENTS")
-		return n
-	}
-	return 20_000
-}
+func backlogSize(t testing.TB) int { return perftest.EnvInt(t, "BACKLOG_EVENTS", 20_000) }
 
 // gateway is the built binary as an OTLP gateway: the otlp receiver on gRPC and HTTP
 // with every limit at its default (4 MiB a gRPC message, 20 MiB an HTTP body), passing

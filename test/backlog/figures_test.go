@@ -3,13 +3,11 @@ package backlog
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 )
 
@@ -28,11 +26,8 @@ import (
 //
 //	OTELCOL_BINARY=$PWD/_build/otelcol-amazonconnect go test -run '^$' -bench BenchmarkCollectorReadsBacklog -benchtime 1x ./test/backlog
 func BenchmarkCollectorReadsBacklog(b *testing.B) {
-	binaries := list(os.Getenv("BACKLOG_BINARIES"))
-	if len(binaries) == 0 {
-		binaries = []string{collectortest.Binary(b)}
-	}
-	configs := list(os.Getenv("BACKLOG_CONFIGS"))
+	binaries := perftest.Binaries(b)
+	configs := perftest.List(os.Getenv("BACKLOG_CONFIGS"))
 	if len(configs) == 0 {
 		configs = []string{filepath.Join(configDir(b), "datadog-agent.yaml")}
 	}
@@ -59,15 +54,4 @@ func readBacklog(b *testing.B, bl *perftest.Backlog, bin, cfg string) {
 	b.ReportMetric(f.Wall.Seconds(), "s-to-deliver")
 	b.Logf("%s with %s: %d events (%d bytes on average), CPU %s (%.0f µs an event), peak RSS %.1f MiB, all delivered in %s",
 		bin, cfg, f.Events, bl.MeanBytes(), f.CPU, f.CPUPerEvent(), f.PeakRSSMiB(), f.Wall.Round(time.Second))
-}
-
-// list splits a comma-separated list, dropping empty items.
-func list(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +49,7 @@ const (
 // (default 32,000) the fast server's total. E2E_PPROF_DIR saves a CPU profile of each
 // collector run on the fast server there.
 func BenchmarkEndToEnd(b *testing.B) {
-	bins := binaries(b)
+	bins := perftest.Binaries(b)
 	root := collectortest.RepoRoot(b)
 	productionConfig := filepath.Join(root, "config", "datadog-agent.yaml")
 	debugConfig, err := filepath.Abs(filepath.Join("testdata", "fast-debug.yaml"))
@@ -58,7 +57,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	sum := &summary{started: time.Now().UTC()}
 
 	b.Run("kinesis-local", func(b *testing.B) {
-		bl := perftest.WriteBacklog(b, stream, 2, envInt(b, "E2E_BACKLOG_EVENTS", 20_000))
+		bl := perftest.WriteBacklog(b, stream, 2, perftest.EnvInt(b, "E2E_BACKLOG_EVENTS", 20_000))
 		sum.backlogMean, sum.backlogMix = bl.MeanBytes(), bl.Mix()
 		source := fmt.Sprintf("kinesis-local, %d-event backlog", len(bl.IDs))
 		for _, bin := range bins {
@@ -77,7 +76,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		})
 	})
 
-	total := envInt(b, "E2E_FAST_EVENTS", 32_000)
+	total := perftest.EnvInt(b, "E2E_FAST_EVENTS", 32_000)
 	events := perftest.Simulate(b, total)
 	sum.fastMean = events.MeanBytes()
 	oneCore := perftest.CanPin()
@@ -354,37 +353,10 @@ func cpuModel() string {
 	return ""
 }
 
-// binaries are the collectors to measure: BACKLOG_BINARIES (comma-separated), else
-// OTELCOL_BINARY or the one `make build` leaves.
-func binaries(b *testing.B) []string {
-	var out []string
-	for _, item := range strings.Split(os.Getenv("BACKLOG_BINARIES"), ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			abs, err := filepath.Abs(item)
-			require.NoError(b, err)
-			out = append(out, abs)
-		}
-	}
-	if len(out) == 0 {
-		out = []string{collectortest.Binary(b)}
-	}
-	return out
-}
-
 // label names a binary in the table when several are compared.
 func label(bins []string, bin string) string {
 	if len(bins) == 1 {
 		return ""
 	}
 	return " (" + bin + ")"
-}
-
-func envInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(b, err, name)
-	return n
 }
