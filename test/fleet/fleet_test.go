@@ -69,16 +69,9 @@ func TestFleetReachesAFairSplitAndKeepsIt(t *testing.T) {
 func TestFleetSIGKILLFailsOverWithinALease(t *testing.T) {
 	f := newFleet(t, "sigkill", 4)
 	s := f.settings
-	// A backend that answers in 300 ms, and the kill comes while it holds a batch of the
-	// killed collector's shards: the worst moment, a batch exported and not checkpointed.
-	f.rec.SetDelay(300 * time.Millisecond)
-	ids := f.startFleet(3)
-	f.waitFair(ids, 3*s.LeaseDuration)
-
-	// The flow starts once the split is settled, so that every repeat is the kill's.
-	flowFrom := time.Now()
-	stop := f.write(40, 500*time.Millisecond)
-	f.waitFlowing(ids, flowFrom, 30*time.Second)
+	// The kill comes while the slow backend holds a batch of the killed collector's
+	// shards: the worst moment, a batch exported and not checkpointed.
+	ids, stop := f.startFlowing(3)
 	f.waitWritten(200, 30*time.Second) // a few seconds of flow, to write again below
 
 	owners := f.owners()
@@ -162,16 +155,9 @@ func repeatsAfterKill(arrivals []fleettest.Arrival, victim string, shards []stri
 func TestFleetGracefulStopHandsOverAtOnce(t *testing.T) {
 	f := newFleet(t, "graceful", 4)
 	s := f.settings
-	// A backend 300 ms away, and the stop comes while it holds a batch of the stopped
-	// collector's: that batch must be finished and checkpointed before the leases are
-	// released.
-	f.rec.SetDelay(300 * time.Millisecond)
-	ids := f.startFleet(3)
-	f.waitFair(ids, 3*s.LeaseDuration)
-
-	flowFrom := time.Now()
-	stop := f.write(40, 500*time.Millisecond)
-	f.waitFlowing(ids, flowFrom, 30*time.Second)
+	// The stop comes while the slow backend holds a batch of the stopped collector's:
+	// that batch must be finished and checkpointed before the leases are released.
+	ids, stop := f.startFlowing(3)
 
 	owners := f.owners()
 	victim := busiest(owners, ids)

@@ -212,6 +212,22 @@ func (f *fleet) checkRunning() {
 	}
 }
 
+// startFlowing starts n collectors behind a backend that answers after 300 ms, so that a
+// collector stopped or killed is likely holding a batch exported and not checkpointed;
+// waits for a fair split; then starts writing events (once the split is settled, so that
+// every repeat after is the stop's or the kill's) and waits until they arrive. stop ends
+// the writing.
+func (f *fleet) startFlowing(n int) (ids []string, stop func()) {
+	f.t.Helper()
+	f.rec.SetDelay(300 * time.Millisecond)
+	ids = f.startFleet(n)
+	f.waitFair(ids, 3*f.settings.LeaseDuration)
+	flowFrom := time.Now()
+	stop = f.write(40, 500*time.Millisecond)
+	f.waitFlowing(ids, flowFrom, 30*time.Second)
+	return ids, stop
+}
+
 // write runs the writer in the background, perBatch events every pause, until the
 // returned stop is called; stop returns the writer's error.
 func (f *fleet) write(perBatch int, pause time.Duration) (stop func()) {
