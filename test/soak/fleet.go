@@ -176,13 +176,9 @@ writing:
 	}
 
 	report := fleetReport(o, rec, kills, len(written), len(missing))
-	fmt.Print(report)
-	if err := os.WriteFile(filepath.Join(o.out, "report.md"), []byte(report), 0o644); err != nil {
+	problems, err := publish(o, report, written, missing)
+	if err != nil {
 		return err
-	}
-	var problems []string
-	if len(missing) > 0 {
-		problems = append(problems, fmt.Sprintf("%d of %d events never arrived, e.g. %v", len(missing), len(written), missing[:min(3, len(missing))]))
 	}
 	for _, k := range kills {
 		for _, shard := range k.shards {

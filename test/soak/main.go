@@ -246,13 +246,9 @@ writing:
 	stopErr := col.Terminate(30 * time.Second)
 
 	report, flat := judge(o, samples, final, len(written), len(missing), be)
-	fmt.Print(report)
-	if err := os.WriteFile(filepath.Join(o.out, "report.md"), []byte(report), 0o644); err != nil {
+	problems, err := publish(o, report, written, missing)
+	if err != nil {
 		return err
-	}
-	var problems []string
-	if len(missing) > 0 {
-		problems = append(problems, fmt.Sprintf("%d of %d events never arrived, e.g. %v", len(missing), len(written), missing[:min(3, len(missing))]))
 	}
 	if !flat {
 		problems = append(problems, "memory grew")
@@ -347,4 +343,18 @@ func (s *idSink) all() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.ids)
+}
+
+// publish prints the report and leaves it in the output directory, and returns the
+// first of the run's problems: the events written that never arrived.
+func publish(o options, report string, written, missing []string) ([]string, error) {
+	fmt.Print(report)
+	if err := os.WriteFile(filepath.Join(o.out, "report.md"), []byte(report), 0o644); err != nil {
+		return nil, err
+	}
+	var problems []string
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d events never arrived, e.g. %v", len(missing), len(written), missing[:min(3, len(missing))]))
+	}
+	return problems, nil
 }
