@@ -238,7 +238,8 @@ func unixNano(t time.Time) int64 {
 }
 
 // ApplyEvent merges ev, applied at wall clock now, into its contact, and appends to out
-// the Dequeues it settles. Applying an event again changes nothing.
+// the Dequeues it settles. Applying an event again changes nothing. An event of a type
+// this package does not know only refreshes a known contact's last-seen time.
 func (s *Store) ApplyEvent(ev *contactevent.Event, now time.Time, out []Dequeue) []Dequeue {
 	if ev == nil || ev.ContactID == "" {
 		return out
@@ -252,14 +253,22 @@ func (s *Store) ApplyEvent(ev *contactevent.Event, now time.Time, out []Dequeue)
 
 	b := &s.buckets[bucketOf(key)]
 	c := b.contacts[key]
-	if c == nil {
+	known := knownTypes[ev.EventType]
+	switch {
+	case c == nil && !known:
+		return out
+	case c == nil:
 		c = s.insert(b, key, ev.InstanceARN, at)
-	} else if c.flags&fEnded == 0 && c.lastSeen != at {
-		c.lastSeen = at
+	case c.flags&fEnded == 0 && c.lastSeen != at:
 		s.live.moveToBack(c)
 	}
-	before := c.membership()
 	c.lastSeen = at
+	b.changed()
+	if !known {
+		// A type AWS added since: what its fields mean is not known.
+		return out
+	}
+	before := c.membership()
 
 	if ev.InitiationMethod == contactevent.InitiationOutbound {
 		c.flags |= fOutbound
@@ -301,7 +310,6 @@ func (s *Store) ApplyEvent(ev *contactevent.Event, now time.Time, out []Dequeue)
 	}
 	out = s.decide(c, at, out)
 	s.reindex(c, before, c.membership())
-	b.changed()
 
 	// A successor shows how its predecessor left the queue; every event of the successor
 	// repeats its initiation method and previous contact, so any of them will do.
@@ -318,6 +326,20 @@ func (s *Store) ApplyEvent(ev *contactevent.Event, now time.Time, out []Dequeue)
 		}
 	}
 	return s.enforceBound(c, out)
+}
+
+// knownTypes are the event types whose fields ApplyEvent reads. Others only refresh a
+// known contact's last-seen time.
+var knownTypes = map[string]bool{
+	contactevent.TypeInitiated:          true,
+	contactevent.TypeConnectedToSystem:  true,
+	contactevent.TypeContactDataUpdated: true,
+	contactevent.TypeQueued:             true,
+	contactevent.TypeConnectedToAgent:   true,
+	contactevent.TypeDisconnected:       true,
+	contactevent.TypeCompleted:          true,
+	contactevent.TypePaused:             true,
+	contactevent.TypeResumed:            true,
 }
 
 // insert adds a new, live contact.
