@@ -53,9 +53,12 @@
 // new as the checkpoints. Events read again after a crash are applied again, which changes
 // nothing: applying is idempotent.
 //
-// Times are kept as absolute unix times (wall clock for the TTL, retention and record
-// window; event times for the waits), so a downtime counts towards them. A pending abandon
-// is the exception: it keeps its remaining grace, which starts running again at the first
-// call after the load, because the successor that would settle it is more likely in the
-// backlog read after a downtime than lost.
+// Times are stored as absolute unix times: event times for the waits, wall clock times for
+// the TTL, the retention, the record window and a pending abandon's grace, with the
+// store's clock at the save. At the first call after a load, the wall clock times shift by
+// the time since that save, so a downtime counts towards none of them: the events of the
+// downtime are still to be read. Otherwise an ended contact would be forgotten at once
+// after a downtime longer than Retention, and its events read again after the restart
+// would count it twice; and an abandon's grace would run out before the backlog that holds
+// its successor is read.
 package contactstate

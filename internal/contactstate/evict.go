@@ -136,7 +136,7 @@ func (s *Store) Tick(now time.Time, out []Dequeue) []Dequeue {
 		}
 		s.pending.pop()
 		c := s.buckets[bucketOf(st.key)].contacts[st.key]
-		if c == nil || c.flags&(fPending|fGraceUnanchored) != fPending || c.grace != st.at {
+		if c == nil || c.flags&fPending == 0 || c.grace != st.at {
 			continue
 		}
 		out = s.settle(c, out)

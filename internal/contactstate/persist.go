@@ -16,18 +16,19 @@ const Buckets = 256
 // Version 1:
 //
 //	version        byte
+//	saved at       varint unix nanoseconds: the store's clock, the frame of its wall clock times
 //	strings        uvarint count, then each: uvarint length, bytes
 //	contacts       uvarint count, then each, by key:
 //	  key          8 bytes, little endian
 //	  flags        uvarint
 //	  instance, queue, channel   uvarint: 0 for "", else 1 + index into strings
 //	  enqueued, connected, disconnected, lastSeen, ended   varint unix nanoseconds, 0: unknown
-//	  grace left   uvarint nanoseconds, if the flags say pending
+//	  grace        varint unix nanoseconds: the end of the grace, if the flags say pending
 //	records        uvarint count, then each, by key: key 8 bytes, varint unix nanoseconds
 const formatVersion = 1
 
-// storedFlags are the flags the encoding carries; fGraceUnanchored is the store's own.
-const storedFlags = flagsKnown &^ fGraceUnanchored
+// storedFlags are the flags the encoding carries.
+const storedFlags = flagsKnown
 
 // minContactBytes is the fewest bytes a stored contact takes: key, flags, three string
 // indexes and five times.
@@ -39,6 +40,8 @@ type bucket struct {
 	// gen counts changes; marshaled and clean are the gens last marshaled and last
 	// marked clean, so a change between MarshalBucket and MarkClean keeps it dirty.
 	gen, marshaled, clean uint64
+	// unanchored: loaded, its times not yet shifted by the downtime (see advance).
+	unanchored bool
 }
 
 func (b *bucket) changed() { b.gen++ }
@@ -106,6 +109,11 @@ func (s *Store) MarshalBucket(i int) []byte {
 
 	buf := make([]byte, 0, 64+len(keys)*40+len(b.records)*14)
 	buf = append(buf, formatVersion)
+	savedAt := s.clock
+	if b.unanchored {
+		savedAt = s.loadedClock
+	}
+	buf = binary.AppendVarint(buf, savedAt)
 	buf = binary.AppendUvarint(buf, uint64(len(strs)))
 	for _, v := range strs {
 		buf = binary.AppendUvarint(buf, uint64(len(v)))
@@ -123,7 +131,7 @@ func (s *Store) MarshalBucket(i int) []byte {
 			buf = binary.AppendVarint(buf, t)
 		}
 		if c.flags&fPending != 0 {
-			buf = binary.AppendUvarint(buf, uint64(s.graceLeft(c)))
+			buf = binary.AppendVarint(buf, c.grace)
 		}
 	}
 
@@ -140,15 +148,6 @@ func (s *Store) MarshalBucket(i int) []byte {
 	return buf
 }
 
-// graceLeft is what remains of c's grace at the store's clock.
-func (s *Store) graceLeft(c *contact) int64 {
-	left := c.grace
-	if c.flags&fGraceUnanchored == 0 {
-		left -= s.clock
-	}
-	return min(max(left, 0), int64(s.cfg.AbandonGrace))
-}
-
 // LoadBucket replaces bucket i with data, which MarshalBucket wrote (nil: empty). It is
 // meant for the start, before events are applied. An unreadable bucket is an error that
 // names it and what is wrong, and leaves the store as it was.
@@ -156,7 +155,7 @@ func (s *Store) LoadBucket(i int, data []byte) error {
 	if i < 0 || i >= Buckets {
 		return fmt.Errorf("bucket %d: no such bucket (0 to %d)", i, Buckets-1)
 	}
-	contacts, records, err := decodeBucket(i, data)
+	savedAt, contacts, records, err := decodeBucket(i, data)
 	if err != nil {
 		return fmt.Errorf("bucket %d: %w", i, err)
 	}
@@ -182,19 +181,20 @@ func (s *Store) LoadBucket(i int, data []byte) error {
 			s.nLive++
 		}
 		if c.flags&fPending != 0 {
-			c.flags |= fGraceUnanchored
-			s.unanchored = append(s.unanchored, c.key)
 			s.nPending++
 		}
 		s.reindex(c, membership{}, c.membership())
 	}
 	for _, r := range records {
 		b.records[r.key] = r.at
-		s.records.push(r.key, r.at)
 		s.nRecords++
 	}
-	s.listsUnsorted = true
-	s.records.unsorted = true
+	// Fifos and lists are filled and sorted when the times are shifted, at the next call.
+	s.loadedClock = max(s.loadedClock, savedAt)
+	if !b.unanchored {
+		b.unanchored = true
+		s.unanchored = append(s.unanchored, i)
+	}
 	b.changed()
 	b.marshaled, b.clean = b.gen, b.gen
 	return nil
@@ -253,27 +253,31 @@ func (r *reader) u64() uint64 {
 	return v
 }
 
-func decodeBucket(i int, data []byte) ([]*contact, []stamp, error) {
+func decodeBucket(i int, data []byte) (savedAt int64, _ []*contact, _ []stamp, _ error) {
 	if len(data) == 0 {
-		return nil, nil, nil
+		return 0, nil, nil, nil
 	}
 	switch v := data[0]; {
 	case v > formatVersion:
-		return nil, nil, fmt.Errorf("format version %d is newer than %d, the newest this build reads", v, formatVersion)
+		return 0, nil, nil, fmt.Errorf("format version %d is newer than %d, the newest this build reads", v, formatVersion)
 	case v == 0:
-		return nil, nil, errors.New("format version 0 does not exist")
+		return 0, nil, nil, errors.New("format version 0 does not exist")
 	}
 	r := &reader{data: data[1:]}
+	savedAt = r.varint()
+	if r.err != nil {
+		return 0, nil, nil, fmt.Errorf("saved at: %w", r.err)
+	}
 
 	nStrs := r.uvarint()
 	if r.err == nil && nStrs > uint64(len(r.data)) {
-		return nil, nil, fmt.Errorf("%d strings cannot fit in %d bytes", nStrs, len(r.data))
+		return 0, nil, nil, fmt.Errorf("%d strings cannot fit in %d bytes", nStrs, len(r.data))
 	}
 	strs := make([]string, 0, nStrs)
 	for n := uint64(0); n < nStrs && r.err == nil; n++ {
 		l := r.uvarint()
 		if r.err == nil && l > uint64(len(r.data)) {
-			return nil, nil, fmt.Errorf("string %d: length %d past the end", n, l)
+			return 0, nil, nil, fmt.Errorf("string %d: length %d past the end", n, l)
 		}
 		if r.err == nil {
 			strs = append(strs, string(r.data[:l]))
@@ -281,7 +285,7 @@ func decodeBucket(i int, data []byte) ([]*contact, []stamp, error) {
 		}
 	}
 	if r.err != nil {
-		return nil, nil, fmt.Errorf("strings: %w", r.err)
+		return 0, nil, nil, fmt.Errorf("strings: %w", r.err)
 	}
 	str := func(what string) string {
 		n := r.uvarint()
@@ -297,7 +301,7 @@ func decodeBucket(i int, data []byte) ([]*contact, []stamp, error) {
 
 	nContacts := r.uvarint()
 	if r.err == nil && nContacts > uint64(len(r.data)/minContactBytes) {
-		return nil, nil, fmt.Errorf("%d contacts cannot fit in %d bytes", nContacts, len(r.data))
+		return 0, nil, nil, fmt.Errorf("%d contacts cannot fit in %d bytes", nContacts, len(r.data))
 	}
 	contacts := make([]*contact, 0, nContacts)
 	seen := make(map[uint64]struct{}, nContacts)
@@ -310,8 +314,11 @@ func decodeBucket(i int, data []byte) ([]*contact, []stamp, error) {
 			r.err = fmt.Errorf("unknown flags %#x", flags&^uint64(storedFlags))
 		}
 		c.flags = uint16(flags)
+		if r.err == nil && c.flags&fPending != 0 && c.flags&(fEnded|fQueued|fDequeued) != fEnded|fQueued {
+			r.err = fmt.Errorf("flags %#x: a pending abandon must be ended, queued and not dequeued", flags)
+		}
 		if c.flags&fPending != 0 {
-			c.grace = int64(min(r.uvarint(), 1<<62))
+			c.grace = r.varint()
 		}
 		if r.err == nil && bucketOf(c.key) != i {
 			r.err = fmt.Errorf("key %016x belongs to bucket %d", c.key, bucketOf(c.key))
@@ -320,18 +327,18 @@ func decodeBucket(i int, data []byte) ([]*contact, []stamp, error) {
 			r.err = fmt.Errorf("key %016x twice", c.key)
 		}
 		if r.err != nil {
-			return nil, nil, fmt.Errorf("contact %d of %d: %w", n, nContacts, r.err)
+			return 0, nil, nil, fmt.Errorf("contact %d of %d: %w", n, nContacts, r.err)
 		}
 		seen[c.key] = struct{}{}
 		contacts = append(contacts, c)
 	}
 	if r.err != nil {
-		return nil, nil, fmt.Errorf("contacts: %w", r.err)
+		return 0, nil, nil, fmt.Errorf("contacts: %w", r.err)
 	}
 
 	nRecords := r.uvarint()
 	if r.err == nil && nRecords > uint64(len(r.data)/9) {
-		return nil, nil, fmt.Errorf("%d records cannot fit in %d bytes", nRecords, len(r.data))
+		return 0, nil, nil, fmt.Errorf("%d records cannot fit in %d bytes", nRecords, len(r.data))
 	}
 	records := make([]stamp, 0, nRecords)
 	clear(seen)
@@ -344,16 +351,16 @@ func decodeBucket(i int, data []byte) ([]*contact, []stamp, error) {
 			r.err = fmt.Errorf("key %016x twice", st.key)
 		}
 		if r.err != nil {
-			return nil, nil, fmt.Errorf("record %d of %d: %w", n, nRecords, r.err)
+			return 0, nil, nil, fmt.Errorf("record %d of %d: %w", n, nRecords, r.err)
 		}
 		seen[st.key] = struct{}{}
 		records = append(records, st)
 	}
 	if r.err != nil {
-		return nil, nil, fmt.Errorf("records: %w", r.err)
+		return 0, nil, nil, fmt.Errorf("records: %w", r.err)
 	}
 	if len(r.data) != 0 {
-		return nil, nil, fmt.Errorf("%d bytes after the records", len(r.data))
+		return 0, nil, nil, fmt.Errorf("%d bytes after the records", len(r.data))
 	}
-	return contacts, records, nil
+	return savedAt, contacts, records, nil
 }

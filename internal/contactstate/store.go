@@ -112,16 +112,15 @@ type Stats struct {
 
 // Contact flags.
 const (
-	fQueued          uint16 = 1 << iota // an event showed it in a queue
-	fOutbound                           // OUTBOUND: never in queue metrics
-	fConnected                          // connected to an agent
-	fEnded                              // disconnected or completed
-	fDequeued                           // its Dequeue was reported
-	fPending                            // unanswered and ended: abandon held for the grace
-	fNextCallback                       // a CALLBACK contact follows it
-	fNextTransfer                       // a QUEUE_TRANSFER contact follows it
-	fGraceUnanchored                    // loaded pending: grace holds the remaining grace
-	flagsKnown       = fGraceUnanchored<<1 - 1
+	fQueued       uint16 = 1 << iota // an event showed it in a queue
+	fOutbound                        // OUTBOUND: never in queue metrics
+	fConnected                       // connected to an agent
+	fEnded                           // disconnected or completed
+	fDequeued                        // its Dequeue was reported
+	fPending                         // unanswered and ended: abandon held for the grace
+	fNextCallback                    // a CALLBACK contact follows it
+	fNextTransfer                    // a QUEUE_TRANSFER contact follows it
+	flagsKnown    = fNextTransfer<<1 - 1
 )
 
 // contact holds what the queue metrics need of one contact, compactly: the key is a hash,
@@ -185,12 +184,15 @@ type Store struct {
 	nLive, nEnded int
 	nPending      int
 
-	pending    fifo     // pending abandons by deadline
-	unanchored []uint64 // loaded pending abandons, anchored at the next call
-	records    fifo     // records by first sighting
-	nRecords   int
+	pending  fifo // pending abandons by deadline
+	records  fifo // records by first sighting
+	nRecords int
 
 	clock int64 // the latest wall clock seen
+	// loadedClock is the newest clock the loaded buckets were saved at, and unanchored
+	// the buckets loaded since the last call; see advance.
+	loadedClock int64
+	unanchored  []int
 
 	evictedContacts, evictedRecords int64
 
@@ -403,7 +405,7 @@ func (s *Store) unpend(c *contact) {
 	if c.flags&fPending != 0 {
 		s.nPending--
 	}
-	c.flags &^= fPending | fGraceUnanchored
+	c.flags &^= fPending
 }
 
 // link remembers on the predecessor (instance, id) that a successor of kind flag follows
@@ -452,8 +454,12 @@ func (s *Store) reindex(c *contact, before, after membership) {
 	}
 }
 
-// advance moves the store's clock to at, and starts the grace of the pending abandons
-// loaded since the last call.
+// advance moves the store's clock to at. At the first call after a load, it shifts the
+// loaded buckets' wall clock times by the time since they were saved, so that a downtime
+// does not count towards the TTL, the retention, the record window or a pending grace:
+// the events of the downtime are still to be read. Otherwise a contact ended just before
+// a long downtime would be forgotten at once, and its events read again after the restart
+// would count it twice.
 func (s *Store) advance(at int64) {
 	if at > s.clock {
 		s.clock = at
@@ -461,17 +467,30 @@ func (s *Store) advance(at int64) {
 	if len(s.unanchored) == 0 {
 		return
 	}
-	for _, key := range s.unanchored {
-		c := s.buckets[bucketOf(key)].contacts[key]
-		if c == nil || c.flags&fGraceUnanchored == 0 {
-			continue
+	d := int64(0)
+	if s.loadedClock != 0 && at > s.loadedClock {
+		d = at - s.loadedClock
+	}
+	for _, i := range s.unanchored {
+		b := &s.buckets[i]
+		for _, c := range b.contacts {
+			c.lastSeen += d
+			if c.flags&fEnded != 0 {
+				c.ended += d
+			}
+			if c.flags&fPending != 0 {
+				c.grace += d
+				s.pending.push(c.key, c.grace)
+			}
 		}
-		c.flags &^= fGraceUnanchored
-		c.grace += at
-		s.pending.push(key, c.grace)
+		for k := range b.records {
+			b.records[k] += d
+			s.records.push(k, b.records[k])
+		}
+		b.unanchored = false
 	}
 	s.unanchored = s.unanchored[:0]
-	s.pending.sort()
+	s.pending.unsorted, s.records.unsorted, s.listsUnsorted = true, true, true
 }
 
 // Queues calls fn for every queue with a contact in the store: the contacts waiting in it
@@ -484,8 +503,10 @@ func (s *Store) Queues(now time.Time, fn func(QueueKey, QueueStats)) {
 		k  QueueKey
 		st QueueStats
 	}
-	cutoff := now.UnixNano() - int64(s.cfg.ContactTTL)
+	at := now.UnixNano()
+	cutoff := at - int64(s.cfg.ContactTTL)
 	s.mu.Lock()
+	s.advance(at)
 	rows := make([]row, 0, len(s.queues))
 	for k, agg := range s.queues {
 		var st QueueStats
