@@ -47,10 +47,11 @@ test: npm build lint
 
 # Figures for one core: decode + map per event beside its baseline (and pdata values from
 # slabs beside pdata's setters), decode and decode + map per contact event and per contact
-# record, GetRecords decoding beside the SDK's, the agent state, and duplicate removal (per
+# record, GetRecords decoding beside the SDK's, the agent state, the contact state (per event, and
+# its memory at its bound), and duplicate removal (per
 # record, per checkpoint saved, and a window's memory).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/contactstate/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
 # through the disk queue) and the bare SDK loop (test/bareloop) on a 20,000-event backlog
@@ -72,6 +73,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactevent/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactrecord/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/contactlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadBucket$$' -fuzztime $(FUZZTIME) ./internal/contactstate/
 
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or
