@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactevent"
@@ -197,5 +199,24 @@ func (r *awsConnectReceiver) warnIfContactStateIsVolatile() {
 		r.set.Logger.Warn("No storage extension set: the contacts waiting in queues live in memory only, so after a restart the queue gauges count only contacts that have an event after it; set storage to keep them")
 	case r.cfg.Leases.Get() != nil:
 		r.set.Logger.Warn("With leases, the contact state is kept in this collector's storage extension, not in the lease table: a shard another collector takes over starts without the contacts waiting on it, which it counts from their next event")
+	}
+}
+
+// reportEvictions counts, and logs, what the contact state's bounds evicted: a contact
+// center whose live contacts outgrow them loses count of some.
+func (r *awsConnectReceiver) reportEvictions(contacts, records int64) {
+	ctx := context.Background()
+	kind := func(k string) metric.AddOption {
+		return metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))
+	}
+	if contacts > 0 {
+		r.telemetry.ReceiverAwsConnectContactsEvicted.Add(ctx, contacts, kind("contact"))
+		r.set.Logger.Warn("The contact state is full: it forgot contacts before their time, oldest ended ones first; a waiting contact forgotten is no longer counted",
+			zap.Int64("contacts", contacts))
+	}
+	if records > 0 {
+		r.telemetry.ReceiverAwsConnectContactsEvicted.Add(ctx, records, kind("contact_record"))
+		r.set.Logger.Warn("The contact state is full: it forgot contact records seen before their 24 hours, oldest first; an update of one counts its contact again",
+			zap.Int64("records", records))
 	}
 }

@@ -13,12 +13,16 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactevent"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contacttest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
 func logsTo(t *testing.T, fn consumer.ConsumeLogsFunc) consumer.Logs {
@@ -168,4 +172,30 @@ func TestContactRecordsCountEachContactOnce(t *testing.T) {
 	handled, ok := gaugesum.Value(md, "aws.connect.contact.handle.duration", map[string]string{"aws.connect.queue.name": "BasicQueue"})
 	require.True(t, ok)
 	assert.Equal(t, 1.0, handled, "one handle time")
+}
+
+// What the contact state's bound evicts is reported at each collection, once.
+func TestContactEvictionsReported(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	set := receivertest.NewNopSettings(metadata.Type)
+	store := contactstate.New(contactstate.Config{MaxContacts: 2, MaxRecords: 1})
+	m := newQueueMetrics(cfg, set, newMetricResources(cfg, set, eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig())), store, time.Now())
+	var contacts, records int64
+	m.evicted = func(c, r int64) { contacts, records = contacts+c, records+r }
+
+	for _, data := range contactEvents(
+		contacttest.Event{Type: "QUEUED", ContactID: "c1", Queue: testQueueSales, Enqueued: time.Now()},
+		contacttest.Event{Type: "QUEUED", ContactID: "c2", Queue: testQueueSales, Enqueued: time.Now()},
+		contacttest.Event{Type: "QUEUED", ContactID: "c3", Queue: testQueueSales, Enqueued: time.Now()},
+		contacttest.Event{Type: "QUEUED", ContactID: "c4", Queue: testQueueSales, Enqueued: time.Now()},
+	) {
+		var ev contactevent.Event
+		require.NoError(t, contactevent.Decode(data, &ev))
+		store.ApplyEvent(&ev, time.Now(), nil)
+	}
+	m.collect(time.Now())
+	assert.Equal(t, int64(2), contacts, "four contacts, room for two")
+	m.collect(time.Now())
+	assert.Equal(t, int64(2), contacts, "reported once")
+	assert.Zero(t, records)
 }

@@ -67,6 +67,10 @@ type queueMetrics struct {
 	records *agentstate.Histogram[recordKey]
 	// afterTick saves the state after a collection changed it (contacts.go).
 	afterTick func()
+	// evicted reports what the state's bounds evicted since the last collection.
+	evicted func(contacts, records int64)
+	// lastStats are the state's counts at the last collection.
+	lastStats contactstate.Stats
 }
 
 func newQueueMetrics(cfg *Config, set receiver.Settings, resources metricResources, contacts *contactstate.Store, start time.Time) *queueMetrics {
@@ -119,6 +123,10 @@ func (m *queueMetrics) collect(now time.Time) pmetric.Metrics {
 	m.dequeued(m.contacts.Tick(now, nil))
 	if m.afterTick != nil {
 		m.afterTick()
+	}
+	if st := m.contacts.Stats(); m.evicted != nil {
+		m.evicted(st.EvictedContacts-m.lastStats.EvictedContacts, st.EvictedRecords-m.lastStats.EvictedRecords)
+		m.lastStats = st
 	}
 	m.contacts.Queues(now, func(k contactstate.QueueKey, q contactstate.QueueStats) {
 		age := 0.0

@@ -155,6 +155,7 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		r.contacts = newContactState(r.cfg, r.set.Logger)
 		r.queueMetrics = newQueueMetrics(r.cfg, r.set, newMetricResources(r.cfg, r.set, r.builder), r.contacts.store, time.Now())
 		r.queueMetrics.afterTick = r.saveContactsAfterTick
+		r.queueMetrics.evicted = r.reportEvictions
 		r.metrics = r.queueMetrics
 		r.warnIfContactStateIsVolatile()
 	}

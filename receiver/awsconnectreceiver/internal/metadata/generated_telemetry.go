@@ -27,6 +27,7 @@ type TelemetryBuilder struct {
 	mu                                        sync.Mutex
 	registrations                             []metric.Registration
 	ReceiverAwsConnectBatchesRefused          metric.Int64Counter
+	ReceiverAwsConnectContactsEvicted         metric.Int64Counter
 	ReceiverAwsConnectLeaseChanges            metric.Int64Counter
 	ReceiverAwsConnectLeasesHeld              metric.Int64Gauge
 	ReceiverAwsConnectRecordsDropped          metric.Int64Counter
@@ -69,6 +70,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_aws_connect_batches_refused",
 		metric.WithDescription("Times the pipeline refused a batch with a retryable error; the batch is offered again and the shard waits. [Development]"),
 		metric.WithUnit("{batch}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsConnectContactsEvicted, err = builder.meter.Int64Counter(
+		"otelcol_receiver_aws_connect_contacts_evicted",
+		metric.WithDescription("Contacts (kind: contact) and contact records seen (kind: contact_record) the contact state forgot before their time because it was full, at 200,000 contacts or 1,000,000 records: an evicted waiting contact stops being counted, an evicted record's contact may be counted again on an update. [Development]"),
+		metric.WithUnit("{contact}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsConnectLeaseChanges, err = builder.meter.Int64Counter(

@@ -37,6 +37,22 @@ func AssertEqualReceiverAwsConnectBatchesRefused(t *testing.T, tt *componenttest
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualReceiverAwsConnectContactsEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_aws_connect_contacts_evicted",
+		Description: "Contacts (kind: contact) and contact records seen (kind: contact_record) the contact state forgot before their time because it was full, at 200,000 contacts or 1,000,000 records: an evicted waiting contact stops being counted, an evicted record's contact may be counted again on an update. [Development]",
+		Unit:        "{contact}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_aws_connect_contacts_evicted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverAwsConnectLeaseChanges(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_aws_connect_lease_changes",

@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ReceiverAwsConnectBatchesRefused.Add(context.Background(), 1)
+	tb.ReceiverAwsConnectContactsEvicted.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectLeaseChanges.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectLeasesHeld.Record(context.Background(), 1)
 	tb.ReceiverAwsConnectRecordsDropped.Add(context.Background(), 1)
@@ -28,6 +29,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsConnectRecordsRead.Add(context.Background(), 1)
 	tb.ReceiverAwsConnectShardMillisBehindLatest.Record(context.Background(), 1)
 	AssertEqualReceiverAwsConnectBatchesRefused(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsConnectContactsEvicted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsConnectLeaseChanges(t, testTel,
