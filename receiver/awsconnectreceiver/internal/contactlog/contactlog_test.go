@@ -237,6 +237,12 @@ func TestBodyRepeatedKeys(t *testing.T) {
 	_, lr := only(t, recs.Logs())
 	assert.Equal(t, map[string]any{"ContactId": "c", "x": map[string]any{"z": int64(3)}, "y": int64(2)}, lr.Body().AsRaw(), "the last value wins, as in encoding/json")
 
+	data = []byte(`{"ContactId":"c","x":"first","x":null}`)
+	_, recs = newRecords(nil)
+	recs.AddRecord(decodeRecord(t, data), data, "1")
+	_, lr = only(t, recs.Logs())
+	assert.Equal(t, map[string]any{"ContactId": "c", "x": nil}, lr.Body().AsRaw(), "a last null wins too")
+
 	// Many keys, repeated past the bound: the body is the text, in bounded time.
 	var sb strings.Builder
 	sb.WriteString(`{"ContactId":"c"`)
