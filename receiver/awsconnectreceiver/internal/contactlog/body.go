@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -17,68 +18,147 @@ import (
 // not, in document order; integers as ints, other numbers as doubles, null as an empty
 // value; a repeated key keeps its last value, as encoding/json does. With a Redactor,
 // personal values are dropped, or hashed whole: every scalar inside them, and the keys
-// of objects inside them.
+// of objects inside them. It walks the bytes itself: encoding/json's Decoder.Token costs
+// a few allocations a token.
 type bodyBuilder struct {
 	redact *eventlog.Redactor
 	slab   *pdataslab.Slab
-	dec    *json.Decoder
-	rd     bytes.Reader
+	data   []byte
+	pos    int
 	// repeats counts the repeated keys of the record.
 	repeats int
 }
 
-// build fills body with the document data. The decoder read data already; should it
-// still not be JSON, the body is its text.
+// build fills body with the document data; data that is not JSON is a text body.
 func (b *bodyBuilder) build(body pcommon.Value, data []byte) {
-	b.rd.Reset(data)
-	b.dec = json.NewDecoder(&b.rd)
-	b.dec.UseNumber()
-	b.repeats = 0
-	tok, err := b.dec.Token()
-	if err == nil {
-		err = b.fill(body, tok, "", "", false)
+	if !json.Valid(data) {
+		body.SetStr(string(data))
+		return
 	}
+	b.data, b.pos, b.repeats = data, 0, 0
+	err := b.value(body, "", "", false, 0)
+	b.data = nil
 	if err != nil {
 		body.SetStr(string(data))
 	}
 }
 
-// fill sets v to the value that starts with tok. key is the key whose value it is,
-// parent the key of the object holding it; hash says it is personal data to hash.
-func (b *bodyBuilder) fill(v pcommon.Value, tok json.Token, key, parent string, hash bool) error {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			return b.array(v, key, parent, hash)
-		}
-		return b.object(v, key, hash)
-	case string:
-		if hash || (b.redact.HashesAgentARN() && eventlog.IsAgentARN(t)) {
-			t = b.redact.Hash(t)
-		}
-		b.slab.SetStr(v, t)
-	case json.Number:
-		switch {
-		case hash:
-			b.slab.SetStr(v, b.redact.Hash(t.String()))
+var (
+	errRepeats = errors.New("too many repeated keys")
+	errSyntax  = errors.New("not JSON")
+)
+
+// maxDepth is encoding/json's bound on nesting, which valid data is within.
+const maxDepth = 10000
+
+func (b *bodyBuilder) skipSpace() {
+	for b.pos < len(b.data) {
+		switch b.data[b.pos] {
+		case ' ', '\t', '\n', '\r':
+			b.pos++
 		default:
-			setNumber(b.slab, v, t.String())
+			return
 		}
-	case bool:
+	}
+}
+
+// peek returns the next byte past whitespace, 0 at the end.
+func (b *bodyBuilder) peek() byte {
+	b.skipSpace()
+	if b.pos >= len(b.data) {
+		return 0
+	}
+	return b.data[b.pos]
+}
+
+// value sets v to the next value. key is the key whose value it is, parent the key of
+// the object holding it; hash says it is personal data to hash.
+func (b *bodyBuilder) value(v pcommon.Value, key, parent string, hash bool, depth int) error {
+	if depth > maxDepth {
+		return errSyntax
+	}
+	switch c := b.peek(); {
+	case c == '{':
+		return b.object(v, key, hash, depth)
+	case c == '[':
+		return b.array(v, key, parent, hash, depth)
+	case c == '"':
+		s, err := b.str()
+		if err != nil {
+			return err
+		}
+		if hash || (b.redact.HashesAgentARN() && eventlog.IsAgentARN(s)) {
+			s = b.redact.Hash(s)
+		}
+		b.slab.SetStr(v, s)
+	case c == 't' || c == 'f':
+		t := c == 't'
+		if !b.literal(strconv.FormatBool(t)) {
+			return errSyntax
+		}
 		if hash {
 			b.slab.SetStr(v, b.redact.Hash(strconv.FormatBool(t)))
 		} else {
 			b.slab.SetBool(v, t)
 		}
-	case nil:
+	case c == 'n':
 		// null says nothing about anyone, and stays an empty value.
+		if !b.literal("null") {
+			return errSyntax
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := b.pos
+		for b.pos < len(b.data) && strings.IndexByte("+-0123456789.eE", b.data[b.pos]) >= 0 {
+			b.pos++
+		}
+		text := b.data[start:b.pos]
+		if hash {
+			b.slab.SetStr(v, b.redact.Hash(string(text)))
+		} else {
+			setNumber(b.slab, v, text)
+		}
+	default:
+		return errSyntax
 	}
 	return nil
 }
 
+func (b *bodyBuilder) literal(word string) bool {
+	if !bytes.HasPrefix(b.data[b.pos:], []byte(word)) {
+		return false
+	}
+	b.pos += len(word)
+	return true
+}
+
+// str reads a string; one with escapes goes through encoding/json, the rest is copied.
+func (b *bodyBuilder) str() (string, error) {
+	start := b.pos
+	escaped := false
+	for i := start + 1; i < len(b.data); i++ {
+		switch b.data[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			b.pos = i + 1
+			if !escaped {
+				return string(b.data[start+1 : i]), nil
+			}
+			var s string
+			if err := json.Unmarshal(b.data[start:i+1], &s); err != nil {
+				return "", err
+			}
+			return s, nil
+		}
+	}
+	return "", errSyntax
+}
+
 // setNumber sets an integer as an int, any other number as a double; one too large for
 // a double keeps its text.
-func setNumber(slab *pdataslab.Slab, v pcommon.Value, s string) {
+func setNumber(slab *pdataslab.Slab, v pcommon.Value, text []byte) {
+	s := unsafe.String(unsafe.SliceData(text), len(text)) // parsed only, not kept
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		slab.SetInt(v, i)
 		return
@@ -87,7 +167,7 @@ func setNumber(slab *pdataslab.Slab, v pcommon.Value, s string) {
 		slab.SetDouble(v, f)
 		return
 	}
-	slab.SetStr(v, s)
+	slab.SetStr(v, string(text))
 }
 
 // indexFrom is the size from which an object's keys are looked up in a Go map, not by
@@ -98,84 +178,108 @@ const indexFrom = 16
 // record with more is not what Connect writes, and its body is its text.
 const maxRepeats = 64
 
-var errRepeats = errors.New("too many repeated keys")
-
-func (b *bodyBuilder) object(v pcommon.Value, key string, hash bool) error {
+func (b *bodyBuilder) object(v pcommon.Value, key string, hash bool, depth int) error {
+	b.pos++ // {
 	m := b.slab.SetEmptyMap(v, 8)
 	var index map[string]struct{}
-	for b.dec.More() {
-		tok, err := b.dec.Token()
+	if b.peek() == '}' {
+		b.pos++
+		return nil
+	}
+	for {
+		if b.peek() != '"' {
+			return errSyntax
+		}
+		k, err := b.str()
 		if err != nil {
 			return err
 		}
-		k, _ := tok.(string)
+		if b.peek() != ':' {
+			return errSyntax
+		}
+		b.pos++
 		personal := hash || b.personal(k, key)
 		if personal && b.redact.Mode() == eventlog.RedactDrop {
-			if err := b.skip(); err != nil {
+			// Read into a value thrown away.
+			if err := b.value(pcommon.NewValueEmpty(), k, key, false, depth+1); err != nil {
 				return err
 			}
-			continue
-		}
-		if hash {
-			k = b.redact.Hash(k)
-		}
-		var slot pcommon.Value
-		seen := false
-		if index != nil {
-			_, seen = index[k]
 		} else {
-			_, seen = m.Get(k)
-		}
-		if seen {
-			// The last value wins, in the first one's place, as in encoding/json.
-			if b.repeats++; b.repeats > maxRepeats {
-				return errRepeats
+			if hash {
+				k = b.redact.Hash(k)
 			}
-			slot, _ = m.Get(k)
-			pcommon.NewValueEmpty().CopyTo(slot)
-		} else {
-			slot = b.slab.PutNewEmpty(m, k)
-			if index != nil {
-				index[k] = struct{}{}
-			} else if m.Len() >= indexFrom {
-				index = make(map[string]struct{}, 2*indexFrom)
-				for mk := range m.All() {
-					index[mk] = struct{}{}
-				}
+			slot, err := b.slot(m, k, &index)
+			if err != nil {
+				return err
+			}
+			if err := b.value(slot, k, key, personal, depth+1); err != nil {
+				return err
 			}
 		}
-		tok, err = b.dec.Token()
-		if err != nil {
-			return err
-		}
-		if err := b.fill(slot, tok, k, key, personal); err != nil {
-			return err
+		switch b.peek() {
+		case ',':
+			b.pos++
+		case '}':
+			b.pos++
+			return nil
+		default:
+			return errSyntax
 		}
 	}
-	_, err := b.dec.Token() // }
-	return err
+}
+
+// slot returns the value to fill for key k of m: a new member, or, for a repeated key,
+// the first one's, emptied (the last value wins, in the first one's place).
+func (b *bodyBuilder) slot(m pcommon.Map, k string, index *map[string]struct{}) (pcommon.Value, error) {
+	seen := false
+	if *index != nil {
+		_, seen = (*index)[k]
+	} else {
+		_, seen = m.Get(k)
+	}
+	if seen {
+		if b.repeats++; b.repeats > maxRepeats {
+			return pcommon.Value{}, errRepeats
+		}
+		slot, _ := m.Get(k)
+		pcommon.NewValueEmpty().CopyTo(slot)
+		return slot, nil
+	}
+	slot := b.slab.PutNewEmpty(m, k)
+	switch {
+	case *index != nil:
+		(*index)[k] = struct{}{}
+	case m.Len() >= indexFrom:
+		*index = make(map[string]struct{}, 2*indexFrom)
+		for mk := range m.All() {
+			(*index)[mk] = struct{}{}
+		}
+	}
+	return slot, nil
 }
 
 // array fills the elements of an array; they are the value of key as the array is.
-func (b *bodyBuilder) array(v pcommon.Value, key, parent string, hash bool) error {
+func (b *bodyBuilder) array(v pcommon.Value, key, parent string, hash bool, depth int) error {
+	b.pos++ // [
 	s := b.slab.SetEmptySlice(v, 4)
-	for b.dec.More() {
-		tok, err := b.dec.Token()
-		if err != nil {
+	if b.peek() == ']' {
+		b.pos++
+		return nil
+	}
+	for {
+		if err := b.value(s.AppendEmpty(), key, parent, hash, depth+1); err != nil {
 			return err
 		}
-		if err := b.fill(s.AppendEmpty(), tok, key, parent, hash); err != nil {
-			return err
+		switch b.peek() {
+		case ',':
+			b.pos++
+		case ']':
+			b.pos++
+			return nil
+		default:
+			return errSyntax
 		}
 	}
-	_, err := b.dec.Token() // ]
-	return err
-}
-
-// skip reads past the next value.
-func (b *bodyBuilder) skip() error {
-	var raw json.RawMessage
-	return b.dec.Decode(&raw)
 }
 
 // personal reports whether the value of key, in the object that is the value of parent,

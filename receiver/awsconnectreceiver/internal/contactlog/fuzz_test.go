@@ -3,9 +3,11 @@ package contactlog
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactevent"
@@ -16,8 +18,9 @@ import (
 
 // FuzzBuild maps arbitrary records to log records, as the receiver would: a contact
 // event, else a contact record, else a malformed record. It must never panic, never drop
-// a record, flag exactly the records neither decoder took, and produce logs that survive
-// OTLP, with and without redaction.
+// a record, flag exactly the records neither decoder took, build a body equal to the
+// document as encoding/json reads it, and produce logs that survive OTLP, with and
+// without redaction.
 func FuzzBuild(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(testdata, "*", "*.json"))
 	for _, file := range files {
@@ -55,6 +58,15 @@ func FuzzBuild(f *testing.F) {
 		lr := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 		if (lr.SeverityNumber() == plog.SeverityNumberError) != malformed {
 			t.Fatalf("severity %v, malformed %v", lr.SeverityNumber(), malformed)
+		}
+		if !malformed && !redact && lr.Body().Type() == pcommon.ValueTypeMap {
+			want, err := readDocument(data)
+			if err != nil {
+				t.Fatalf("decoded, yet encoding/json cannot read it: %v", err)
+			}
+			if got := lr.Body().AsRaw(); !reflect.DeepEqual(want, got) {
+				t.Fatalf("the body is not the document:\n%#v\n%#v", want, got)
+			}
 		}
 		var m plog.ProtoMarshaler
 		out, err := m.MarshalLogs(logs)
