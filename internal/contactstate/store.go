@@ -251,6 +251,11 @@ func (s *Store) ApplyEvent(ev *contactevent.Event, now time.Time, out []Dequeue)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.apply(ev, key, at, out)
+}
+
+// apply is ApplyEvent under s.mu.
+func (s *Store) apply(ev *contactevent.Event, key uint64, at int64, out []Dequeue) []Dequeue {
 	s.advance(at)
 
 	b := &s.buckets[bucketOf(key)]
