@@ -80,6 +80,10 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 			if applyState && r.contacts.store.ApplyRecord(&cr, now) {
 				r.queueMetrics.recorded(&cr)
 			}
+			if first {
+				// The record proves its contact is over, whatever events were lost.
+				contactEventReceivers.endFromRecord(&cr, now)
+			}
 			if recs != nil {
 				recs.AddRecord(&cr, rec.Data, rec.SequenceNumber)
 			}
@@ -88,16 +92,77 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 	if first {
 		r.recordOutcome(ctx, malformed, duplicates)
 	}
-	if r.contacts != nil {
-		if err := r.contacts.save(ctx); err != nil {
-			r.telemetry.ReceiverAwsConnectBatchesRefused.Add(ctx, 1)
-			return fmt.Errorf("save the contact state before the checkpoint: %w", err)
-		}
+	if err := r.saveContactStates(ctx); err != nil {
+		r.telemetry.ReceiverAwsConnectBatchesRefused.Add(ctx, 1)
+		return fmt.Errorf("save the contact state before the checkpoint: %w", err)
 	}
 	if recs == nil {
 		return nil
 	}
 	return r.consumeLogs(ctx, b, recs.Logs(), "json")
+}
+
+// saveContactStates saves this receiver's contact state and, for contact records, the
+// states of the contact event receivers the records ended contacts of.
+func (r *awsConnectReceiver) saveContactStates(ctx context.Context) error {
+	if r.contacts != nil {
+		if err := r.contacts.save(ctx); err != nil {
+			return err
+		}
+	}
+	if r.cfg.Records == RecordsContactRecords {
+		return contactEventReceivers.save(ctx)
+	}
+	return nil
+}
+
+// contactEventReceivers are the contact_events receivers of this collector with a
+// metrics pipeline, which the contact_records receivers tell of every contact record.
+var contactEventReceivers = &receiverSet{members: map[*awsConnectReceiver]struct{}{}}
+
+type receiverSet struct {
+	mu      sync.Mutex
+	members map[*awsConnectReceiver]struct{}
+}
+
+func (s *receiverSet) add(r *awsConnectReceiver) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[r] = struct{}{}
+}
+
+func (s *receiverSet) remove(r *awsConnectReceiver) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.members, r)
+}
+
+func (s *receiverSet) all() []*awsConnectReceiver {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*awsConnectReceiver, 0, len(s.members))
+	for r := range s.members {
+		out = append(out, r)
+	}
+	return out
+}
+
+// endFromRecord ends the contact of a contact record wherever a contact_events receiver
+// still holds it as not ended: its DISCONNECTED was lost.
+func (s *receiverSet) endFromRecord(cr *contactrecord.Record, now time.Time) {
+	for _, r := range s.all() {
+		r.queueMetrics.dequeued(r.contacts.store.EndFromRecord(cr, now, nil))
+	}
+}
+
+// save saves every member's contact state.
+func (s *receiverSet) save(ctx context.Context) error {
+	for _, r := range s.all() {
+		if err := r.contacts.save(ctx); err != nil {
+			return fmt.Errorf("%s: %w", r.set.ID, err)
+		}
+	}
+	return nil
 }
 
 // contactState is the contact state of a contact_events or contact_records receiver,

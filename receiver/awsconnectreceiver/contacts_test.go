@@ -199,3 +199,48 @@ func TestContactEvictionsReported(t *testing.T) {
 	assert.Equal(t, int64(2), contacts, "reported once")
 	assert.Zero(t, records)
 }
+
+// A contact whose DISCONNECTED was lost stops waiting when its contact record comes, read
+// by the collector's contact_records receiver; the contact events receiver's state is
+// saved before the record's batch is done.
+func TestContactRecordEndsAContactWhoseEventsWereLost(t *testing.T) {
+	metrics := &metricsSink{}
+	events := startTestReceiver(t, nil, metricsTo(t, metrics.ConsumeMetrics), func(c *Config) { c.Records = RecordsContactEvents })
+	client := fileStorageClient(t, t.TempDir())
+	require.NoError(t, events.contacts.load(context.Background(), client, "s"))
+	contactEventReceivers.add(events) // as connect does once the state is loaded
+	t.Cleanup(func() { contactEventReceivers.remove(events) })
+	records := startTestReceiver(t, nil, nil, func(c *Config) { c.Records = RecordsContactRecords })
+
+	enqueued := time.Now().Add(-3 * time.Minute).Truncate(time.Second)
+	require.NoError(t, events.Process(context.Background(), contactBatch(contactEvents(
+		contacttest.Event{Type: "QUEUED", ContactID: "c1", Queue: testQueueSales, Enqueued: enqueued},
+	)...)))
+	waiting := func() float64 {
+		require.NoError(t, events.exportGauges(context.Background(), time.Now()))
+		v, _ := gaugesum.Value(metrics.all[len(metrics.all)-1], "aws.connect.queue.contacts", map[string]string{"aws.connect.queue.arn": testQueueSales})
+		return v
+	}
+	require.Equal(t, 1.0, waiting())
+
+	raw, err := os.ReadFile("../../testdata/contacts/records/sample_ctr.json")
+	require.NoError(t, err)
+	var ctr map[string]any
+	require.NoError(t, json.Unmarshal(raw, &ctr))
+	stamp := func(at time.Time) string { return at.UTC().Format(time.RFC3339) }
+	ctr["InstanceARN"], ctr["ContactId"] = contacttest.InstanceARN, "c1"
+	ctr["Queue"] = map[string]any{"ARN": testQueueSales, "Name": "Sales", "EnqueueTimestamp": stamp(enqueued),
+		"DequeueTimestamp": stamp(enqueued.Add(25 * time.Second)), "Duration": 25}
+	agent := ctr["Agent"].(map[string]any)
+	agent["ConnectedToAgentTimestamp"] = stamp(enqueued.Add(25 * time.Second))
+	ctr["DisconnectTimestamp"] = stamp(enqueued.Add(2 * time.Minute))
+	data, err := json.Marshal(ctr)
+	require.NoError(t, err)
+	require.NoError(t, records.Process(context.Background(), contactBatch(data)))
+
+	assert.Equal(t, map[string]int64{testQueueSales: 0}, storedQueues(t, client), "saved before the record's batch is done")
+	assert.Equal(t, 0.0, waiting())
+	answered, _ := gaugesum.Value(metrics.all[len(metrics.all)-1], "aws.connect.queue.contacts.dequeued",
+		map[string]string{"aws.connect.queue.arn": testQueueSales, "aws.connect.queue.outcome": "answered"})
+	assert.Equal(t, 1.0, answered)
+}

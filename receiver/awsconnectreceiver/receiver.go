@@ -279,6 +279,8 @@ func (r *awsConnectReceiver) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("the access check, or the start on the lease table, did not stop: %w", ctx.Err()))
 		}
 	}
+	// After connect, which adds it: contact records end its contacts no more.
+	contactEventReceivers.remove(r)
 	r.consumerMu.Lock()
 	c, coord := r.consumer, r.coordinator
 	r.consumerMu.Unlock()

@@ -47,6 +47,10 @@ func (r *awsConnectReceiver) connect(ctx context.Context, api kinesisconsumer.Ac
 			return
 		}
 	}
+	if r.contacts != nil && r.cfg.Records == RecordsContactEvents {
+		// Once its state is loaded, contact records may end its contacts.
+		contactEventReceivers.add(r)
+	}
 	c, err := kinesisconsumer.New(opts)
 	if err != nil {
 		r.set.Logger.Error("Cannot create the Kinesis consumer", zap.Error(err))
