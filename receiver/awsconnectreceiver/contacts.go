@@ -32,15 +32,10 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 	// offer until saved (contactState.save), so a batch is checkpointed only once the
 	// state it left is stored: after a crash, the events read again change nothing.
 	applyState := r.contacts != nil && first
-	// Log records are built only for a logs pipeline.
+	// Log records are built only for a logs pipeline: a nil Records adds nothing.
 	var recs *contactlog.Records
 	if r.nextLogs != nil {
 		recs = contactlog.NewRecords(r.builder, eventlog.Source{Stream: b.StreamName, Shard: b.ShardID}, len(b.Records), now)
-	}
-	malformedRecord := func(rec *kinesisconsumer.Record, err error) {
-		if recs != nil {
-			recs.AddMalformed(rec.Data, rec.SequenceNumber, err)
-		}
 	}
 	var malformed, duplicates int
 	var dequeues []contactstate.Dequeue
@@ -52,7 +47,7 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 		case RecordsContactEvents:
 			if err := contactevent.Decode(rec.Data, &ev); err != nil {
 				malformed++
-				malformedRecord(rec, err)
+				recs.AddMalformed(rec.Data, rec.SequenceNumber, err)
 				continue
 			}
 			if !b.Recent.Admit(ev.DedupKey()) {
@@ -63,13 +58,11 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 				dequeues = r.contacts.store.ApplyEvent(&ev, now, dequeues[:0])
 				r.queueMetrics.dequeued(dequeues)
 			}
-			if recs != nil {
-				recs.AddEvent(&ev, rec.Data, rec.SequenceNumber)
-			}
+			recs.AddEvent(&ev, rec.Data, rec.SequenceNumber)
 		case RecordsContactRecords:
 			if err := contactrecord.Decode(rec.Data, &cr); err != nil {
 				malformed++
-				malformedRecord(rec, err)
+				recs.AddMalformed(rec.Data, rec.SequenceNumber, err)
 				continue
 			}
 			if !b.Recent.Admit(cr.DedupKey()) {
@@ -84,9 +77,7 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 				// The record proves its contact is over, whatever events were lost.
 				contactEventReceivers.endFromRecord(&cr, now)
 			}
-			if recs != nil {
-				recs.AddRecord(&cr, rec.Data, rec.SequenceNumber)
-			}
+			recs.AddRecord(&cr, rec.Data, rec.SequenceNumber)
 		}
 	}
 	if first {

@@ -63,7 +63,7 @@ const noInstance = ""
 
 // Records turns the records of one batch into log records grouped by Amazon Connect
 // instance, each instance under the resource eventlog's Builder gives it. Not safe for
-// concurrent use.
+// concurrent use. A nil *Records adds nothing: for a receiver without a logs pipeline.
 type Records struct {
 	b        *eventlog.Builder
 	redact   *eventlog.Redactor
@@ -99,6 +99,9 @@ const maxAttrs = 12
 // AddEvent adds the log record of a decoded contact event; data is the record it was
 // decoded from, the body.
 func (r *Records) AddEvent(ev *contactevent.Event, data []byte, sequenceNumber string) {
+	if r == nil {
+		return
+	}
 	lr := plog.NewLogRecord()
 	if t := ev.Timestamp(); !t.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
@@ -126,6 +129,9 @@ func (r *Records) AddEvent(ev *contactevent.Event, data []byte, sequenceNumber s
 // AddRecord adds the log record of a decoded contact record; data is the record it was
 // decoded from, the body.
 func (r *Records) AddRecord(rec *contactrecord.Record, data []byte, sequenceNumber string) {
+	if r == nil {
+		return
+	}
 	lr := plog.NewLogRecord()
 	if !rec.LastUpdateTimestamp.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(rec.LastUpdateTimestamp))
@@ -152,6 +158,9 @@ func (r *Records) AddRecord(rec *contactrecord.Record, data []byte, sequenceNumb
 // AddMalformed adds the log record of a record that could not be decoded, as eventlog
 // does: severity ERROR, error.type, exception.message, the raw data unless redact is on.
 func (r *Records) AddMalformed(data []byte, sequenceNumber string, err error) {
+	if r == nil {
+		return
+	}
 	lr := plog.NewLogRecord()
 	eventlog.FillMalformed(lr, data, err, r.redact, malformedWhat)
 	r.add(lr, noInstance, sequenceNumber)
