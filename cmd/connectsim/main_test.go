@@ -68,3 +68,36 @@ func TestRunToFile(t *testing.T) {
 	err = run([]string{"--output", "kafka"}, &stderr)
 	assert.ErrorContains(t, err, "kinesis, file or stdout")
 }
+
+// With the stream flags set, a file gets the contact events and records of the same
+// contacts beside the agent events; without them, none.
+func TestRunContactKindsToFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "all.jsonl")
+	var stderr bytes.Buffer
+	err := run([]string{"--output", "file", "--file", path, "--speed", "0", "--duration", "2h", "--agents", "10",
+		"--start", "2024-03-07T08:00:00Z", "--contact-events-stream", "on", "--contact-records-stream", "on"}, &stderr)
+	require.NoError(t, err)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	kinds := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		switch {
+		case strings.Contains(line, `"detail-type":"Amazon Connect Contact Event"`):
+			kinds["contact event"]++
+		case strings.HasPrefix(line, `{"AWSAccountId"`) && strings.Contains(line, `"AWSContactTraceRecordFormatVersion"`):
+			kinds["contact record"]++
+		case strings.Contains(line, `"AgentARN"`):
+			kinds["agent event"]++
+		default:
+			t.Fatalf("a line of no kind: %s", line)
+		}
+	}
+	assert.Positive(t, kinds["agent event"])
+	assert.Positive(t, kinds["contact event"])
+	assert.Positive(t, kinds["contact record"])
+
+	o, err := parseFlags([]string{"--contact-events-stream", "connect-contact-events"}, &stderr)
+	require.NoError(t, err)
+	assert.True(t, o.cfg.ContactEvents)
+	assert.False(t, o.cfg.ContactRecords)
+}

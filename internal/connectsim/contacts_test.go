@@ -228,8 +228,10 @@ func TestContactInvariants(t *testing.T) {
 			require.Equal(t, r.At.Truncate(time.Second).Format(secondsLayout), ev.Time, "time is the event's, in whole seconds: %s", where)
 			require.Equal(t, instanceARN, d.InstanceArn, where)
 			require.Equal(t, cfg.InstanceID, d.Tags["aws:connect:instanceId"], where)
-			for _, m := range eventTimeRE.FindAllSubmatch(r.Data, -1) {
-				require.Regexp(t, millisValueRE, string(m[1]), where)
+			if i%5 == 0 { // a sample: the regular expressions are slow
+				for _, m := range eventTimeRE.FindAllSubmatch(r.Data, -1) {
+					require.Regexp(t, millisValueRE, string(m[1]), where)
+				}
 			}
 			require.NotContains(t, string(r.Data), "null", "contact events leave out what they do not know: %s", where)
 
@@ -345,9 +347,11 @@ func TestContactInvariants(t *testing.T) {
 			var doc contactRecordDoc
 			require.NoError(t, json.Unmarshal(r.Data, &doc), where)
 			require.Equal(t, doc.ContactID, r.Key, "partition key is the contact id: %s", where)
-			for _, m := range recordTimeRE.FindAllSubmatch(r.Data, -1) {
-				if string(m[1]) != "null" {
-					require.Regexp(t, secondsRE, string(m[1][1:len(m[1])-1]), where)
+			if i%5 == 0 {
+				for _, m := range recordTimeRE.FindAllSubmatch(r.Data, -1) {
+					if string(m[1]) != "null" {
+						require.Regexp(t, secondsRE, string(m[1][1:len(m[1])-1]), where)
+					}
 				}
 			}
 			require.Equal(t, FormatVersion, doc.AWSContactTraceRecordFormatVersion, where)
