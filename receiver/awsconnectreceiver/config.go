@@ -47,11 +47,20 @@ const (
 	defaultMaxBatchesInFlight = 8
 	// GetRecords allows 5 calls a second per shard, shared by all polling consumers.
 	minPollInterval = 200 * time.Millisecond
+	// A waiting contact has no event until it leaves the queue.
+	minContactTTL = time.Hour
+)
+
+// What a stream carries: the value of records.
+const (
+	RecordsAgentEvents    = "agent_events"
+	RecordsContactEvents  = "contact_events"
+	RecordsContactRecords = "contact_records"
 )
 
 // Config is the configuration of the aws_connect receiver.
 type Config struct {
-	// StreamName names the Kinesis stream Amazon Connect writes agent events to.
+	// StreamName names the Kinesis stream Amazon Connect writes to.
 	// Exactly one of StreamName and StreamARN is set.
 	StreamName string `mapstructure:"stream_name"`
 	// StreamARN names the stream by ARN, as a stream shared from another account needs.
@@ -66,6 +75,18 @@ type Config struct {
 	RoleARN string `mapstructure:"role_arn"`
 	// ExternalID goes with RoleARN when the role's trust policy asks for one.
 	ExternalID configopaque.String `mapstructure:"external_id"`
+	// Records is what the stream carries: agent_events (the agent event stream),
+	// contact_events (EventBridge's contact events, sent to the stream by a rule), or
+	// contact_records (contact records, from the instance's data streaming).
+	Records string `mapstructure:"records"`
+	// QueueNames maps queue ARNs to names for the queue metrics of contact events,
+	// which name queues by ARN only.
+	QueueNames map[string]string `mapstructure:"queue_names"`
+	// ContactTTL is how long a contact with no event is kept: one whose last event was
+	// lost (Amazon Connect delivers contact events on a best-effort basis) would
+	// otherwise wait in its queue for ever. Longer than any contact waits.
+	ContactTTL time.Duration `mapstructure:"contact_ttl"`
+
 	// TLS settings of the AWS calls: a CA for a TLS-intercepting proxy or a private
 	// endpoint, say. Certificates are verified unless insecure_skip_verify is set.
 	TLS configtls.ClientConfig `mapstructure:"tls"`
@@ -166,6 +187,9 @@ type MetricsConfig struct {
 
 	AwsConnectAgentStatusDuration             HistogramConfig `mapstructure:"aws.connect.agent.status.duration"`
 	AwsConnectContactAfterContactWorkDuration HistogramConfig `mapstructure:"aws.connect.contact.after_contact_work.duration"`
+	AwsConnectQueueWaitDuration               HistogramConfig `mapstructure:"aws.connect.queue.wait.duration"`
+	AwsConnectContactHandleDuration           HistogramConfig `mapstructure:"aws.connect.contact.handle.duration"`
+	AwsConnectContactHoldDuration             HistogramConfig `mapstructure:"aws.connect.contact.hold.duration"`
 }
 
 // RedactConfig says what happens to personal data in log records: agents' first and
@@ -238,6 +262,8 @@ func createDefaultConfig() component.Config {
 	// A batch is never given up on for taking long: that would lose it.
 	backoff.MaxElapsedTime = 0
 	return &Config{
+		Records:                RecordsAgentEvents,
+		ContactTTL:             24 * time.Hour,
 		StartPosition:          StartLatest,
 		Redact:                 RedactConfig{Mode: eventlog.RedactNone},
 		TLS:                    configtls.NewDefaultClientConfig(),
@@ -256,6 +282,9 @@ func createDefaultConfig() component.Config {
 			MetricsConfig:                             metadata.DefaultMetricsConfig(),
 			AwsConnectAgentStatusDuration:             HistogramConfig{Enabled: true},
 			AwsConnectContactAfterContactWorkDuration: HistogramConfig{Enabled: true},
+			AwsConnectQueueWaitDuration:               HistogramConfig{Enabled: true},
+			AwsConnectContactHandleDuration:           HistogramConfig{Enabled: true},
+			AwsConnectContactHoldDuration:             HistogramConfig{Enabled: true},
 		},
 		// Off unless the block is present; present, it starts from these defaults.
 		Leases: configoptional.Default(defaultLeasesConfig()),
@@ -266,6 +295,8 @@ var (
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 	roleARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+	// arn:PARTITION:connect:REGION:ACCOUNT:instance/ID/queue/ID, or .../queue/agent/ID.
+	queueARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]*:\d{12}:instance/[^/]+/queue/.+$`)
 	// DynamoDB table names: 3 to 255 of these characters.
 	tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 )
@@ -303,6 +334,23 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.ExternalID != "" && cfg.RoleARN == "" {
 		add("external_id is set without role_arn: it is only used when assuming a role")
+	}
+
+	switch cfg.Records {
+	case RecordsAgentEvents, RecordsContactEvents, RecordsContactRecords:
+	default:
+		add("records %q is not one of %s, %s, %s: what the stream carries", cfg.Records, RecordsAgentEvents, RecordsContactEvents, RecordsContactRecords)
+	}
+	for arn, name := range cfg.QueueNames {
+		if !queueARNPattern.MatchString(arn) {
+			add("queue_names: %q is not a queue ARN such as arn:aws:connect:us-east-1:123456789012:instance/INSTANCE_ID/queue/QUEUE_ID", arn)
+		}
+		if strings.TrimSpace(name) == "" {
+			add("queue_names: the name of %q is empty", arn)
+		}
+	}
+	if cfg.ContactTTL < minContactTTL {
+		add("contact_ttl %s is below %s: a contact waiting in a queue may have no event for as long as it waits, and chats and tasks can wait for hours", cfg.ContactTTL, minContactTTL)
 	}
 
 	switch cfg.StartPosition {

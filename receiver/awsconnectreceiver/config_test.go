@@ -43,6 +43,9 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Empty(t, cfg.RoleARN)
 	assert.Empty(t, cfg.ExternalID)
 	assert.Equal(t, StartLatest, cfg.StartPosition)
+	assert.Equal(t, RecordsAgentEvents, cfg.Records, "an agent event stream, as before records existed")
+	assert.Empty(t, cfg.QueueNames)
+	assert.Equal(t, 24*time.Hour, cfg.ContactTTL)
 	assert.True(t, cfg.StartTimestamp.IsZero())
 	assert.Nil(t, cfg.Storage)
 	assert.Equal(t, time.Second, cfg.PollInterval)
@@ -195,6 +198,10 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"error_backoff_max_elapsed", []string{"error_backoff", "max_elapsed_time"}},
 		{"dedup_window_zero", []string{"deduplication::window_size", "0", "enabled: false"}},
 		{"dedup_window_too_big", []string{"deduplication::window_size", "1000000", "100000"}},
+		{"bad_records", []string{"records", `"ctr"`, "contact_records"}},
+		{"bad_queue_names", []string{"queue_names", `"BasicQueue" is not a queue ARN`}},
+		{"empty_queue_name", []string{"queue_names", "is empty"}},
+		{"contact_ttl_too_short", []string{"contact_ttl", "10m0s", "1h0m0s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,6 +216,17 @@ func TestLoadConfigInvalid(t *testing.T) {
 			assert.NotContains(t, err.Error(), "s3cr3t")
 		})
 	}
+}
+
+func TestLoadConfigContactEvents(t *testing.T) {
+	cfg, err := loadConfig(t, "contact_events")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, RecordsContactEvents, cfg.Records)
+	assert.Equal(t, 48*time.Hour, cfg.ContactTTL)
+	assert.Equal(t, map[string]string{
+		"arn:aws:connect:us-east-1:111122223333:instance/aaaaaaaa-1111-2222-3333-444444444444/queue/dddddddd-1111-2222-3333-444444444444": "BasicQueue",
+	}, cfg.QueueNames)
 }
 
 func TestLoadConfigUnmarshalErrors(t *testing.T) {

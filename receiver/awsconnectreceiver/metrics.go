@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 
+	"go.uber.org/zap"
+
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
@@ -49,16 +51,25 @@ type acwDurationKey struct {
 	overflow                 bool
 }
 
+// metricSet is what a receiver exports every collection_interval: the agents' metrics,
+// or the queue side's.
+type metricSet interface {
+	// collect returns the metrics as of now; not safe for concurrent use.
+	collect(now time.Time) pmetric.Metrics
+	// taken says the pipeline took the last collection.
+	taken()
+	// final returns the last export of a collector that stops.
+	final(now time.Time) pmetric.Metrics
+}
+
 // agentMetrics turns the agents' state into metrics.
 type agentMetrics struct {
 	cfg       *Config
+	logger    *zap.Logger
 	mb        *metadata.MetricsBuilder
-	resources *eventlog.Builder
+	resources metricResources
 	state     *agentstate.Store
 	start     pcommon.Timestamp
-	// worker holds the resource attributes that tell this collector's series apart from
-	// the other collectors' sharing the stream: service.instance.id.
-	worker pcommon.Resource
 
 	statusDurations *agentstate.Histogram[statusDurationKey]
 	acwDurations    *agentstate.Histogram[acwDurationKey]
@@ -132,25 +143,21 @@ func (m *agentMetrics) final(now time.Time) pmetric.Metrics {
 	out := pmetric.NewMetrics()
 	for instance, prev := range m.sent {
 		m.recordGone(ts, prev, &gaugeSeries{})
-		m.mb.Emit(metadata.WithResource(m.resource(instance))).ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
+		m.mb.Emit(metadata.WithResource(m.resources.resource(instance))).ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
 	}
 	return out
 }
 
-func newAgentMetrics(cfg *Config, set receiver.Settings, resources *eventlog.Builder, state *agentstate.Store, start time.Time) *agentMetrics {
+func newAgentMetrics(cfg *Config, set receiver.Settings, resources metricResources, state *agentstate.Store, start time.Time) *agentMetrics {
 	ts := pcommon.NewTimestampFromTime(start)
-	rb := metadata.NewResourceBuilder(cfg.ResourceAttributes)
-	if id, ok := set.Resource.Attributes().Get(attrServiceInstanceID); ok && id.AsString() != "" {
-		rb.SetServiceInstanceID(id.AsString())
-	}
 	mbc := metadata.MetricsBuilderConfig{Metrics: cfg.Metrics.MetricsConfig, ResourceAttributes: cfg.ResourceAttributes}
 	return &agentMetrics{
 		cfg:             cfg,
+		logger:          set.Logger,
 		mb:              metadata.NewMetricsBuilder(mbc, set, metadata.WithStartTime(ts)),
 		resources:       resources,
 		state:           state,
 		start:           ts,
-		worker:          rb.Emit(),
 		statusDurations: agentstate.NewHistogram[statusDurationKey](statusDurationBounds).Limit(maxHistogramSeries, statusDurationKey{overflow: true}),
 		acwDurations:    agentstate.NewHistogram[acwDurationKey](acwDurationBounds).Limit(maxHistogramSeries, acwDurationKey{overflow: true}),
 	}
@@ -175,46 +182,27 @@ func (m *agentMetrics) observe(instance string, obs []agentstate.Observation) {
 // collect returns the metrics of every instance as of now. It is not safe for
 // concurrent use (the metrics builder is not).
 func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
-	ts := pcommon.NewTimestampFromTime(now)
-	out := pmetric.NewMetrics()
-	instances := map[string]pmetric.MetricSlice{}
-	// The histograms of instances without agents any more still go out: they are cumulative.
-	scopeOf := func(instance string) pmetric.MetricSlice {
-		if ms, ok := instances[instance]; ok {
-			return ms
-		}
-		rm := out.ResourceMetrics().AppendEmpty()
-		m.resource(instance).MoveTo(rm.Resource())
-		sm := rm.ScopeMetrics().AppendEmpty()
-		sm.Scope().SetName(metadata.ScopeName)
-		instances[instance] = sm.Metrics()
-		return sm.Metrics()
+	if n := m.state.Expire(now); n > 0 {
+		m.logger.Debug("Forgot agents with no event within agent_ttl", zap.Int("agents", n))
 	}
-	emit := func(instance string) {
-		gauges := m.mb.Emit(metadata.WithResource(m.resource(instance)))
-		if gauges.ResourceMetrics().Len() == 0 {
-			return
-		}
-		src := gauges.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-		src.MoveAndAppendTo(scopeOf(instance))
-	}
+	out := newExport(m.resources, m.start, now)
 	current := map[string]*gaugeSeries{}
 	m.state.Count(func(c *agentstate.Counts) {
 		cur := seriesOf(c)
 		current[c.InstanceARN] = cur
-		m.recordGauges(ts, c)
-		m.recordGone(ts, m.sent[c.InstanceARN], cur)
-		emit(c.InstanceARN)
+		m.recordGauges(out.ts, c)
+		m.recordGone(out.ts, m.sent[c.InstanceARN], cur)
+		out.emit(m.mb, c.InstanceARN)
 	})
 	for instance, prev := range m.sent {
 		if _, ok := current[instance]; !ok {
-			m.recordGone(ts, prev, &gaugeSeries{})
-			emit(instance)
+			m.recordGone(out.ts, prev, &gaugeSeries{})
+			out.emit(m.mb, instance)
 		}
 	}
 	m.collected = current
 	if m.cfg.Metrics.AwsConnectAgentStatusDuration.Enabled {
-		emitHistogram(m, m.statusDurations, scopeOf, ts, metricStatusDur,
+		emitHistogram(out, m.statusDurations, metricStatusDur,
 			"Time agents spent in a status, recorded when they leave it.",
 			func(k statusDurationKey) string { return k.instance },
 			func(k statusDurationKey, attrs pcommon.Map) {
@@ -227,7 +215,7 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 			})
 	}
 	if m.cfg.Metrics.AwsConnectContactAfterContactWorkDuration.Enabled {
-		emitHistogram(m, m.acwDurations, scopeOf, ts, metricACWDur,
+		emitHistogram(out, m.acwDurations, metricACWDur,
 			"Time contacts spent in after contact work: from the contact's ENDED state start to the event that no longer lists it.",
 			func(k acwDurationKey) string { return k.instance },
 			func(k acwDurationKey, attrs pcommon.Map) {
@@ -239,32 +227,79 @@ func (m *agentMetrics) collect(now time.Time) pmetric.Metrics {
 				attrs.PutStr(attrQueueName, k.queue)
 			})
 	}
-	return out
+	return out.metrics
 }
 
-// resource is the resource of an instance's metrics: the instance's, as for the logs,
-// and this collector's service.instance.id.
-func (m *agentMetrics) resource(instance string) pcommon.Resource {
+// metricResources gives each instance's metrics their resource: the instance's, as for
+// the logs, and this collector's service.instance.id.
+type metricResources struct {
+	instances *eventlog.Builder
+	// worker holds the resource attributes that tell this collector's series apart from
+	// the other collectors' sharing the stream: service.instance.id.
+	worker pcommon.Resource
+}
+
+func newMetricResources(cfg *Config, set receiver.Settings, instances *eventlog.Builder) metricResources {
+	rb := metadata.NewResourceBuilder(cfg.ResourceAttributes)
+	if id, ok := set.Resource.Attributes().Get(attrServiceInstanceID); ok && id.AsString() != "" {
+		rb.SetServiceInstanceID(id.AsString())
+	}
+	return metricResources{instances: instances, worker: rb.Emit()}
+}
+
+func (m metricResources) resource(instance string) pcommon.Resource {
 	r := pcommon.NewResource()
-	m.resources.Resource(instance).CopyTo(r)
+	m.instances.Resource(instance).CopyTo(r)
 	for k, v := range m.worker.Attributes().All() {
 		v.CopyTo(r.Attributes().PutEmpty(k))
 	}
 	return r
 }
 
+// export is one collection's metrics: a resource, and one scope, per instance.
+type export struct {
+	metrics   pmetric.Metrics
+	resources metricResources
+	scopes    map[string]pmetric.MetricSlice
+	start, ts pcommon.Timestamp
+}
+
+func newExport(resources metricResources, start pcommon.Timestamp, now time.Time) *export {
+	return &export{metrics: pmetric.NewMetrics(), resources: resources, scopes: map[string]pmetric.MetricSlice{}, start: start, ts: pcommon.NewTimestampFromTime(now)}
+}
+
+// scope returns an instance's metrics, made on first use.
+func (e *export) scope(instance string) pmetric.MetricSlice {
+	if ms, ok := e.scopes[instance]; ok {
+		return ms
+	}
+	rm := e.metrics.ResourceMetrics().AppendEmpty()
+	e.resources.resource(instance).MoveTo(rm.Resource())
+	sm := rm.ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(metadata.ScopeName)
+	e.scopes[instance] = sm.Metrics()
+	return sm.Metrics()
+}
+
+// emit moves what mb recorded into the instance's metrics.
+func (e *export) emit(mb *metadata.MetricsBuilder, instance string) {
+	gauges := mb.Emit()
+	if gauges.ResourceMetrics().Len() == 0 {
+		return
+	}
+	gauges.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().MoveAndAppendTo(e.scope(instance))
+}
+
 // emitHistogram adds one histogram metric per instance, a data point per key.
-func emitHistogram[K comparable](m *agentMetrics, h *agentstate.Histogram[K], scopeOf func(string) pmetric.MetricSlice, ts pcommon.Timestamp,
-	name, description string, instance func(K) string, attributes func(K, pcommon.Map),
-) {
+func emitHistogram[K comparable](e *export, h *agentstate.Histogram[K], name, description string, instance func(K) string, attributes func(K, pcommon.Map)) {
 	perInstance := map[string]pmetric.HistogramDataPointSlice{}
 	h.Each(func(k K, s agentstate.Series) {
 		dps, ok := perInstance[instance(k)]
 		if !ok {
-			dps = newHistogram(scopeOf(instance(k)), name, description)
+			dps = newHistogram(e.scope(instance(k)), name, description)
 			perInstance[instance(k)] = dps
 		}
-		dp := m.histogramPoint(dps, ts, h.Bounds, s)
+		dp := histogramPoint(dps, e.start, e.ts, h.Bounds, s)
 		attributes(k, dp.Attributes())
 	})
 }
@@ -301,9 +336,9 @@ func newHistogram(ms pmetric.MetricSlice, name, description string) pmetric.Hist
 	return h.DataPoints()
 }
 
-func (m *agentMetrics) histogramPoint(dps pmetric.HistogramDataPointSlice, ts pcommon.Timestamp, bounds []float64, s agentstate.Series) pmetric.HistogramDataPoint {
+func histogramPoint(dps pmetric.HistogramDataPointSlice, start, ts pcommon.Timestamp, bounds []float64, s agentstate.Series) pmetric.HistogramDataPoint {
 	dp := dps.AppendEmpty()
-	dp.SetStartTimestamp(m.start)
+	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.ExplicitBounds().FromRaw(bounds)
 	dp.BucketCounts().FromRaw(s.Counts)

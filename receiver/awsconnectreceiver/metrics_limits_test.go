@@ -19,8 +19,8 @@ import (
 // the rest land in one series marked otel.metric.overflow, and every value is counted.
 func TestHistogramSeriesBounded(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
-	m := newAgentMetrics(cfg, receivertest.NewNopSettings(metadata.Type),
-		eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig()), agentstate.New(time.Hour), time.Now())
+	set := receivertest.NewNopSettings(metadata.Type)
+	m := newAgentMetrics(cfg, set, newMetricResources(cfg, set, eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig())), agentstate.New(time.Hour), time.Now())
 	const observations = 2*maxHistogramSeries + 7
 	for i := range observations {
 		m.observe("arn:aws:connect:us-east-1:123456789012:instance/i", []agentstate.Observation{

@@ -42,10 +42,12 @@ type awsConnectReceiver struct {
 	// the receiver is in; either may be nil.
 	nextLogs    consumer.Logs
 	nextMetrics consumer.Metrics
-	state       *agentstate.Store
-	metrics     *agentMetrics
-	stopMetrics context.CancelFunc
-	metricsDone chan struct{}
+	// metrics is what the metrics pipeline gets: agentMetrics with records agent_events.
+	state        *agentstate.Store
+	agentMetrics *agentMetrics
+	metrics      metricSet
+	stopMetrics  context.CancelFunc
+	metricsDone  chan struct{}
 
 	// clients builds every AWS client, on one transport whose idle connections are
 	// closed at shutdown.
@@ -136,7 +138,8 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	var replay time.Duration
 	if r.nextMetrics != nil {
 		r.state = agentstate.New(r.cfg.AgentTTL)
-		r.metrics = newAgentMetrics(r.cfg, r.set, r.builder, r.state, time.Now())
+		r.agentMetrics = newAgentMetrics(r.cfg, r.set, newMetricResources(r.cfg, r.set, r.builder), r.state, time.Now())
+		r.metrics = r.agentMetrics
 		// Gauges must be right at once after a restart: replay what rebuilds the state.
 		replay = replayWindow
 	}
@@ -218,9 +221,6 @@ func (r *awsConnectReceiver) exportMetrics(ctx context.Context) {
 
 // exportGauges collects the agents' metrics at now and offers them to the pipeline.
 func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) error {
-	if n := r.state.Expire(now); n > 0 {
-		r.set.Logger.Debug("Forgot agents with no event within agent_ttl", zap.Int("agents", n))
-	}
 	md := r.metrics.collect(now)
 	n := md.DataPointCount()
 	if n == 0 {
@@ -379,7 +379,7 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 		if applyState {
 			var applied bool
 			if obs, applied = r.state.Apply(ev, b.ShardID, now, obs[:0]); applied && !b.Replay {
-				r.metrics.observe(ev.InstanceARN, obs)
+				r.agentMetrics.observe(ev.InstanceARN, obs)
 			}
 		}
 		recs.AddEvent(rec.SequenceNumber)

@@ -398,6 +398,209 @@ func (ms *AwsConnectContactCountMetricConfig) Validate() error {
 	return nil
 }
 
+// AwsConnectContactRecordsMetricAttributeKey specifies the key of an attribute for the aws.connect.contact.records metric.
+type AwsConnectContactRecordsMetricAttributeKey string
+
+const (
+	AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueArn                AwsConnectContactRecordsMetricAttributeKey = "aws.connect.queue.arn"
+	AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueName               AwsConnectContactRecordsMetricAttributeKey = "aws.connect.queue.name"
+	AwsConnectContactRecordsMetricAttributeKeyAwsConnectChannel                 AwsConnectContactRecordsMetricAttributeKey = "aws.connect.channel"
+	AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactDisconnectReason AwsConnectContactRecordsMetricAttributeKey = "aws.connect.contact.disconnect_reason"
+	AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactHandled          AwsConnectContactRecordsMetricAttributeKey = "aws.connect.contact.handled"
+)
+
+// AwsConnectContactRecordsMetricConfig provides config for the aws.connect.contact.records metric.
+type AwsConnectContactRecordsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectContactRecordsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectContactRecordsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectContactRecordsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueArn, AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueName, AwsConnectContactRecordsMetricAttributeKeyAwsConnectChannel, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactDisconnectReason, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactHandled:
+		default:
+			return fmt.Errorf("metric aws.connect.contact.records doesn't have an attribute %v, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel, aws.connect.contact.disconnect_reason, aws.connect.contact.handled]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectQueueContactsMetricAttributeKey specifies the key of an attribute for the aws.connect.queue.contacts metric.
+type AwsConnectQueueContactsMetricAttributeKey string
+
+const (
+	AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueArn  AwsConnectQueueContactsMetricAttributeKey = "aws.connect.queue.arn"
+	AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueName AwsConnectQueueContactsMetricAttributeKey = "aws.connect.queue.name"
+	AwsConnectQueueContactsMetricAttributeKeyAwsConnectChannel   AwsConnectQueueContactsMetricAttributeKey = "aws.connect.channel"
+)
+
+// AwsConnectQueueContactsMetricConfig provides config for the aws.connect.queue.contacts metric.
+type AwsConnectQueueContactsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectQueueContactsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectQueueContactsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectQueueContactsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsMetricAttributeKeyAwsConnectChannel:
+		default:
+			return fmt.Errorf("metric aws.connect.queue.contacts doesn't have an attribute %v, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectQueueContactsDequeuedMetricAttributeKey specifies the key of an attribute for the aws.connect.queue.contacts.dequeued metric.
+type AwsConnectQueueContactsDequeuedMetricAttributeKey string
+
+const (
+	AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn     AwsConnectQueueContactsDequeuedMetricAttributeKey = "aws.connect.queue.arn"
+	AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName    AwsConnectQueueContactsDequeuedMetricAttributeKey = "aws.connect.queue.name"
+	AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel      AwsConnectQueueContactsDequeuedMetricAttributeKey = "aws.connect.channel"
+	AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome AwsConnectQueueContactsDequeuedMetricAttributeKey = "aws.connect.queue.outcome"
+)
+
+// AwsConnectQueueContactsDequeuedMetricConfig provides config for the aws.connect.queue.contacts.dequeued metric.
+type AwsConnectQueueContactsDequeuedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                              `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectQueueContactsDequeuedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectQueueContactsDequeuedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectQueueContactsDequeuedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome:
+		default:
+			return fmt.Errorf("metric aws.connect.queue.contacts.dequeued doesn't have an attribute %v, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel, aws.connect.queue.outcome]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsConnectQueueOldestContactAgeMetricAttributeKey specifies the key of an attribute for the aws.connect.queue.oldest_contact.age metric.
+type AwsConnectQueueOldestContactAgeMetricAttributeKey string
+
+const (
+	AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueArn  AwsConnectQueueOldestContactAgeMetricAttributeKey = "aws.connect.queue.arn"
+	AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueName AwsConnectQueueOldestContactAgeMetricAttributeKey = "aws.connect.queue.name"
+	AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectChannel   AwsConnectQueueOldestContactAgeMetricAttributeKey = "aws.connect.channel"
+)
+
+// AwsConnectQueueOldestContactAgeMetricConfig provides config for the aws.connect.queue.oldest_contact.age metric.
+type AwsConnectQueueOldestContactAgeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                              `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectQueueOldestContactAgeMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectQueueOldestContactAgeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectQueueOldestContactAgeMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectChannel:
+		default:
+			return fmt.Errorf("metric aws.connect.queue.oldest_contact.age doesn't have an attribute %v, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsConnectSlotActiveMetricAttributeKey specifies the key of an attribute for the aws.connect.slot.active metric.
 type AwsConnectSlotActiveMetricAttributeKey string
 
@@ -547,17 +750,21 @@ func (ms *AwsConnectSlotMaximumMetricConfig) Validate() error {
 
 // MetricsConfig provides config for aws_connect metrics.
 type MetricsConfig struct {
-	AwsConnectAgentAvailable     AwsConnectAgentAvailableMetricConfig     `mapstructure:"aws.connect.agent.available"`
-	AwsConnectAgentCount         AwsConnectAgentCountMetricConfig         `mapstructure:"aws.connect.agent.count"`
-	AwsConnectAgentError         AwsConnectAgentErrorMetricConfig         `mapstructure:"aws.connect.agent.error"`
-	AwsConnectAgentNonProductive AwsConnectAgentNonProductiveMetricConfig `mapstructure:"aws.connect.agent.non_productive"`
-	AwsConnectAgentOnContact     AwsConnectAgentOnContactMetricConfig     `mapstructure:"aws.connect.agent.on_contact"`
-	AwsConnectAgentOnline        AwsConnectAgentOnlineMetricConfig        `mapstructure:"aws.connect.agent.online"`
-	AwsConnectAgentStaffed       AwsConnectAgentStaffedMetricConfig       `mapstructure:"aws.connect.agent.staffed"`
-	AwsConnectContactCount       AwsConnectContactCountMetricConfig       `mapstructure:"aws.connect.contact.count"`
-	AwsConnectSlotActive         AwsConnectSlotActiveMetricConfig         `mapstructure:"aws.connect.slot.active"`
-	AwsConnectSlotAvailable      AwsConnectSlotAvailableMetricConfig      `mapstructure:"aws.connect.slot.available"`
-	AwsConnectSlotMaximum        AwsConnectSlotMaximumMetricConfig        `mapstructure:"aws.connect.slot.maximum"`
+	AwsConnectAgentAvailable        AwsConnectAgentAvailableMetricConfig        `mapstructure:"aws.connect.agent.available"`
+	AwsConnectAgentCount            AwsConnectAgentCountMetricConfig            `mapstructure:"aws.connect.agent.count"`
+	AwsConnectAgentError            AwsConnectAgentErrorMetricConfig            `mapstructure:"aws.connect.agent.error"`
+	AwsConnectAgentNonProductive    AwsConnectAgentNonProductiveMetricConfig    `mapstructure:"aws.connect.agent.non_productive"`
+	AwsConnectAgentOnContact        AwsConnectAgentOnContactMetricConfig        `mapstructure:"aws.connect.agent.on_contact"`
+	AwsConnectAgentOnline           AwsConnectAgentOnlineMetricConfig           `mapstructure:"aws.connect.agent.online"`
+	AwsConnectAgentStaffed          AwsConnectAgentStaffedMetricConfig          `mapstructure:"aws.connect.agent.staffed"`
+	AwsConnectContactCount          AwsConnectContactCountMetricConfig          `mapstructure:"aws.connect.contact.count"`
+	AwsConnectContactRecords        AwsConnectContactRecordsMetricConfig        `mapstructure:"aws.connect.contact.records"`
+	AwsConnectQueueContacts         AwsConnectQueueContactsMetricConfig         `mapstructure:"aws.connect.queue.contacts"`
+	AwsConnectQueueContactsDequeued AwsConnectQueueContactsDequeuedMetricConfig `mapstructure:"aws.connect.queue.contacts.dequeued"`
+	AwsConnectQueueOldestContactAge AwsConnectQueueOldestContactAgeMetricConfig `mapstructure:"aws.connect.queue.oldest_contact.age"`
+	AwsConnectSlotActive            AwsConnectSlotActiveMetricConfig            `mapstructure:"aws.connect.slot.active"`
+	AwsConnectSlotAvailable         AwsConnectSlotAvailableMetricConfig         `mapstructure:"aws.connect.slot.available"`
+	AwsConnectSlotMaximum           AwsConnectSlotMaximumMetricConfig           `mapstructure:"aws.connect.slot.maximum"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
@@ -601,6 +808,26 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategyAvg,
 			EnabledAttributes:   []AwsConnectContactCountMetricAttributeKey{AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod},
+		},
+		AwsConnectContactRecords: AwsConnectContactRecordsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsConnectContactRecordsMetricAttributeKey{AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueArn, AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueName, AwsConnectContactRecordsMetricAttributeKeyAwsConnectChannel, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactDisconnectReason, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactHandled},
+		},
+		AwsConnectQueueContacts: AwsConnectQueueContactsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectQueueContactsMetricAttributeKey{AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsMetricAttributeKeyAwsConnectChannel},
+		},
+		AwsConnectQueueContactsDequeued: AwsConnectQueueContactsDequeuedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsConnectQueueContactsDequeuedMetricAttributeKey{AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome},
+		},
+		AwsConnectQueueOldestContactAge: AwsConnectQueueOldestContactAgeMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectQueueOldestContactAgeMetricAttributeKey{AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectChannel},
 		},
 		AwsConnectSlotActive: AwsConnectSlotActiveMetricConfig{
 			Enabled:             true,

@@ -66,6 +66,26 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []AwsConnectContactCountMetricAttributeKey{AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod},
 					},
+					AwsConnectContactRecords: AwsConnectContactRecordsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsConnectContactRecordsMetricAttributeKey{AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueArn, AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueName, AwsConnectContactRecordsMetricAttributeKeyAwsConnectChannel, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactDisconnectReason, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactHandled},
+					},
+					AwsConnectQueueContacts: AwsConnectQueueContactsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectQueueContactsMetricAttributeKey{AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsMetricAttributeKeyAwsConnectChannel},
+					},
+					AwsConnectQueueContactsDequeued: AwsConnectQueueContactsDequeuedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsConnectQueueContactsDequeuedMetricAttributeKey{AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome},
+					},
+					AwsConnectQueueOldestContactAge: AwsConnectQueueOldestContactAgeMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectQueueOldestContactAgeMetricAttributeKey{AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectChannel},
+					},
 					AwsConnectSlotActive: AwsConnectSlotActiveMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
@@ -136,6 +156,26 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []AwsConnectContactCountMetricAttributeKey{AwsConnectContactCountMetricAttributeKeyAwsConnectContactState, AwsConnectContactCountMetricAttributeKeyAwsConnectChannel, AwsConnectContactCountMetricAttributeKeyAwsConnectQueueName, AwsConnectContactCountMetricAttributeKeyAwsConnectContactInitiationMethod},
 					},
+					AwsConnectContactRecords: AwsConnectContactRecordsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsConnectContactRecordsMetricAttributeKey{AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueArn, AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueName, AwsConnectContactRecordsMetricAttributeKeyAwsConnectChannel, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactDisconnectReason, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactHandled},
+					},
+					AwsConnectQueueContacts: AwsConnectQueueContactsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectQueueContactsMetricAttributeKey{AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsMetricAttributeKeyAwsConnectChannel},
+					},
+					AwsConnectQueueContactsDequeued: AwsConnectQueueContactsDequeuedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsConnectQueueContactsDequeuedMetricAttributeKey{AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome},
+					},
+					AwsConnectQueueOldestContactAge: AwsConnectQueueOldestContactAgeMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectQueueOldestContactAgeMetricAttributeKey{AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectChannel},
+					},
 					AwsConnectSlotActive: AwsConnectSlotActiveMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
@@ -166,7 +206,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsConnectAgentAvailableMetricConfig{}, AwsConnectAgentCountMetricConfig{}, AwsConnectAgentErrorMetricConfig{}, AwsConnectAgentNonProductiveMetricConfig{}, AwsConnectAgentOnContactMetricConfig{}, AwsConnectAgentOnlineMetricConfig{}, AwsConnectAgentStaffedMetricConfig{}, AwsConnectContactCountMetricConfig{}, AwsConnectSlotActiveMetricConfig{}, AwsConnectSlotAvailableMetricConfig{}, AwsConnectSlotMaximumMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsConnectAgentAvailableMetricConfig{}, AwsConnectAgentCountMetricConfig{}, AwsConnectAgentErrorMetricConfig{}, AwsConnectAgentNonProductiveMetricConfig{}, AwsConnectAgentOnContactMetricConfig{}, AwsConnectAgentOnlineMetricConfig{}, AwsConnectAgentStaffedMetricConfig{}, AwsConnectContactCountMetricConfig{}, AwsConnectContactRecordsMetricConfig{}, AwsConnectQueueContactsMetricConfig{}, AwsConnectQueueContactsDequeuedMetricConfig{}, AwsConnectQueueOldestContactAgeMetricConfig{}, AwsConnectSlotActiveMetricConfig{}, AwsConnectSlotAvailableMetricConfig{}, AwsConnectSlotMaximumMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -263,6 +303,54 @@ func TestAwsConnectContactCountMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.contact.count doesn't have an attribute invalid, valid attributes: [aws.connect.contact.state, aws.connect.channel, aws.connect.queue.name, aws.connect.contact.initiation_method]")
 
 	cfg = DefaultMetricsConfig().AwsConnectContactCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectContactRecordsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectContactRecords
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectContactRecordsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.contact.records doesn't have an attribute invalid, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel, aws.connect.contact.disconnect_reason, aws.connect.contact.handled]")
+
+	cfg = DefaultMetricsConfig().AwsConnectContactRecords
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectQueueContactsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectQueueContacts
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectQueueContactsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.queue.contacts doesn't have an attribute invalid, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel]")
+
+	cfg = DefaultMetricsConfig().AwsConnectQueueContacts
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectQueueContactsDequeuedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectQueueContactsDequeued
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectQueueContactsDequeuedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.queue.contacts.dequeued doesn't have an attribute invalid, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel, aws.connect.queue.outcome]")
+
+	cfg = DefaultMetricsConfig().AwsConnectQueueContactsDequeued
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectQueueOldestContactAgeMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectQueueOldestContactAge
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectQueueOldestContactAgeMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.queue.oldest_contact.age doesn't have an attribute invalid, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel]")
+
+	cfg = DefaultMetricsConfig().AwsConnectQueueOldestContactAge
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

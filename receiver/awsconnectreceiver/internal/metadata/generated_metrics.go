@@ -19,6 +19,40 @@ const (
 	AggregationStrategyMax = "max"
 )
 
+// AttributeAwsConnectQueueOutcome specifies the value aws.connect.queue.outcome attribute.
+type AttributeAwsConnectQueueOutcome int
+
+const (
+	_ AttributeAwsConnectQueueOutcome = iota
+	AttributeAwsConnectQueueOutcomeAnswered
+	AttributeAwsConnectQueueOutcomeAbandoned
+	AttributeAwsConnectQueueOutcomeCallback
+	AttributeAwsConnectQueueOutcomeTransferred
+)
+
+// String returns the string representation of the AttributeAwsConnectQueueOutcome.
+func (av AttributeAwsConnectQueueOutcome) String() string {
+	switch av {
+	case AttributeAwsConnectQueueOutcomeAnswered:
+		return "answered"
+	case AttributeAwsConnectQueueOutcomeAbandoned:
+		return "abandoned"
+	case AttributeAwsConnectQueueOutcomeCallback:
+		return "callback"
+	case AttributeAwsConnectQueueOutcomeTransferred:
+		return "transferred"
+	}
+	return ""
+}
+
+// MapAttributeAwsConnectQueueOutcome is a helper map of string to AttributeAwsConnectQueueOutcome attribute value.
+var MapAttributeAwsConnectQueueOutcome = map[string]AttributeAwsConnectQueueOutcome{
+	"answered":    AttributeAwsConnectQueueOutcomeAnswered,
+	"abandoned":   AttributeAwsConnectQueueOutcomeAbandoned,
+	"callback":    AttributeAwsConnectQueueOutcomeCallback,
+	"transferred": AttributeAwsConnectQueueOutcomeTransferred,
+}
+
 var MetricsInfo = metricsInfo{
 	AwsConnectAgentAvailable: metricInfo{
 		Name:       "aws.connect.agent.available",
@@ -52,6 +86,22 @@ var MetricsInfo = metricsInfo{
 		Name:       "aws.connect.contact.count",
 		Attributes: []string{"aws.connect.contact.state", "aws.connect.channel", "aws.connect.queue.name", "aws.connect.contact.initiation_method"},
 	},
+	AwsConnectContactRecords: metricInfo{
+		Name:       "aws.connect.contact.records",
+		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name", "aws.connect.channel", "aws.connect.contact.disconnect_reason", "aws.connect.contact.handled"},
+	},
+	AwsConnectQueueContacts: metricInfo{
+		Name:       "aws.connect.queue.contacts",
+		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name", "aws.connect.channel"},
+	},
+	AwsConnectQueueContactsDequeued: metricInfo{
+		Name:       "aws.connect.queue.contacts.dequeued",
+		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name", "aws.connect.channel", "aws.connect.queue.outcome"},
+	},
+	AwsConnectQueueOldestContactAge: metricInfo{
+		Name:       "aws.connect.queue.oldest_contact.age",
+		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name", "aws.connect.channel"},
+	},
 	AwsConnectSlotActive: metricInfo{
 		Name:       "aws.connect.slot.active",
 		Attributes: []string{"aws.connect.channel", "aws.connect.routing_profile.name"},
@@ -67,17 +117,21 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
-	AwsConnectAgentAvailable     metricInfo
-	AwsConnectAgentCount         metricInfo
-	AwsConnectAgentError         metricInfo
-	AwsConnectAgentNonProductive metricInfo
-	AwsConnectAgentOnContact     metricInfo
-	AwsConnectAgentOnline        metricInfo
-	AwsConnectAgentStaffed       metricInfo
-	AwsConnectContactCount       metricInfo
-	AwsConnectSlotActive         metricInfo
-	AwsConnectSlotAvailable      metricInfo
-	AwsConnectSlotMaximum        metricInfo
+	AwsConnectAgentAvailable        metricInfo
+	AwsConnectAgentCount            metricInfo
+	AwsConnectAgentError            metricInfo
+	AwsConnectAgentNonProductive    metricInfo
+	AwsConnectAgentOnContact        metricInfo
+	AwsConnectAgentOnline           metricInfo
+	AwsConnectAgentStaffed          metricInfo
+	AwsConnectContactCount          metricInfo
+	AwsConnectContactRecords        metricInfo
+	AwsConnectQueueContacts         metricInfo
+	AwsConnectQueueContactsDequeued metricInfo
+	AwsConnectQueueOldestContactAge metricInfo
+	AwsConnectSlotActive            metricInfo
+	AwsConnectSlotAvailable         metricInfo
+	AwsConnectSlotMaximum           metricInfo
 }
 
 type metricInfo struct {
@@ -812,6 +866,399 @@ func newMetricAwsConnectContactCount(cfg AwsConnectContactCountMetricConfig) met
 	return m
 }
 
+type metricAwsConnectContactRecords struct {
+	data          pmetric.Metric                       // data buffer for generated metric.
+	config        AwsConnectContactRecordsMetricConfig // metric config provided by user.
+	capacity      int                                  // max observed number of data points added to the metric.
+	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.connect.contact.records metric with initial data.
+func (m *metricAwsConnectContactRecords) init() {
+	m.data.SetName("aws.connect.contact.records")
+	m.data.SetDescription("Contacts recorded since the collector started, each once however often its contact record is delivered or updated. From contact records (records contact_records).")
+	m.data.SetUnit("{contact}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsConnectContactRecords) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string, awsConnectContactDisconnectReasonAttributeValue string, awsConnectContactHandledAttributeValue bool) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueArn) {
+		dp.Attributes().PutStr("aws.connect.queue.arn", awsConnectQueueArnAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectContactRecordsMetricAttributeKeyAwsConnectQueueName) {
+		dp.Attributes().PutStr("aws.connect.queue.name", awsConnectQueueNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectContactRecordsMetricAttributeKeyAwsConnectChannel) {
+		dp.Attributes().PutStr("aws.connect.channel", awsConnectChannelAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactDisconnectReason) {
+		dp.Attributes().PutStr("aws.connect.contact.disconnect_reason", awsConnectContactDisconnectReasonAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectContactRecordsMetricAttributeKeyAwsConnectContactHandled) {
+		dp.Attributes().PutBool("aws.connect.contact.handled", awsConnectContactHandledAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsConnectContactRecords) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsConnectContactRecords) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsConnectContactRecords(cfg AwsConnectContactRecordsMetricConfig) metricAwsConnectContactRecords {
+	m := metricAwsConnectContactRecords{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsConnectQueueContacts struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsConnectQueueContactsMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.connect.queue.contacts metric with initial data.
+func (m *metricAwsConnectQueueContacts) init() {
+	m.data.SetName("aws.connect.queue.contacts")
+	m.data.SetDescription("Contacts waiting in the queue now, Amazon Connect's CONTACTS_IN_QUEUE. From contact events (records contact_events).")
+	m.data.SetUnit("{contact}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsConnectQueueContacts) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueArn) {
+		dp.Attributes().PutStr("aws.connect.queue.arn", awsConnectQueueArnAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsMetricAttributeKeyAwsConnectQueueName) {
+		dp.Attributes().PutStr("aws.connect.queue.name", awsConnectQueueNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsMetricAttributeKeyAwsConnectChannel) {
+		dp.Attributes().PutStr("aws.connect.channel", awsConnectChannelAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsConnectQueueContacts) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsConnectQueueContacts) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsConnectQueueContacts(cfg AwsConnectQueueContactsMetricConfig) metricAwsConnectQueueContacts {
+	m := metricAwsConnectQueueContacts{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsConnectQueueContactsDequeued struct {
+	data          pmetric.Metric                              // data buffer for generated metric.
+	config        AwsConnectQueueContactsDequeuedMetricConfig // metric config provided by user.
+	capacity      int                                         // max observed number of data points added to the metric.
+	aggDataPoints []int64                                     // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.connect.queue.contacts.dequeued metric with initial data.
+func (m *metricAwsConnectQueueContactsDequeued) init() {
+	m.data.SetName("aws.connect.queue.contacts.dequeued")
+	m.data.SetDescription("Contacts that left the queue since the collector started, by outcome - Amazon Connect's Handled (answered) and Abandoned. Counted once per contact ID, as Amazon Connect does. From contact events.")
+	m.data.SetUnit("{contact}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsConnectQueueContactsDequeued) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string, awsConnectQueueOutcomeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn) {
+		dp.Attributes().PutStr("aws.connect.queue.arn", awsConnectQueueArnAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName) {
+		dp.Attributes().PutStr("aws.connect.queue.name", awsConnectQueueNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel) {
+		dp.Attributes().PutStr("aws.connect.channel", awsConnectChannelAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome) {
+		dp.Attributes().PutStr("aws.connect.queue.outcome", awsConnectQueueOutcomeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsConnectQueueContactsDequeued) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsConnectQueueContactsDequeued) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsConnectQueueContactsDequeued(cfg AwsConnectQueueContactsDequeuedMetricConfig) metricAwsConnectQueueContactsDequeued {
+	m := metricAwsConnectQueueContactsDequeued{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsConnectQueueOldestContactAge struct {
+	data          pmetric.Metric                              // data buffer for generated metric.
+	config        AwsConnectQueueOldestContactAgeMetricConfig // metric config provided by user.
+	capacity      int                                         // max observed number of data points added to the metric.
+	aggDataPoints []float64                                   // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.connect.queue.oldest_contact.age metric with initial data.
+func (m *metricAwsConnectQueueOldestContactAge) init() {
+	m.data.SetName("aws.connect.queue.oldest_contact.age")
+	m.data.SetDescription("How long the contact waiting longest in the queue has waited, at export time, Amazon Connect's OLDEST_CONTACT_AGE (in seconds, where the API answers in milliseconds without a grouping). From contact events.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsConnectQueueOldestContactAge) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueArn) {
+		dp.Attributes().PutStr("aws.connect.queue.arn", awsConnectQueueArnAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectQueueName) {
+		dp.Attributes().PutStr("aws.connect.queue.name", awsConnectQueueNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueOldestContactAgeMetricAttributeKeyAwsConnectChannel) {
+		dp.Attributes().PutStr("aws.connect.channel", awsConnectChannelAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsConnectQueueOldestContactAge) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsConnectQueueOldestContactAge) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsConnectQueueOldestContactAge(cfg AwsConnectQueueOldestContactAgeMetricConfig) metricAwsConnectQueueOldestContactAge {
+	m := metricAwsConnectQueueOldestContactAge{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsConnectSlotActive struct {
 	data          pmetric.Metric                   // data buffer for generated metric.
 	config        AwsConnectSlotActiveMetricConfig // metric config provided by user.
@@ -1091,24 +1538,28 @@ func newMetricAwsConnectSlotMaximum(cfg AwsConnectSlotMaximumMetricConfig) metri
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
-	config                             MetricsBuilderConfig // config of the metrics builder.
-	startTime                          pcommon.Timestamp    // start time that will be applied to all recorded data points.
-	metricsCapacity                    int                  // maximum observed number of metrics per resource.
-	metricsBuffer                      pmetric.Metrics      // accumulates metrics data before emitting.
-	buildInfo                          component.BuildInfo  // contains version information.
-	resourceAttributeIncludeFilter     map[string]filter.Filter
-	resourceAttributeExcludeFilter     map[string]filter.Filter
-	metricAwsConnectAgentAvailable     metricAwsConnectAgentAvailable
-	metricAwsConnectAgentCount         metricAwsConnectAgentCount
-	metricAwsConnectAgentError         metricAwsConnectAgentError
-	metricAwsConnectAgentNonProductive metricAwsConnectAgentNonProductive
-	metricAwsConnectAgentOnContact     metricAwsConnectAgentOnContact
-	metricAwsConnectAgentOnline        metricAwsConnectAgentOnline
-	metricAwsConnectAgentStaffed       metricAwsConnectAgentStaffed
-	metricAwsConnectContactCount       metricAwsConnectContactCount
-	metricAwsConnectSlotActive         metricAwsConnectSlotActive
-	metricAwsConnectSlotAvailable      metricAwsConnectSlotAvailable
-	metricAwsConnectSlotMaximum        metricAwsConnectSlotMaximum
+	config                                MetricsBuilderConfig // config of the metrics builder.
+	startTime                             pcommon.Timestamp    // start time that will be applied to all recorded data points.
+	metricsCapacity                       int                  // maximum observed number of metrics per resource.
+	metricsBuffer                         pmetric.Metrics      // accumulates metrics data before emitting.
+	buildInfo                             component.BuildInfo  // contains version information.
+	resourceAttributeIncludeFilter        map[string]filter.Filter
+	resourceAttributeExcludeFilter        map[string]filter.Filter
+	metricAwsConnectAgentAvailable        metricAwsConnectAgentAvailable
+	metricAwsConnectAgentCount            metricAwsConnectAgentCount
+	metricAwsConnectAgentError            metricAwsConnectAgentError
+	metricAwsConnectAgentNonProductive    metricAwsConnectAgentNonProductive
+	metricAwsConnectAgentOnContact        metricAwsConnectAgentOnContact
+	metricAwsConnectAgentOnline           metricAwsConnectAgentOnline
+	metricAwsConnectAgentStaffed          metricAwsConnectAgentStaffed
+	metricAwsConnectContactCount          metricAwsConnectContactCount
+	metricAwsConnectContactRecords        metricAwsConnectContactRecords
+	metricAwsConnectQueueContacts         metricAwsConnectQueueContacts
+	metricAwsConnectQueueContactsDequeued metricAwsConnectQueueContactsDequeued
+	metricAwsConnectQueueOldestContactAge metricAwsConnectQueueOldestContactAge
+	metricAwsConnectSlotActive            metricAwsConnectSlotActive
+	metricAwsConnectSlotAvailable         metricAwsConnectSlotAvailable
+	metricAwsConnectSlotMaximum           metricAwsConnectSlotMaximum
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -1130,23 +1581,27 @@ func WithStartTime(startTime pcommon.Timestamp) MetricBuilderOption {
 }
 func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, options ...MetricBuilderOption) *MetricsBuilder {
 	mb := &MetricsBuilder{
-		config:                             mbc,
-		startTime:                          pcommon.NewTimestampFromTime(time.Now()),
-		metricsBuffer:                      pmetric.NewMetrics(),
-		buildInfo:                          settings.BuildInfo,
-		metricAwsConnectAgentAvailable:     newMetricAwsConnectAgentAvailable(mbc.Metrics.AwsConnectAgentAvailable),
-		metricAwsConnectAgentCount:         newMetricAwsConnectAgentCount(mbc.Metrics.AwsConnectAgentCount),
-		metricAwsConnectAgentError:         newMetricAwsConnectAgentError(mbc.Metrics.AwsConnectAgentError),
-		metricAwsConnectAgentNonProductive: newMetricAwsConnectAgentNonProductive(mbc.Metrics.AwsConnectAgentNonProductive),
-		metricAwsConnectAgentOnContact:     newMetricAwsConnectAgentOnContact(mbc.Metrics.AwsConnectAgentOnContact),
-		metricAwsConnectAgentOnline:        newMetricAwsConnectAgentOnline(mbc.Metrics.AwsConnectAgentOnline),
-		metricAwsConnectAgentStaffed:       newMetricAwsConnectAgentStaffed(mbc.Metrics.AwsConnectAgentStaffed),
-		metricAwsConnectContactCount:       newMetricAwsConnectContactCount(mbc.Metrics.AwsConnectContactCount),
-		metricAwsConnectSlotActive:         newMetricAwsConnectSlotActive(mbc.Metrics.AwsConnectSlotActive),
-		metricAwsConnectSlotAvailable:      newMetricAwsConnectSlotAvailable(mbc.Metrics.AwsConnectSlotAvailable),
-		metricAwsConnectSlotMaximum:        newMetricAwsConnectSlotMaximum(mbc.Metrics.AwsConnectSlotMaximum),
-		resourceAttributeIncludeFilter:     make(map[string]filter.Filter),
-		resourceAttributeExcludeFilter:     make(map[string]filter.Filter),
+		config:                                mbc,
+		startTime:                             pcommon.NewTimestampFromTime(time.Now()),
+		metricsBuffer:                         pmetric.NewMetrics(),
+		buildInfo:                             settings.BuildInfo,
+		metricAwsConnectAgentAvailable:        newMetricAwsConnectAgentAvailable(mbc.Metrics.AwsConnectAgentAvailable),
+		metricAwsConnectAgentCount:            newMetricAwsConnectAgentCount(mbc.Metrics.AwsConnectAgentCount),
+		metricAwsConnectAgentError:            newMetricAwsConnectAgentError(mbc.Metrics.AwsConnectAgentError),
+		metricAwsConnectAgentNonProductive:    newMetricAwsConnectAgentNonProductive(mbc.Metrics.AwsConnectAgentNonProductive),
+		metricAwsConnectAgentOnContact:        newMetricAwsConnectAgentOnContact(mbc.Metrics.AwsConnectAgentOnContact),
+		metricAwsConnectAgentOnline:           newMetricAwsConnectAgentOnline(mbc.Metrics.AwsConnectAgentOnline),
+		metricAwsConnectAgentStaffed:          newMetricAwsConnectAgentStaffed(mbc.Metrics.AwsConnectAgentStaffed),
+		metricAwsConnectContactCount:          newMetricAwsConnectContactCount(mbc.Metrics.AwsConnectContactCount),
+		metricAwsConnectContactRecords:        newMetricAwsConnectContactRecords(mbc.Metrics.AwsConnectContactRecords),
+		metricAwsConnectQueueContacts:         newMetricAwsConnectQueueContacts(mbc.Metrics.AwsConnectQueueContacts),
+		metricAwsConnectQueueContactsDequeued: newMetricAwsConnectQueueContactsDequeued(mbc.Metrics.AwsConnectQueueContactsDequeued),
+		metricAwsConnectQueueOldestContactAge: newMetricAwsConnectQueueOldestContactAge(mbc.Metrics.AwsConnectQueueOldestContactAge),
+		metricAwsConnectSlotActive:            newMetricAwsConnectSlotActive(mbc.Metrics.AwsConnectSlotActive),
+		metricAwsConnectSlotAvailable:         newMetricAwsConnectSlotAvailable(mbc.Metrics.AwsConnectSlotAvailable),
+		metricAwsConnectSlotMaximum:           newMetricAwsConnectSlotMaximum(mbc.Metrics.AwsConnectSlotMaximum),
+		resourceAttributeIncludeFilter:        make(map[string]filter.Filter),
+		resourceAttributeExcludeFilter:        make(map[string]filter.Filter),
 	}
 	if mbc.ResourceAttributes.AwsConnectInstanceID.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["aws.connect.instance.id"] = filter.CreateFilter(mbc.ResourceAttributes.AwsConnectInstanceID.MetricsInclude)
@@ -1261,6 +1716,10 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsConnectAgentOnline.emit(ils.Metrics())
 	mb.metricAwsConnectAgentStaffed.emit(ils.Metrics())
 	mb.metricAwsConnectContactCount.emit(ils.Metrics())
+	mb.metricAwsConnectContactRecords.emit(ils.Metrics())
+	mb.metricAwsConnectQueueContacts.emit(ils.Metrics())
+	mb.metricAwsConnectQueueContactsDequeued.emit(ils.Metrics())
+	mb.metricAwsConnectQueueOldestContactAge.emit(ils.Metrics())
 	mb.metricAwsConnectSlotActive.emit(ils.Metrics())
 	mb.metricAwsConnectSlotAvailable.emit(ils.Metrics())
 	mb.metricAwsConnectSlotMaximum.emit(ils.Metrics())
@@ -1333,6 +1792,26 @@ func (mb *MetricsBuilder) RecordAwsConnectAgentStaffedDataPoint(ts pcommon.Times
 // RecordAwsConnectContactCountDataPoint adds a data point to aws.connect.contact.count metric.
 func (mb *MetricsBuilder) RecordAwsConnectContactCountDataPoint(ts pcommon.Timestamp, val int64, awsConnectContactStateAttributeValue string, awsConnectChannelAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectContactInitiationMethodAttributeValue string) {
 	mb.metricAwsConnectContactCount.recordDataPoint(mb.startTime, ts, val, awsConnectContactStateAttributeValue, awsConnectChannelAttributeValue, awsConnectQueueNameAttributeValue, awsConnectContactInitiationMethodAttributeValue)
+}
+
+// RecordAwsConnectContactRecordsDataPoint adds a data point to aws.connect.contact.records metric.
+func (mb *MetricsBuilder) RecordAwsConnectContactRecordsDataPoint(ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string, awsConnectContactDisconnectReasonAttributeValue string, awsConnectContactHandledAttributeValue bool) {
+	mb.metricAwsConnectContactRecords.recordDataPoint(mb.startTime, ts, val, awsConnectQueueArnAttributeValue, awsConnectQueueNameAttributeValue, awsConnectChannelAttributeValue, awsConnectContactDisconnectReasonAttributeValue, awsConnectContactHandledAttributeValue)
+}
+
+// RecordAwsConnectQueueContactsDataPoint adds a data point to aws.connect.queue.contacts metric.
+func (mb *MetricsBuilder) RecordAwsConnectQueueContactsDataPoint(ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string) {
+	mb.metricAwsConnectQueueContacts.recordDataPoint(mb.startTime, ts, val, awsConnectQueueArnAttributeValue, awsConnectQueueNameAttributeValue, awsConnectChannelAttributeValue)
+}
+
+// RecordAwsConnectQueueContactsDequeuedDataPoint adds a data point to aws.connect.queue.contacts.dequeued metric.
+func (mb *MetricsBuilder) RecordAwsConnectQueueContactsDequeuedDataPoint(ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string, awsConnectQueueOutcomeAttributeValue AttributeAwsConnectQueueOutcome) {
+	mb.metricAwsConnectQueueContactsDequeued.recordDataPoint(mb.startTime, ts, val, awsConnectQueueArnAttributeValue, awsConnectQueueNameAttributeValue, awsConnectChannelAttributeValue, awsConnectQueueOutcomeAttributeValue.String())
+}
+
+// RecordAwsConnectQueueOldestContactAgeDataPoint adds a data point to aws.connect.queue.oldest_contact.age metric.
+func (mb *MetricsBuilder) RecordAwsConnectQueueOldestContactAgeDataPoint(ts pcommon.Timestamp, val float64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string) {
+	mb.metricAwsConnectQueueOldestContactAge.recordDataPoint(mb.startTime, ts, val, awsConnectQueueArnAttributeValue, awsConnectQueueNameAttributeValue, awsConnectChannelAttributeValue)
 }
 
 // RecordAwsConnectSlotActiveDataPoint adds a data point to aws.connect.slot.active metric.

@@ -75,6 +75,10 @@ func TestMetricsBuilder(t *testing.T) {
 			aggMap["aws.connect.agent.online"] = mb.metricAwsConnectAgentOnline.config.AggregationStrategy
 			aggMap["aws.connect.agent.staffed"] = mb.metricAwsConnectAgentStaffed.config.AggregationStrategy
 			aggMap["aws.connect.contact.count"] = mb.metricAwsConnectContactCount.config.AggregationStrategy
+			aggMap["aws.connect.contact.records"] = mb.metricAwsConnectContactRecords.config.AggregationStrategy
+			aggMap["aws.connect.queue.contacts"] = mb.metricAwsConnectQueueContacts.config.AggregationStrategy
+			aggMap["aws.connect.queue.contacts.dequeued"] = mb.metricAwsConnectQueueContactsDequeued.config.AggregationStrategy
+			aggMap["aws.connect.queue.oldest_contact.age"] = mb.metricAwsConnectQueueOldestContactAge.config.AggregationStrategy
 			aggMap["aws.connect.slot.active"] = mb.metricAwsConnectSlotActive.config.AggregationStrategy
 			aggMap["aws.connect.slot.available"] = mb.metricAwsConnectSlotAvailable.config.AggregationStrategy
 			aggMap["aws.connect.slot.maximum"] = mb.metricAwsConnectSlotMaximum.config.AggregationStrategy
@@ -136,6 +140,30 @@ func TestMetricsBuilder(t *testing.T) {
 			}
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsConnectContactRecordsDataPoint(ts, 1, "aws.connect.queue.arn-val", "aws.connect.queue.name-val", "aws.connect.channel-val", "aws.connect.contact.disconnect_reason-val", false)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsConnectContactRecordsDataPoint(ts, 3, "aws.connect.queue.arn-val-2", "aws.connect.queue.name-val-2", "aws.connect.channel-val-2", "aws.connect.contact.disconnect_reason-val-2", true)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsConnectQueueContactsDataPoint(ts, 1, "aws.connect.queue.arn-val", "aws.connect.queue.name-val", "aws.connect.channel-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsConnectQueueContactsDataPoint(ts, 3, "aws.connect.queue.arn-val-2", "aws.connect.queue.name-val-2", "aws.connect.channel-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsConnectQueueContactsDequeuedDataPoint(ts, 1, "aws.connect.queue.arn-val", "aws.connect.queue.name-val", "aws.connect.channel-val", AttributeAwsConnectQueueOutcomeAnswered)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsConnectQueueContactsDequeuedDataPoint(ts, 3, "aws.connect.queue.arn-val-2", "aws.connect.queue.name-val-2", "aws.connect.channel-val-2", AttributeAwsConnectQueueOutcomeAbandoned)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsConnectQueueOldestContactAgeDataPoint(ts, 1, "aws.connect.queue.arn-val", "aws.connect.queue.name-val", "aws.connect.channel-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsConnectQueueOldestContactAgeDataPoint(ts, 3, "aws.connect.queue.arn-val-2", "aws.connect.queue.name-val-2", "aws.connect.channel-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsConnectSlotActiveDataPoint(ts, 1, "aws.connect.channel-val", "aws.connect.routing_profile.name-val")
 			if tt.name == "reaggregate_set" {
 				mb.RecordAwsConnectSlotActiveDataPoint(ts, 3, "aws.connect.channel-val-2", "aws.connect.routing_profile.name-val-2")
@@ -171,6 +199,10 @@ func TestMetricsBuilder(t *testing.T) {
 				assert.Empty(t, mb.metricAwsConnectAgentOnline.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectAgentStaffed.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectContactCount.aggDataPoints)
+				assert.Empty(t, mb.metricAwsConnectContactRecords.aggDataPoints)
+				assert.Empty(t, mb.metricAwsConnectQueueContacts.aggDataPoints)
+				assert.Empty(t, mb.metricAwsConnectQueueContactsDequeued.aggDataPoints)
+				assert.Empty(t, mb.metricAwsConnectQueueOldestContactAge.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectSlotActive.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectSlotAvailable.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectSlotMaximum.aggDataPoints)
@@ -544,6 +576,229 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok = dp.Attributes().Get("aws.connect.queue.name")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("aws.connect.contact.initiation_method")
+						assert.False(t, ok)
+					}
+				case "aws.connect.contact.records":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.connect.contact.records"], "Found a duplicate in the metrics slice: aws.connect.contact.records")
+						validatedMetrics["aws.connect.contact.records"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Contacts recorded since the collector started, each once however often its contact record is delivered or updated. From contact records (records contact_records).", mi.Description())
+						assert.Equal(t, "{contact}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						awsConnectQueueArnAttrVal, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.arn-val", awsConnectQueueArnAttrVal.Str())
+						awsConnectQueueNameAttrVal, ok := dp.Attributes().Get("aws.connect.queue.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.name-val", awsConnectQueueNameAttrVal.Str())
+						awsConnectChannelAttrVal, ok := dp.Attributes().Get("aws.connect.channel")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.channel-val", awsConnectChannelAttrVal.Str())
+						awsConnectContactDisconnectReasonAttrVal, ok := dp.Attributes().Get("aws.connect.contact.disconnect_reason")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.contact.disconnect_reason-val", awsConnectContactDisconnectReasonAttrVal.Str())
+						awsConnectContactHandledAttrVal, ok := dp.Attributes().Get("aws.connect.contact.handled")
+						assert.True(t, ok)
+						assert.False(t, awsConnectContactHandledAttrVal.Bool())
+					} else {
+						assert.False(t, validatedMetrics["aws.connect.contact.records"], "Found a duplicate in the metrics slice: aws.connect.contact.records")
+						validatedMetrics["aws.connect.contact.records"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Contacts recorded since the collector started, each once however often its contact record is delivered or updated. From contact records (records contact_records).", mi.Description())
+						assert.Equal(t, "{contact}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.connect.contact.records"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.queue.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.channel")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.contact.disconnect_reason")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.contact.handled")
+						assert.False(t, ok)
+					}
+				case "aws.connect.queue.contacts":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.connect.queue.contacts"], "Found a duplicate in the metrics slice: aws.connect.queue.contacts")
+						validatedMetrics["aws.connect.queue.contacts"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Contacts waiting in the queue now, Amazon Connect's CONTACTS_IN_QUEUE. From contact events (records contact_events).", mi.Description())
+						assert.Equal(t, "{contact}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						awsConnectQueueArnAttrVal, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.arn-val", awsConnectQueueArnAttrVal.Str())
+						awsConnectQueueNameAttrVal, ok := dp.Attributes().Get("aws.connect.queue.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.name-val", awsConnectQueueNameAttrVal.Str())
+						awsConnectChannelAttrVal, ok := dp.Attributes().Get("aws.connect.channel")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.channel-val", awsConnectChannelAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.connect.queue.contacts"], "Found a duplicate in the metrics slice: aws.connect.queue.contacts")
+						validatedMetrics["aws.connect.queue.contacts"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Contacts waiting in the queue now, Amazon Connect's CONTACTS_IN_QUEUE. From contact events (records contact_events).", mi.Description())
+						assert.Equal(t, "{contact}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.connect.queue.contacts"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.queue.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.channel")
+						assert.False(t, ok)
+					}
+				case "aws.connect.queue.contacts.dequeued":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.connect.queue.contacts.dequeued"], "Found a duplicate in the metrics slice: aws.connect.queue.contacts.dequeued")
+						validatedMetrics["aws.connect.queue.contacts.dequeued"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Contacts that left the queue since the collector started, by outcome - Amazon Connect's Handled (answered) and Abandoned. Counted once per contact ID, as Amazon Connect does. From contact events.", mi.Description())
+						assert.Equal(t, "{contact}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						awsConnectQueueArnAttrVal, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.arn-val", awsConnectQueueArnAttrVal.Str())
+						awsConnectQueueNameAttrVal, ok := dp.Attributes().Get("aws.connect.queue.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.name-val", awsConnectQueueNameAttrVal.Str())
+						awsConnectChannelAttrVal, ok := dp.Attributes().Get("aws.connect.channel")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.channel-val", awsConnectChannelAttrVal.Str())
+						awsConnectQueueOutcomeAttrVal, ok := dp.Attributes().Get("aws.connect.queue.outcome")
+						assert.True(t, ok)
+						assert.Equal(t, "answered", awsConnectQueueOutcomeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.connect.queue.contacts.dequeued"], "Found a duplicate in the metrics slice: aws.connect.queue.contacts.dequeued")
+						validatedMetrics["aws.connect.queue.contacts.dequeued"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Contacts that left the queue since the collector started, by outcome - Amazon Connect's Handled (answered) and Abandoned. Counted once per contact ID, as Amazon Connect does. From contact events.", mi.Description())
+						assert.Equal(t, "{contact}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.connect.queue.contacts.dequeued"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.queue.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.channel")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.queue.outcome")
+						assert.False(t, ok)
+					}
+				case "aws.connect.queue.oldest_contact.age":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.connect.queue.oldest_contact.age"], "Found a duplicate in the metrics slice: aws.connect.queue.oldest_contact.age")
+						validatedMetrics["aws.connect.queue.oldest_contact.age"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "How long the contact waiting longest in the queue has waited, at export time, Amazon Connect's OLDEST_CONTACT_AGE (in seconds, where the API answers in milliseconds without a grouping). From contact events.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						awsConnectQueueArnAttrVal, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.arn-val", awsConnectQueueArnAttrVal.Str())
+						awsConnectQueueNameAttrVal, ok := dp.Attributes().Get("aws.connect.queue.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.name-val", awsConnectQueueNameAttrVal.Str())
+						awsConnectChannelAttrVal, ok := dp.Attributes().Get("aws.connect.channel")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.channel-val", awsConnectChannelAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.connect.queue.oldest_contact.age"], "Found a duplicate in the metrics slice: aws.connect.queue.oldest_contact.age")
+						validatedMetrics["aws.connect.queue.oldest_contact.age"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "How long the contact waiting longest in the queue has waited, at export time, Amazon Connect's OLDEST_CONTACT_AGE (in seconds, where the API answers in milliseconds without a grouping). From contact events.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.connect.queue.oldest_contact.age"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.queue.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.channel")
 						assert.False(t, ok)
 					}
 				case "aws.connect.slot.active":
