@@ -37,7 +37,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "connectsim:", err)
 		os.Exit(1)
 	}
@@ -57,11 +57,17 @@ type options struct {
 	endpoint     string
 	region       string
 	summaryEvery time.Duration
+	// printQueueNames prints the receiver's queue_names for the simulated queues, and exits.
+	printQueueNames bool
 }
 
-func run(args []string, stderr io.Writer) error {
+func run(args []string, stdout, stderr io.Writer) error {
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
+		return err
+	}
+	if opts.printQueueNames {
+		_, err := io.WriteString(stdout, queueNamesYAML(opts.cfg))
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -202,6 +208,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.region, "region", "", "AWS region of the stream and the simulated instance (default from the AWS SDK chain, else us-east-1)")
 	fs.StringVar(&c.AccountID, "account", def.AccountID, "AWS account id in the ARNs")
 	fs.StringVar(&c.InstanceID, "instance-id", def.InstanceID, "Amazon Connect instance id in the ARNs")
+	fs.BoolVar(&o.printQueueNames, "print-queue-names", false, "print the collector's queue_names setting for the simulated queues (their ARNs follow from the region, account and instance id) and exit")
 	fs.DurationVar(&o.summaryEvery, "summary-every", 10*time.Second, "how often to print a summary line to stderr")
 
 	fs.Float64Var(&c.ContactsPerAgentHour, "contacts-per-hour", def.ContactsPerAgentHour, "contacts arriving per logged-in agent per hour (all channels, outbound included)")
@@ -412,4 +419,15 @@ func formatStatuses(ss []connectsim.CustomStatus) string {
 		parts[i] = fmt.Sprintf("%s=%g/%s", s.Name, s.PerHour, s.MeanDuration)
 	}
 	return strings.Join(parts, ",")
+}
+
+// queueNamesYAML is the receiver's queue_names setting for the simulated queues: contact
+// events name queues by ARN only.
+func queueNamesYAML(c connectsim.Config) string {
+	var b strings.Builder
+	b.WriteString("queue_names:\n")
+	for _, q := range c.Queues {
+		fmt.Fprintf(&b, "  %s: %s\n", c.QueueARN(q.Name), q.Name)
+	}
+	return b.String()
 }

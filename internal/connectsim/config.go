@@ -280,6 +280,13 @@ func (c *Config) InstanceARN() string {
 	return fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", c.Region, c.AccountID, c.InstanceID)
 }
 
+// QueueARN is the ARN of the standard queue of that name: derived from the name and the
+// instance, so the same from run to run (a collector's queue_names can list them).
+func (c *Config) QueueARN(name string) string {
+	instance := c.InstanceARN()
+	return instance + "/queue/" + nameUUID(instance+"/queue/"+name)
+}
+
 // Validate reports the first thing wrong with the configuration.
 func (c *Config) Validate() error {
 	var errs []error

@@ -267,7 +267,7 @@ func (s *Simulator) build() {
 	}
 	queues := map[string]*queue{}
 	for _, qc := range cfg.Queues {
-		queues[qc.Name] = &queue{name: qc.Name, arn: s.arn("queue", nameUUID(s.instanceARN+"/queue/"+qc.Name)), channels: qc.Channels}
+		queues[qc.Name] = &queue{name: qc.Name, arn: cfg.QueueARN(qc.Name), channels: qc.Channels}
 	}
 	var shareSum float64
 	for _, pc := range cfg.RoutingProfiles {
