@@ -54,6 +54,9 @@ func (e *DecodeError) Error() string {
 	return e.Field + ": " + msg
 }
 
+// ErrorType is Kind, for whoever handles the errors of several decoders alike.
+func (e *DecodeError) ErrorType() string { return e.Kind }
+
 // Redacted says what is wrong and where without a byte of the record's content: the path
 // names only the data model's keys, and the culprit is left out.
 func (e *DecodeError) Redacted() string {

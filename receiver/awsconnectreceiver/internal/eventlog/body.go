@@ -176,7 +176,7 @@ func (b *bodySink) personalNext() bool {
 
 // open pushes a container; key is that of its value in the parent map, if any.
 func (b *bodySink) open(c container) {
-	if n := len(b.stack); b.redact.active() && (n == 0 || !b.stack[n-1].isSlice) {
+	if n := len(b.stack); b.redact.Active() && (n == 0 || !b.stack[n-1].isSlice) {
 		c.key = b.key
 	}
 	b.stack = append(b.stack, c)
@@ -203,7 +203,7 @@ func (b *bodySink) Key(k []byte) {
 	top := &b.stack[len(b.stack)-1]
 	// The key and hashNext matter only to redact: unredacted, neither is written (each
 	// write of a pointer costs a barrier while the collector marks).
-	if b.redact.active() {
+	if b.redact.Active() {
 		b.hashNext = false
 		b.key = key
 		var parentKey, grandparentKey string
@@ -216,7 +216,7 @@ func (b *bodySink) Key(k []byte) {
 				return
 			}
 			if top.personal {
-				key = b.redact.hash(key)
+				key = b.redact.Hash(key)
 			}
 			b.hashNext = true
 		}
@@ -225,8 +225,8 @@ func (b *bodySink) Key(k []byte) {
 }
 
 func (b *bodySink) String(s string) {
-	if b.personalNext() || (b.redact.hashesAgentARN() && isAgentARN(s)) {
-		s = b.redact.hash(s)
+	if b.personalNext() || (b.redact.HashesAgentARN() && IsAgentARN(s)) {
+		s = b.redact.Hash(s)
 	}
 	b.slab.SetStr(b.next(), s)
 }
@@ -234,7 +234,7 @@ func (b *bodySink) String(s string) {
 // Scalars that are personal become the hash of their JSON text.
 func (b *bodySink) Int(i int64) {
 	if b.personalNext() {
-		b.slab.SetStr(b.next(), b.redact.hash(strconv.FormatInt(i, 10)))
+		b.slab.SetStr(b.next(), b.redact.Hash(strconv.FormatInt(i, 10)))
 		return
 	}
 	b.slab.SetInt(b.next(), i)
@@ -242,7 +242,7 @@ func (b *bodySink) Int(i int64) {
 
 func (b *bodySink) Double(f float64) {
 	if b.personalNext() {
-		b.slab.SetStr(b.next(), b.redact.hash(strconv.FormatFloat(f, 'g', -1, 64)))
+		b.slab.SetStr(b.next(), b.redact.Hash(strconv.FormatFloat(f, 'g', -1, 64)))
 		return
 	}
 	b.slab.SetDouble(b.next(), f)
@@ -250,7 +250,7 @@ func (b *bodySink) Double(f float64) {
 
 func (b *bodySink) Bool(v bool) {
 	if b.personalNext() {
-		b.slab.SetStr(b.next(), b.redact.hash(strconv.FormatBool(v)))
+		b.slab.SetStr(b.next(), b.redact.Hash(strconv.FormatBool(v)))
 		return
 	}
 	b.slab.SetBool(b.next(), v)

@@ -211,6 +211,10 @@ func (r *Records) Release() {
 	r.dec = nil
 }
 
+// Redactor is the Builder's redactor, nil if none: log records of other kinds built
+// alongside redact the same way.
+func (b *Builder) Redactor() *Redactor { return b.redact }
+
 // Resource returns the resource of an instance, built once and cached; it must not be
 // modified. Logs and metrics of one instance share it.
 func (b *Builder) Resource(instanceARN string) pcommon.Resource {
@@ -262,17 +266,17 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor, slab *
 	slab.EnsureCapacity(attrs, maxEventAttrs+sourceAttrs)
 	putNonEmpty(slab, attrs, AttrEventID, ev.EventID)
 	slab.PutNewStr(attrs, AttrEventType, ev.EventType)
-	if redact.hashesAgentARN() && ev.AgentARN != "" {
-		slab.PutNewStr(attrs, AttrAgentARN, redact.hash(ev.AgentARN))
+	if redact.HashesAgentARN() && ev.AgentARN != "" {
+		slab.PutNewStr(attrs, AttrAgentARN, redact.Hash(ev.AgentARN))
 	} else {
 		putNonEmpty(slab, attrs, AttrAgentARN, ev.AgentARN)
 	}
 	snap := &ev.Current
 	switch username := snap.Configuration.Username; {
-	case !redact.active():
+	case !redact.Active():
 		putNonEmpty(slab, attrs, AttrAgentUsername, username)
 	case redact.mode == RedactHash && username != "":
-		slab.PutNewStr(attrs, AttrAgentUsername, redact.hash(username))
+		slab.PutNewStr(attrs, AttrAgentUsername, redact.Hash(username))
 	}
 	putNonEmpty(slab, attrs, AttrStatusName, snap.AgentStatus.Name)
 	putNonEmpty(slab, attrs, AttrStatusType, snap.AgentStatus.Type)
@@ -282,21 +286,36 @@ func fillEvent(lr plog.LogRecord, ev *agentevent.Event, redact *Redactor, slab *
 	putNonEmpty(slab, attrs, AttrRoutingProfileName, snap.Configuration.RoutingProfile.Name)
 }
 
-// fillMalformed makes the log record of a record that is not an agent event. Its body is
-// the raw record, unless redact is on: a record that could not be read cannot be
-// redacted field by field, and may hold a name anywhere, so only its size is kept, and
-// the message quotes nothing of it.
+// fillMalformed makes the log record of a record that is not an agent event.
 func fillMalformed(lr plog.LogRecord, data []byte, err error, redact *Redactor) {
+	FillMalformed(lr, data, err, redact, "an agent event")
+}
+
+// decodeFailure is what a decoder's error says of itself: its kind (error.type) and a
+// message that quotes nothing of the record. agentevent's and the contact decoders'
+// DecodeErrors are.
+type decodeFailure interface {
+	error
+	ErrorType() string
+	Redacted() string
+}
+
+// FillMalformed makes the log record of a record that is not what, the kind of record
+// the stream carries ("an agent event"): severity ERROR, error.type and
+// exception.message. Its body is the raw record, unless redact is on: a record that
+// could not be read cannot be redacted field by field, and may hold a name anywhere, so
+// only its size is kept, and the message quotes nothing of it.
+func FillMalformed(lr plog.LogRecord, data []byte, err error, redact *Redactor, what string) {
 	lr.SetSeverityNumber(plog.SeverityNumberError)
 	lr.SetSeverityText("ERROR")
 	kind, msg := "unknown", err.Error()
-	var de *agentevent.DecodeError
+	var de decodeFailure
 	if errors.As(err, &de) {
-		kind = de.Kind
+		kind = de.ErrorType()
 	}
 	switch {
-	case redact.active():
-		lr.Body().SetStr(fmt.Sprintf("record of %d bytes withheld: it is not an agent event, and redact is on", len(data)))
+	case redact.Active():
+		lr.Body().SetStr(fmt.Sprintf("record of %d bytes withheld: it is not %s, and redact is on", len(data), what))
 		msg = "record could not be decoded"
 		if de != nil {
 			msg = de.Redacted()

@@ -47,16 +47,16 @@ func (r *Redactor) personal(key, parentKey, grandparentKey string) bool {
 	case "FirstName", "LastName", "Username":
 		return true
 	case "AgentARN":
-		return r.hashesAgentARN()
+		return r.HashesAgentARN()
 	case "Name": // a hierarchy group's; other names (status, queue, profile) are not personal
 		return grandparentKey == "AgentHierarchyGroups" && isHierarchyLevel(parentKey)
 	}
 	return false
 }
 
-// isAgentARN reports whether s is the ARN of an agent, or of an agent's own queue
+// IsAgentARN reports whether s is the ARN of an agent, or of an agent's own queue
 // (arn:aws:connect:REGION:ACCOUNT:instance/ID/queue/agent/AGENT_ID): both name a person.
-func isAgentARN(s string) bool {
+func IsAgentARN(s string) bool {
 	return strings.HasPrefix(s, "arn:") && strings.Contains(s, "/agent/")
 }
 
@@ -64,12 +64,22 @@ func isHierarchyLevel(k string) bool {
 	return len(k) == 6 && k[:5] == "Level" && k[5] >= '1' && k[5] <= '5'
 }
 
-func (r *Redactor) active() bool { return r != nil && r.mode != RedactNone }
+// Active reports whether personal data is dropped or hashed; a nil Redactor is not.
+func (r *Redactor) Active() bool { return r != nil && r.mode != RedactNone }
 
-func (r *Redactor) hashesAgentARN() bool { return r != nil && r.mode == RedactHash && r.agentARN }
+// Mode is RedactNone, RedactDrop or RedactHash.
+func (r *Redactor) Mode() string {
+	if r == nil {
+		return RedactNone
+	}
+	return r.mode
+}
 
-// hash returns the pseudonym of v.
-func (r *Redactor) hash(v string) string {
+// HashesAgentARN reports whether agent ARNs are hashed too.
+func (r *Redactor) HashesAgentARN() bool { return r != nil && r.mode == RedactHash && r.agentARN }
+
+// Hash returns the pseudonym of v.
+func (r *Redactor) Hash(v string) string {
 	m := hmac.New(sha256.New, r.key)
 	m.Write([]byte(v))
 	return "sha256:" + hex.EncodeToString(m.Sum(nil)[:12])
