@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactrecord"
 )
 
 // The test decodes contact events and contact records with encoding/json, on its own
@@ -200,6 +202,11 @@ func TestContactInvariants(t *testing.T) {
 	}
 	ctrs := map[string][]ctrCopy{}
 	var agentRecs []Record
+	// The receiver's decoders read every event and record, and no two events share the
+	// identity its duplicate removal keys them by.
+	var ce contactevent.Event
+	var cr contactrecord.Record
+	dedupKeys := map[string]bool{}
 
 	for i, r := range recs {
 		where := fmt.Sprintf("record %d (%s %s at %s)", i, r.Kind, r.EventType, r.At.Format(timestampLayout))
@@ -234,6 +241,13 @@ func TestContactInvariants(t *testing.T) {
 				}
 			}
 			require.NotContains(t, string(r.Data), "null", "contact events leave out what they do not know: %s", where)
+
+			require.NoError(t, contactevent.Decode(r.Data, &ce), where)
+			require.Equal(t, d.ContactID, ce.ContactID, where)
+			require.Equal(t, ev.ID, ce.Envelope.ID, where)
+			require.True(t, r.At.Equal(ce.Timestamp()), "the event's own time is when it happened: %s", where)
+			require.False(t, dedupKeys[ce.DedupKey()], "two events with one identity: %s", where)
+			dedupKeys[ce.DedupKey()] = true
 
 			c := contacts[d.ContactID]
 			if d.EventType == ContactInitiated {
@@ -359,6 +373,12 @@ func TestContactInvariants(t *testing.T) {
 			require.Equal(t, instanceARN, doc.InstanceARN, where)
 			for _, key := range []string{`"Agent":`, `"Queue":`, `"NextContactId":`, `"InitialContactId":`, `"PreviousContactId":`, `"DisconnectReason":`} {
 				require.Contains(t, string(r.Data), key, "%s is there, null or not: %s", key, where)
+			}
+			require.NoError(t, contactrecord.Decode(r.Data, &cr), where)
+			require.Equal(t, doc.ContactID, cr.ContactID, where)
+			require.Equal(t, doc.Agent != nil, cr.Handled(), where)
+			if doc.Agent != nil {
+				require.Equal(t, doc.Agent.AgentInteractionDuration+doc.Agent.CustomerHoldDuration+doc.Agent.AfterContactWorkDuration, cr.HandleSeconds(), where)
 			}
 			ctrs[doc.ContactID] = append(ctrs[doc.ContactID], ctrCopy{doc: doc, data: r.Data, at: r.At})
 		}
