@@ -151,3 +151,29 @@ func TestKindSink(t *testing.T) {
 	require.NoError(t, k.Flush(ctx))
 	require.NoError(t, k.Close(ctx))
 }
+
+// BenchmarkSimulate is the cost of an hour of 50 agents, with agent events only and with
+// contact events and records too: ns/op per virtual hour, and the records it made.
+func BenchmarkSimulate(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		contacts bool
+	}{{"agent_events", false}, {"all_three", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.ContactsPerAgentHour = 9
+			cfg.ContactEvents, cfg.ContactRecords = tc.contacts, tc.contacts
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				s, err := New(cfg, testStart)
+				require.NoError(b, err)
+				end := testStart.Add(time.Hour)
+				for r := s.Next(); r.At.Before(end); r = s.Next() {
+					n++
+				}
+			}
+			b.ReportMetric(float64(n)/float64(b.N), "records/op")
+		})
+	}
+}
