@@ -46,10 +46,11 @@ test: npm build lint
 	OTELCOL_BINARY=$(CURDIR)/$(BINARY) $(GO) test -race -count=1 -timeout 15m ./...
 
 # Figures for one core: decode + map per event beside its baseline (and pdata values from
-# slabs beside pdata's setters), GetRecords decoding beside the SDK's, the agent state, and
-# duplicate removal (per record, per checkpoint saved, and a window's memory).
+# slabs beside pdata's setters), decode and decode + map per contact event and per contact
+# record, GetRecords decoding beside the SDK's, the agent state, and duplicate removal (per
+# record, per checkpoint saved, and a window's memory).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
 # through the disk queue) and the bare SDK loop (test/bareloop) on a 20,000-event backlog
@@ -62,12 +63,15 @@ bench:
 bench-e2e: npm build
 	OTELCOL_BINARY=$${OTELCOL_BINARY:-$(CURDIR)/$(BINARY)} $(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 1x -timeout 30m ./test/benche2e
 
-# Fuzz the decoder and the record-to-log mapping for FUZZTIME each (their seed corpus
-# runs with every go test).
+# Fuzz the decoders and the record-to-log mappings, of agent events and of contact events
+# and records, for FUZZTIME each (their seed corpus runs with every go test).
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/eventlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactrecord/
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/contactlog/
 
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or

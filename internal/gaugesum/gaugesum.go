@@ -150,3 +150,43 @@ func value(dp pmetric.NumberDataPoint) float64 {
 	}
 	return dp.DoubleValue()
 }
+
+// Value returns the value of the last data point of metric name in md whose attributes
+// include attrs (compared as strings): a gauge's or sum's value, or a histogram's count.
+func Value(md pmetric.Metrics, name string, attrs map[string]string) (float64, bool) {
+	var v float64
+	var found bool
+	matches := func(got pcommon.Map) bool {
+		for k, want := range attrs {
+			if g, ok := got.Get(k); !ok && want != "" || ok && g.AsString() != want {
+				return false
+			}
+		}
+		return true
+	}
+	each([]pmetric.Metrics{md}, func(_ []string, m pmetric.Metric) {
+		if m.Name() != name {
+			return
+		}
+		var dps pmetric.NumberDataPointSlice
+		switch m.Type() {
+		case pmetric.MetricTypeGauge:
+			dps = m.Gauge().DataPoints()
+		case pmetric.MetricTypeSum:
+			dps = m.Sum().DataPoints()
+		case pmetric.MetricTypeHistogram:
+			for _, dp := range m.Histogram().DataPoints().All() {
+				if matches(dp.Attributes()) {
+					v, found = float64(dp.Count()), true
+				}
+			}
+			return
+		}
+		for _, dp := range dps.All() {
+			if matches(dp.Attributes()) {
+				v, found = value(dp), true
+			}
+		}
+	})
+	return v, found
+}

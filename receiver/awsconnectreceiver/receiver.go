@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
@@ -45,6 +46,9 @@ type awsConnectReceiver struct {
 	// metrics is what the metrics pipeline gets: agentMetrics with records agent_events.
 	state        *agentstate.Store
 	agentMetrics *agentMetrics
+	// contacts and queueMetrics, with records contact_events or contact_records.
+	contacts     *contactState
+	queueMetrics *queueMetrics
 	metrics      metricSet
 	stopMetrics  context.CancelFunc
 	metricsDone  chan struct{}
@@ -79,14 +83,15 @@ func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error
 	if err != nil {
 		return nil, err
 	}
+	builder := eventlog.NewBuilder(cfg.ResourceAttributes,
+		eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)).HashingAgentARN(cfg.Redact.AgentARN)))
 	return &awsConnectReceiver{
 		cfg:       cfg,
 		set:       set,
 		obsrecv:   obsrecv,
 		telemetry: tb,
-		builder: eventlog.NewBuilder(cfg.ResourceAttributes,
-			eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)).HashingAgentARN(cfg.Redact.AgentARN))),
-		health: newHealth(set.Logger),
+		builder:   builder,
+		health:    newHealth(set.Logger),
 	}, nil
 }
 
@@ -136,12 +141,22 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		return err
 	}
 	var replay time.Duration
-	if r.nextMetrics != nil {
+	switch {
+	case r.nextMetrics == nil:
+	case r.cfg.Records == RecordsAgentEvents:
 		r.state = agentstate.New(r.cfg.AgentTTL)
 		r.agentMetrics = newAgentMetrics(r.cfg, r.set, newMetricResources(r.cfg, r.set, r.builder), r.state, time.Now())
 		r.metrics = r.agentMetrics
 		// Gauges must be right at once after a restart: replay what rebuilds the state.
 		replay = replayWindow
+	default:
+		// Contacts wait for minutes, chats and tasks for days, beyond any replay worth
+		// reading: their state is kept in the storage extension instead (contacts.go).
+		r.contacts = newContactState(r.cfg, r.set.Logger)
+		r.queueMetrics = newQueueMetrics(r.cfg, r.set, newMetricResources(r.cfg, r.set, r.builder), r.contacts.store, time.Now())
+		r.queueMetrics.afterTick = r.saveContactsAfterTick
+		r.metrics = r.queueMetrics
+		r.warnIfContactStateIsVolatile()
 	}
 	warnIfHealthCheckIgnoresStatus(host, r.set.Logger)
 	backoff := consumerBackoff(r.cfg)
@@ -199,14 +214,14 @@ func (r *awsConnectReceiver) exportMetrics(ctx context.Context) {
 		case err != nil && !consumererror.IsPermanent(err):
 			refusals++
 			if refusals == 1 {
-				r.set.Logger.Warn("Metrics pipeline refused the agent gauges; offering them again, fresh, after a backoff", zap.Error(err))
+				r.set.Logger.Warn("Metrics pipeline refused the gauges; offering them again, fresh, after a backoff", zap.Error(err))
 			}
 			timer.Reset(retry.Next())
 			continue
 		case err != nil:
-			r.set.Logger.Warn("Metrics pipeline refused the agent gauges permanently; the next interval sends them again", zap.Error(err))
+			r.set.Logger.Warn("Metrics pipeline refused the gauges permanently; the next interval sends them again", zap.Error(err))
 		case refusals > 0:
-			r.set.Logger.Info("Metrics pipeline took the agent gauges again", zap.Int("refusals", refusals))
+			r.set.Logger.Info("Metrics pipeline took the gauges again", zap.Int("refusals", refusals))
 		}
 		refusals = 0
 		retry.Reset()
@@ -340,17 +355,18 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 }
 
 // Process implements kinesisconsumer.Processor: it hands a batch to the logs pipeline
-// and applies it to the agents' state, once each. Replayed records only rebuild state.
+// and applies it to the state, once each. Replayed records only rebuild state.
 func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batch) error {
 	now := time.Now()
+	if r.cfg.Records != RecordsAgentEvents {
+		return r.processContacts(ctx, b, now)
+	}
 	if b.Replay && r.state == nil {
 		return nil
 	}
 	first := b.Attempt == 1
 	if first && !b.Replay {
-		shard := metric.WithAttributeSet(attribute.NewSet(attribute.String("shard_id", b.ShardID)))
-		r.telemetry.ReceiverAwsConnectRecordsRead.Add(ctx, int64(len(b.Records)))
-		r.telemetry.ReceiverAwsConnectShardMillisBehindLatest.Record(ctx, b.MillisBehindLatest, shard)
+		r.countRead(ctx, b)
 	}
 	// Replayed records only rebuild the state. Otherwise the state takes the batch on its
 	// first offer only: a batch the logs pipeline refuses is offered again, but its events
@@ -393,14 +409,27 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 	if !withLogs {
 		return nil
 	}
-	logs := recs.Logs()
+	return r.consumeLogs(ctx, b, recs.Logs(), "json")
+}
+
+// countRead counts a batch's records, and how far behind its shard's tip it was read.
+func (r *awsConnectReceiver) countRead(ctx context.Context, b kinesisconsumer.Batch) {
+	shard := metric.WithAttributeSet(attribute.NewSet(attribute.String("shard_id", b.ShardID)))
+	r.telemetry.ReceiverAwsConnectRecordsRead.Add(ctx, int64(len(b.Records)))
+	r.telemetry.ReceiverAwsConnectShardMillisBehindLatest.Record(ctx, b.MillisBehindLatest, shard)
+}
+
+// consumeLogs offers a batch's log records to the logs pipeline. A retryable refusal is
+// returned, for the batch to be offered again; a permanent one drops the batch, counted
+// and logged, and the shard moves past it.
+func (r *awsConnectReceiver) consumeLogs(ctx context.Context, b kinesisconsumer.Batch, logs plog.Logs, format string) error {
 	n := logs.LogRecordCount()
 	if n == 0 {
 		return nil // every record was a duplicate
 	}
 	obsCtx := r.obsrecv.StartLogsOp(ctx)
 	err := r.nextLogs.ConsumeLogs(obsCtx, logs)
-	r.obsrecv.EndLogsOp(obsCtx, "json", n, err)
+	r.obsrecv.EndLogsOp(obsCtx, format, n, err)
 	switch {
 	case err == nil:
 		return nil

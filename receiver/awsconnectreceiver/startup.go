@@ -36,6 +36,17 @@ func (r *awsConnectReceiver) connect(ctx context.Context, api kinesisconsumer.Ac
 			opts.Checkpoints = newStorageCheckpoints(r.storage, streamARN)
 		}
 	}
+	if r.contacts != nil && r.storage != nil {
+		// Before any record is read: the state must be at least as new as the checkpoints.
+		if !r.retryUntil(ctx, scopeAccess, r.set.Logger, retryMessages{
+			transient: "Cannot read the contact state from the storage extension; retrying",
+			repeat:    "Still cannot read the contact state from the storage extension",
+			passed:    "Read the contact state",
+		}, func() (bool, error) { return false, r.contacts.load(ctx, r.storage, streamARN) }) {
+			r.releaseUnused(coord)
+			return
+		}
+	}
 	c, err := kinesisconsumer.New(opts)
 	if err != nil {
 		r.set.Logger.Error("Cannot create the Kinesis consumer", zap.Error(err))

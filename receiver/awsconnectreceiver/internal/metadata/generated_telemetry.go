@@ -91,13 +91,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsConnectRecordsDuplicate, err = builder.meter.Int64Counter(
 		"otelcol_receiver_aws_connect_records_duplicate",
-		metric.WithDescription("Records left out because their shard, or its parent before a reshard, handed on an event with the same EventId lately; the producer wrote it twice, as a writer does that retries a write whose answer it lost. [Development]"),
+		metric.WithDescription("Records left out because their shard, or its parent before a reshard, handed on the same event lately - the same EventId for agent events; the same instance, contact, event type and event time for contact events; the same instance, contact and LastUpdateTimestamp for contact records. The producer wrote it twice, as a writer does that retries a write whose answer it lost. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsConnectRecordsMalformed, err = builder.meter.Int64Counter(
 		"otelcol_receiver_aws_connect_records_malformed",
-		metric.WithDescription("Records that were not agent events (not JSON, not an object, wrong types, invalid UTF-8). Each still becomes a log record with severity ERROR. [Development]"),
+		metric.WithDescription("Records that were not what records says the stream carries - agent events, contact events or contact records (not JSON, not an object, wrong types, invalid UTF-8, another kind of record). Each still becomes a log record with severity ERROR. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -86,7 +86,7 @@ func AssertEqualReceiverAwsConnectRecordsDropped(t *testing.T, tt *componenttest
 func AssertEqualReceiverAwsConnectRecordsDuplicate(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_aws_connect_records_duplicate",
-		Description: "Records left out because their shard, or its parent before a reshard, handed on an event with the same EventId lately; the producer wrote it twice, as a writer does that retries a write whose answer it lost. [Development]",
+		Description: "Records left out because their shard, or its parent before a reshard, handed on the same event lately - the same EventId for agent events; the same instance, contact, event type and event time for contact events; the same instance, contact and LastUpdateTimestamp for contact records. The producer wrote it twice, as a writer does that retries a write whose answer it lost. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -102,7 +102,7 @@ func AssertEqualReceiverAwsConnectRecordsDuplicate(t *testing.T, tt *componentte
 func AssertEqualReceiverAwsConnectRecordsMalformed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_aws_connect_records_malformed",
-		Description: "Records that were not agent events (not JSON, not an object, wrong types, invalid UTF-8). Each still becomes a log record with severity ERROR. [Development]",
+		Description: "Records that were not what records says the stream carries - agent events, contact events or contact records (not JSON, not an object, wrong types, invalid UTF-8, another kind of record). Each still becomes a log record with severity ERROR. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
