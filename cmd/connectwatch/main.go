@@ -47,7 +47,7 @@ func main() {
 			}
 		}
 		if *tail != "" {
-			fmt.Fprintf(&screen, "\nLatest agent events (all of them: %s):\n", *tail)
+			fmt.Fprintf(&screen, "\nLatest events and contact records (all of them: %s):\n", *tail)
 			screen.Write(lastLines(*tail, *lines))
 		}
 		os.Stdout.Write(screen.Bytes())
@@ -94,8 +94,8 @@ func scrape(ctx context.Context, client *http.Client, url string) (*wallboard.Bo
 	return wallboard.Parse(resp.Body)
 }
 
-// lastLines returns the n last agent events of a debug exporter's output, one short line
-// each, read from the file's last 256 KiB.
+// lastLines returns the n last agent events, contact events and contact records of a
+// debug exporter's output, one short line each, read from the file's last 256 KiB.
 func lastLines(path string, n int) []byte {
 	f, err := os.Open(path)
 	if err != nil {
