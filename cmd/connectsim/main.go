@@ -1,9 +1,16 @@
 // Command connectsim simulates an Amazon Connect contact center and writes the agent
 // events it would publish (LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT) to a Kinesis data
-// stream, a JSON-lines file or standard output.
+// stream, a JSON-lines file or standard output; with --contact-events-stream and
+// --contact-records-stream, also the contact events (EventBridge envelopes) and contact
+// records (CTRs) of the same contacts, each to a stream of its own.
 //
-//	connectsim --output kinesis --stream connect-agent-events --endpoint http://127.0.0.1:4568 --speed 1
+//	connectsim --output kinesis --stream connect-agent-events --endpoint http://127.0.0.1:4568 --speed 1 \
+//	    --contact-events-stream connect-contact-events --contact-records-stream connect-contact-records
 //	connectsim --output file --file events.jsonl --speed 0 --duration 8h
+//
+// With --output file or stdout, a stream flag that is set turns its kind on, and its
+// records go to the same lines: each document tells its kind (a contact event has
+// "detail-type", a contact record "AWSContactTraceRecordFormatVersion").
 //
 // Kinesis credentials and region come from the AWS SDK's default chain. Ctrl-C stops
 // after writing what was taken; a second Ctrl-C stops at once.
@@ -30,7 +37,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "connectsim:", err)
 		os.Exit(1)
 	}
@@ -45,14 +52,22 @@ type options struct {
 	output       string
 	file         string
 	stream       string
+	eventsStream string // contact events; "" = off
+	ctrStream    string // contact records; "" = off
 	endpoint     string
 	region       string
 	summaryEvery time.Duration
+	// printQueueNames prints the receiver's queue_names for the simulated queues, and exits.
+	printQueueNames bool
 }
 
-func run(args []string, stderr io.Writer) error {
+func run(args []string, stdout, stderr io.Writer) error {
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
+		return err
+	}
+	if opts.printQueueNames {
+		_, err := io.WriteString(stdout, queueNamesYAML(opts.cfg))
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -62,7 +77,7 @@ func run(args []string, stderr io.Writer) error {
 		stop() // a second Ctrl-C ends the process
 	}()
 
-	sink, describe, err := openSink(ctx, opts)
+	sink, describe, kinesisSinks, err := openSink(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -95,27 +110,29 @@ func run(args []string, stderr io.Writer) error {
 	defer cancel()
 	closeErr := sink.Close(closeCtx)
 	fmt.Fprintln(stderr, "connectsim: done:", stats.Summary())
-	if k, ok := sink.(*connectsim.KinesisSink); ok {
+	for _, k := range kinesisSinks {
 		st := k.Stats()
-		fmt.Fprintf(stderr, "connectsim: kinesis: %d records in %d PutRecords calls to %d shards; %d entries and %d calls retried; %s waiting for shard limits; %d not written\n",
-			st.Written, st.Calls, st.Shards, st.FailedEntries, st.FailedCalls, st.PacingWaitTime.Round(time.Millisecond), k.Buffered())
+		fmt.Fprintf(stderr, "connectsim: kinesis %s: %d records in %d PutRecords calls to %d shards; %d entries and %d calls retried; %s waiting for shard limits; %d not written\n",
+			k.Stream(), st.Written, st.Calls, st.Shards, st.FailedEntries, st.FailedCalls, st.PacingWaitTime.Round(time.Millisecond), k.Buffered())
 	}
 	return errors.Join(runErr, closeErr)
 }
 
-func openSink(ctx context.Context, o *options) (connectsim.Sink, string, error) {
+// openSink opens where the records go: one output for every kind, or with --output
+// kinesis a stream per kind.
+func openSink(ctx context.Context, o *options) (connectsim.Sink, string, []*connectsim.KinesisSink, error) {
 	switch o.output {
 	case "stdout":
-		return connectsim.NewStdoutSink(), "stdout", nil
+		return connectsim.NewStdoutSink(), "stdout", nil, nil
 	case "file":
 		if o.file == "" {
-			return nil, "", errors.New("--output file needs --file")
+			return nil, "", nil, errors.New("--output file needs --file")
 		}
 		s, err := connectsim.NewFileSink(o.file)
-		return s, o.file, err
+		return s, o.file, nil, err
 	case "kinesis":
 		if o.stream == "" {
-			return nil, "", errors.New("--output kinesis needs --stream")
+			return nil, "", nil, errors.New("--output kinesis needs --stream")
 		}
 		var loadOpts []func(*awsconfig.LoadOptions) error
 		if o.region != "" {
@@ -123,7 +140,7 @@ func openSink(ctx context.Context, o *options) (connectsim.Sink, string, error) 
 		}
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 		if err != nil {
-			return nil, "", fmt.Errorf("load AWS configuration: %w", err)
+			return nil, "", nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
 		if awsCfg.Region == "" {
 			awsCfg.Region = "us-east-1"
@@ -136,17 +153,28 @@ func openSink(ctx context.Context, o *options) (connectsim.Sink, string, error) 
 				ko.BaseEndpoint = aws.String(o.endpoint)
 			}
 		})
-		s, err := connectsim.NewKinesisSink(ctx, client, connectsim.KinesisOptions{Stream: o.stream})
-		if err != nil {
-			return nil, "", err
+		var sinks [3]connectsim.Sink
+		var opened []*connectsim.KinesisSink
+		var where []string
+		for i, stream := range []string{o.stream, o.eventsStream, o.ctrStream} {
+			if stream == "" {
+				continue
+			}
+			s, err := connectsim.NewKinesisSink(ctx, client, connectsim.KinesisOptions{Stream: stream})
+			if err != nil {
+				return nil, "", nil, err
+			}
+			sinks[i] = s
+			opened = append(opened, s)
+			where = append(where, fmt.Sprintf("%s (%s, %d shards)", stream, connectsim.Kind(i), s.Stats().Shards))
 		}
-		where := fmt.Sprintf("Kinesis stream %s (%s, %d shards)", o.stream, awsCfg.Region, s.Stats().Shards)
+		desc := fmt.Sprintf("Kinesis streams %s in %s", strings.Join(where, ", "), awsCfg.Region)
 		if o.endpoint != "" {
-			where += " at " + o.endpoint
+			desc += " at " + o.endpoint
 		}
-		return s, where, nil
+		return connectsim.NewKindSink(sinks[0], sinks[1], sinks[2]), desc, opened, nil
 	default:
-		return nil, "", fmt.Errorf("--output must be kinesis, file or stdout, not %q", o.output)
+		return nil, "", nil, fmt.Errorf("--output must be kinesis, file or stdout, not %q", o.output)
 	}
 }
 
@@ -169,11 +197,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	start := fs.String("start", "", "virtual start time, RFC 3339 (default now)")
 	fs.StringVar(&o.output, "output", "stdout", "where events go: kinesis, file or stdout")
 	fs.StringVar(&o.file, "file", "", "JSON-lines file for --output file")
-	fs.StringVar(&o.stream, "stream", "connect-agent-events", "Kinesis stream for --output kinesis")
+	fs.StringVar(&o.stream, "stream", "connect-agent-events", "Kinesis stream of the agent events for --output kinesis")
+	fs.StringVar(&o.eventsStream, "contact-events-stream", "", "Kinesis stream of the contact events (EventBridge envelopes, keyed by contact id); empty = none. With --output file or stdout, any value adds them to the output")
+	fs.StringVar(&o.ctrStream, "contact-records-stream", "", "Kinesis stream of the contact records (CTRs, keyed by contact id); empty = none. With --output file or stdout, any value adds them to the output")
+	fs.DurationVar(&c.CallbackDelay, "callback-delay", def.CallbackDelay, "mean initial delay of a queued callback")
+	fs.Float64Var(&c.QueueTransferProbability, "queue-transfer-prob", def.QueueTransferProbability, "chance a flow moves a waiting inbound contact to another queue")
+	fs.Float64Var(&c.RecordUpdateFraction, "record-update-fraction", def.RecordUpdateFraction, "fraction of contact records delivered again later, updated")
+	fs.Float64Var(&c.RecordDuplicateFraction, "record-duplicate-fraction", def.RecordDuplicateFraction, "fraction of contact records delivered twice")
 	fs.StringVar(&o.endpoint, "endpoint", "", "Kinesis endpoint override, e.g. http://127.0.0.1:4568 for kinesis-local")
 	fs.StringVar(&o.region, "region", "", "AWS region of the stream and the simulated instance (default from the AWS SDK chain, else us-east-1)")
 	fs.StringVar(&c.AccountID, "account", def.AccountID, "AWS account id in the ARNs")
 	fs.StringVar(&c.InstanceID, "instance-id", def.InstanceID, "Amazon Connect instance id in the ARNs")
+	fs.BoolVar(&o.printQueueNames, "print-queue-names", false, "print the collector's queue_names setting for the simulated queues (their ARNs follow from the region, account and instance id) and exit")
 	fs.DurationVar(&o.summaryEvery, "summary-every", 10*time.Second, "how often to print a summary line to stderr")
 
 	fs.Float64Var(&c.ContactsPerAgentHour, "contacts-per-hour", def.ContactsPerAgentHour, "contacts arriving per logged-in agent per hour (all channels, outbound included)")
@@ -227,6 +262,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	check(err)
 	c.CustomStatuses, err = parseStatuses(*statuses)
 	check(err)
+	c.ContactEvents, c.ContactRecords = o.eventsStream != "", o.ctrStream != ""
 	if o.region != "" {
 		c.Region = o.region
 	} else if r := os.Getenv("AWS_REGION"); r != "" {
@@ -383,4 +419,15 @@ func formatStatuses(ss []connectsim.CustomStatus) string {
 		parts[i] = fmt.Sprintf("%s=%g/%s", s.Name, s.PerHour, s.MeanDuration)
 	}
 	return strings.Join(parts, ",")
+}
+
+// queueNamesYAML is the receiver's queue_names setting for the simulated queues: contact
+// events name queues by ARN only.
+func queueNamesYAML(c connectsim.Config) string {
+	var b strings.Builder
+	b.WriteString("queue_names:\n")
+	for _, q := range c.Queues {
+		fmt.Fprintf(&b, "  %s: %s\n", c.QueueARN(q.Name), q.Name)
+	}
+	return b.String()
 }

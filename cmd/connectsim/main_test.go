@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
 )
@@ -58,13 +60,76 @@ func TestParseFlags(t *testing.T) {
 func TestRunToFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
 	var stderr bytes.Buffer
-	err := run([]string{"--output", "file", "--file", path, "--speed", "0", "--events", "250", "--agents", "10"}, &stderr)
+	err := run([]string{"--output", "file", "--file", path, "--speed", "0", "--events", "250", "--agents", "10"}, io.Discard, &stderr)
 	require.NoError(t, err)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, 250, strings.Count(string(data), "\n"))
 	assert.Contains(t, stderr.String(), "done: 250 events written")
 
-	err = run([]string{"--output", "kafka"}, &stderr)
+	err = run([]string{"--output", "kafka"}, io.Discard, &stderr)
 	assert.ErrorContains(t, err, "kinesis, file or stdout")
+}
+
+// With the stream flags set, a file gets the contact events and records of the same
+// contacts beside the agent events; without them, none.
+func TestRunContactKindsToFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "all.jsonl")
+	var stderr bytes.Buffer
+	err := run([]string{"--output", "file", "--file", path, "--speed", "0", "--duration", "2h", "--agents", "10",
+		"--start", "2024-03-07T08:00:00Z", "--contact-events-stream", "on", "--contact-records-stream", "on"}, io.Discard, &stderr)
+	require.NoError(t, err)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	kinds := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		switch {
+		case strings.Contains(line, `"detail-type":"Amazon Connect Contact Event"`):
+			kinds["contact event"]++
+		case strings.HasPrefix(line, `{"AWSAccountId"`) && strings.Contains(line, `"AWSContactTraceRecordFormatVersion"`):
+			kinds["contact record"]++
+		case strings.Contains(line, `"AgentARN"`):
+			kinds["agent event"]++
+		default:
+			t.Fatalf("a line of no kind: %s", line)
+		}
+	}
+	assert.Positive(t, kinds["agent event"])
+	assert.Positive(t, kinds["contact event"])
+	assert.Positive(t, kinds["contact record"])
+
+	o, err := parseFlags([]string{"--contact-events-stream", "connect-contact-events"}, &stderr)
+	require.NoError(t, err)
+	assert.True(t, o.cfg.ContactEvents)
+	assert.False(t, o.cfg.ContactRecords)
+}
+
+// TestDemoQueueNames: config/demo.yaml maps exactly the simulator's queues, as the demo
+// runs it (its defaults, region us-east-1), and -print-queue-names prints the same.
+func TestDemoQueueNames(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "demo.yaml"))
+	require.NoError(t, err)
+	var demo struct {
+		Receivers map[string]struct {
+			QueueNames map[string]string `yaml:"queue_names"`
+		} `yaml:"receivers"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &demo))
+	got := demo.Receivers["aws_connect/contacts"].QueueNames
+
+	o, err := parseFlags([]string{"--region", "us-east-1"}, io.Discard)
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, q := range o.cfg.Queues {
+		want[o.cfg.QueueARN(q.Name)] = q.Name
+	}
+	assert.Equal(t, want, got)
+
+	var printed bytes.Buffer
+	require.NoError(t, run([]string{"--region", "us-east-1", "--print-queue-names"}, &printed, io.Discard))
+	var parsed struct {
+		QueueNames map[string]string `yaml:"queue_names"`
+	}
+	require.NoError(t, yaml.Unmarshal(printed.Bytes(), &parsed))
+	assert.Equal(t, want, parsed.QueueNames)
 }

@@ -1,6 +1,6 @@
-// Command connectwatch shows the receiver's agent gauges as a live wallboard in the
-// terminal, from the collector's Prometheus endpoint: the demo's window on the contact
-// center.
+// Command connectwatch shows the receiver's agent gauges and queue metrics as a live
+// wallboard in the terminal, from the collector's Prometheus endpoint: the demo's window
+// on the contact center.
 package main
 
 import (
@@ -23,7 +23,10 @@ func main() {
 	every := flag.Duration("every", 5*time.Second, "refresh interval")
 	tail := flag.String("tail", "", "a log file to show the last lines of under the board")
 	lines := flag.Int("lines", 8, "how many lines of -tail to show")
+	window := flag.Duration("window", 15*time.Minute, "service level and abandoned over this recent window; 0 = since the collector started")
 	flag.Parse()
+
+	var history recent
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -34,10 +37,17 @@ func main() {
 		if b, err := scrapeAll(ctx, client, strings.Split(*url, ",")); err != nil {
 			fmt.Fprintf(&screen, "Waiting for the collector at %v\n", err)
 		} else {
-			b.Render(&screen, time.Now())
+			now := time.Now()
+			shown := history.since(now, b, *window)
+			shown.Render(&screen, now)
+			if *window > 0 {
+				fmt.Fprintf(&screen, "          (service level and abandoned over the last %s, or since the board started)\n", *window)
+			} else {
+				fmt.Fprintf(&screen, "          (service level and abandoned since the collector started)\n")
+			}
 		}
 		if *tail != "" {
-			fmt.Fprintf(&screen, "\nLatest agent events (all of them: %s):\n", *tail)
+			fmt.Fprintf(&screen, "\nLatest events and contact records (all of them: %s):\n", *tail)
 			screen.Write(lastLines(*tail, *lines))
 		}
 		os.Stdout.Write(screen.Bytes())
@@ -84,8 +94,8 @@ func scrape(ctx context.Context, client *http.Client, url string) (*wallboard.Bo
 	return wallboard.Parse(resp.Body)
 }
 
-// lastLines returns the n last agent events of a debug exporter's output, one short line
-// each, read from the file's last 256 KiB.
+// lastLines returns the n last agent events, contact events and contact records of a
+// debug exporter's output, one short line each, read from the file's last 256 KiB.
 func lastLines(path string, n int) []byte {
 	f, err := os.Open(path)
 	if err != nil {
@@ -116,4 +126,29 @@ func lastLines(path string, n int) []byte {
 		out.WriteString("  " + ev + "\n")
 	}
 	return out.Bytes()
+}
+
+// recent keeps the boards of the last window, to count the queues' counters over it.
+type recent struct {
+	boards []timedBoard
+}
+
+type timedBoard struct {
+	at    time.Time
+	board *wallboard.Board
+}
+
+// since records b and returns it counted from the oldest board within window of now.
+func (r *recent) since(now time.Time, b *wallboard.Board, window time.Duration) *wallboard.Board {
+	if window <= 0 {
+		return b
+	}
+	r.boards = append(r.boards, timedBoard{now, b})
+	for len(r.boards) > 1 && now.Sub(r.boards[0].at) > window {
+		r.boards = r.boards[1:]
+	}
+	if len(r.boards) == 1 {
+		return b // nothing older yet: since the collector started
+	}
+	return b.Since(r.boards[0].board)
 }

@@ -1,6 +1,8 @@
 // Package connectsim simulates an Amazon Connect contact center and writes the agent
 // events it would publish to an agent event stream: LOGIN, LOGOUT, STATE_CHANGE and
-// HEART_BEAT records, one JSON document each, keyed by agent ARN.
+// HEART_BEAT records, one JSON document each, keyed by agent ARN. On request it also
+// writes, for the same contacts, the contact events (EventBridge envelopes) and the
+// contact records (CTRs) Amazon Connect publishes, keyed by contact id.
 //
 // The simulation is a discrete-event simulation on a virtual clock (a heap of scheduled
 // actions), so it runs as fast as its writer lets it; a pacer (see Run) slows it to real
@@ -29,6 +31,8 @@ const (
 	MethodTransfer = "TRANSFER"
 	MethodCallback = "CALLBACK"
 	MethodAPI      = "API"
+	// MethodQueueTransfer is a contact a flow moved from one queue to another.
+	MethodQueueTransfer = "QUEUE_TRANSFER"
 )
 
 // Versions of the agent event stream.
@@ -72,11 +76,17 @@ type Config struct {
 	// channels it has. Default VOICE 0.6, CHAT 0.3, TASK 0.1.
 	ChannelMix ChannelWeights
 	// VoiceMix, ChatMix and TaskMix weigh the initiation methods per channel. OUTBOUND
-	// contacts are placed by an idle available agent (dropped when there is none);
-	// TRANSFER contacts carry an InitialContactId and a quarter of them target an agent
-	// queue; CALLBACK contacts ring the agent (INCOMING), then dial the customer
-	// (CONNECTING). Defaults: voice INBOUND 0.75, OUTBOUND 0.10, TRANSFER 0.08,
-	// CALLBACK 0.07; chat API 0.9, TRANSFER 0.1; task API 0.85, TRANSFER 0.15.
+	// contacts are placed by an idle available agent (dropped when there is none).
+	// TRANSFER weighs contacts that an agent transfers: the customer's first contact
+	// (INBOUND, or API for chats and tasks) is queued and answered as usual, and when
+	// it ends the agent transfers it to a queue, or a quarter of the time to a
+	// colleague's agent queue: a new TRANSFER contact, whose PreviousContactId and
+	// InitialContactId name the first. CALLBACK weighs inbound callers who ask for a
+	// callback 15 s to 90 s into their wait, if still waiting: their contact ends and a
+	// CALLBACK contact is queued CallbackDelay later; it rings an agent (INCOMING), who
+	// dials the customer (CONNECTING). Defaults: voice INBOUND 0.75, OUTBOUND 0.10,
+	// TRANSFER 0.08, CALLBACK 0.07; chat API 0.9, TRANSFER 0.1; task API 0.85,
+	// TRANSFER 0.15.
 	VoiceMix InitiationMix
 	ChatMix  InitiationMix
 	TaskMix  InitiationMix
@@ -124,6 +134,27 @@ type Config struct {
 	// ShiftStagger spreads the first logins uniformly over this time from the start.
 	// Default 15m.
 	ShiftStagger time.Duration
+
+	// CallbackDelay is the mean initial delay of a queued callback (uniform within
+	// ±50%): the time from the customer's request to the callback contact entering the
+	// queue. Default 90s.
+	CallbackDelay time.Duration
+	// QueueTransferProbability is the chance that a flow moves a new inbound contact
+	// which has waited 30 s to 90 s to another queue serving its channel: the contact
+	// ends and a QUEUE_TRANSFER contact is queued there. Default 0.03.
+	QueueTransferProbability float64
+
+	// ContactEvents and ContactRecords have Next return, for the same contacts, the
+	// contact events Amazon Connect sends to EventBridge (KindContactEvent, whole
+	// envelopes) and the contact records it streams (KindContactRecord). Off by
+	// default. The agent events are the same with them or without.
+	ContactEvents  bool
+	ContactRecords bool
+	// RecordUpdateFraction of contact records are delivered again minutes later with a
+	// greater LastUpdateTimestamp (an update); RecordDuplicateFraction are delivered
+	// twice, byte for byte (at least once delivery). Defaults 0.05 and 0.02.
+	RecordUpdateFraction    float64
+	RecordDuplicateFraction float64
 
 	// Real-world variations, as fractions of events (0 = never, the default).
 	// OldVersionFraction of events carry Version "2017-10-01"; NoStatusTypeFraction of
@@ -234,15 +265,26 @@ func DefaultConfig() Config {
 			{Name: "Lunch", PerHour: 0.125, MeanDuration: 30 * time.Minute},
 			{Name: "Training", PerHour: 0.05, MeanDuration: 45 * time.Minute},
 		},
-		ShiftLength:  8 * time.Hour,
-		ShiftGap:     16 * time.Hour,
-		ShiftStagger: 15 * time.Minute,
+		CallbackDelay:            90 * time.Second,
+		QueueTransferProbability: 0.03,
+		RecordUpdateFraction:     0.05,
+		RecordDuplicateFraction:  0.02,
+		ShiftLength:              8 * time.Hour,
+		ShiftGap:                 16 * time.Hour,
+		ShiftStagger:             15 * time.Minute,
 	}
 }
 
 // InstanceARN is the ARN of the simulated instance.
 func (c *Config) InstanceARN() string {
 	return fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", c.Region, c.AccountID, c.InstanceID)
+}
+
+// QueueARN is the ARN of the standard queue of that name: derived from the name and the
+// instance, so the same from run to run (a collector's queue_names can list them).
+func (c *Config) QueueARN(name string) string {
+	instance := c.InstanceARN()
+	return instance + "/queue/" + nameUUID(instance+"/queue/"+name)
 }
 
 // Validate reports the first thing wrong with the configuration.
@@ -314,6 +356,8 @@ func (c *Config) Validate() error {
 		"rejected probability": c.RejectedProbability, "error probability": c.ErrorProbability,
 		"no-answer probability": c.NoAnswerProbability, "old version fraction": c.OldVersionFraction,
 		"no status type fraction": c.NoStatusTypeFraction, "enqueue spelling fraction": c.EnqueueSpellingFraction,
+		"queue transfer probability": c.QueueTransferProbability, "record update fraction": c.RecordUpdateFraction,
+		"record duplicate fraction": c.RecordDuplicateFraction,
 	} {
 		if p < 0 || p > 1 {
 			bad("%s must be within [0, 1], got %g", name, p)
@@ -324,9 +368,9 @@ func (c *Config) Validate() error {
 	}
 	for _, d := range []time.Duration{c.HandleTime.Voice, c.HandleTime.Chat, c.HandleTime.Task,
 		c.AfterContactWork.Voice, c.AfterContactWork.Chat, c.AfterContactWork.Task,
-		c.Patience.Voice, c.Patience.Chat, c.Patience.Task, c.HoldTime} {
+		c.Patience.Voice, c.Patience.Chat, c.Patience.Task, c.HoldTime, c.CallbackDelay} {
 		if d <= 0 {
-			bad("handle, after contact work, patience and hold times must be positive")
+			bad("handle, after contact work, patience, hold times and the callback delay must be positive")
 			break
 		}
 	}

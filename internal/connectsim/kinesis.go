@@ -61,8 +61,10 @@ type KinesisStats struct {
 	PacingWaitTime time.Duration
 }
 
-// KinesisSink writes records to a Kinesis data stream with PutRecords, the agent ARN as
-// partition key, as Amazon Connect does.
+// KinesisSink writes records to a Kinesis data stream with PutRecords, the record's Key
+// as partition key: the agent ARN of agent events, as Amazon Connect does, and the
+// contact id of contact events and records (what users set EventBridge's
+// PartitionKeyPath to).
 //
 // Every record is written exactly once, and each key's records in the order written:
 // a call carries at most one record per partition key (the oldest not yet written), so
@@ -199,6 +201,9 @@ func (k *KinesisSink) shard(key string) int {
 
 // Stats returns what the sink did so far.
 func (k *KinesisSink) Stats() KinesisStats { return k.stats }
+
+// Stream is the stream the sink writes to.
+func (k *KinesisSink) Stream() string { return k.opts.Stream }
 
 // Buffered is the number of records not written yet.
 func (k *KinesisSink) Buffered() int { return len(k.pending) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,15 +52,41 @@ const (
 	maxOffers = 3
 )
 
-// Record is one agent event.
+// Kind tells which stream a record belongs on.
+type Kind uint8
+
+// Kinds of records: Amazon Connect publishes each to a stream of its own.
+const (
+	KindAgentEvent    Kind = iota // agent events; the only kind unless Config asks for more
+	KindContactEvent              // contact events in their EventBridge envelopes
+	KindContactRecord             // contact records (CTRs)
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindContactEvent:
+		return "contact_event"
+	case KindContactRecord:
+		return "contact_record"
+	default:
+		return "agent_event"
+	}
+}
+
+// Record is one agent event, contact event or contact record.
 type Record struct {
-	// Key is the partition key: the agent ARN.
+	// Kind is the stream the record belongs on.
+	Kind Kind
+	// Key is the partition key: the agent ARN for agent events, the contact id for
+	// contact events and contact records.
 	Key string
 	// Data is the event, one JSON document.
 	Data []byte
-	// At is the event's virtual time (its EventTimestamp).
+	// At is the record's virtual time (an agent event's EventTimestamp, the moment a
+	// contact event happened, a contact record's LastUpdateTimestamp).
 	At time.Time
-	// EventType is the event's EventType, for counting.
+	// EventType is the event's type, for counting: an agent event's EventType, a
+	// contact event's eventType, or CONTACT_RECORD.
 	EventType string
 }
 
@@ -69,6 +96,7 @@ type Simulator struct {
 	cfg   Config
 	rng   *rand.Rand // the simulation and its ids
 	vrng  *rand.Rand // the real-world variations, apart so they do not change the simulation
+	crng  *rand.Rand // contact events and records, apart so that agent events stay the same with or without them
 	start int64      // Unix milliseconds
 	now   int64
 
@@ -148,12 +176,15 @@ type agent struct {
 
 type contact struct {
 	id, initialID string
+	previousID    string // the contact this one was transferred or called back from
+	nextID        string // the contact created from this one
 	channel       string
 	method        string
 	queueARN      string
 	queueName     string // empty for agent queues (null)
-	queuedAt      int64  // 0: null (outbound)
-	readyAt       int64  // routing may offer it from then on
+	initiatedAt   int64
+	queuedAt      int64 // 0: not queued (yet); null for outbound
+	readyAt       int64 // routing may offer it from then on
 	state         string
 	shown         string // state as of the agent's last event
 	stateAt       int64
@@ -164,6 +195,24 @@ type contact struct {
 	offers        int
 	waiting       bool
 	waitGen       uint64
+
+	// What only contact events and contact records tell.
+	transferOut   bool   // the agent who takes it transfers it on (a TRANSFER contact follows)
+	callbackAfter int64  // the customer asks for a callback after this long in queue; 0 never
+	systemAt      int64  // connected to system: the customer answered (outbound, callback) or arrived
+	agentAt       int64  // connected to agent, when it left its queue for an agent
+	handler       *agent // the agent it was connected to
+	holdStart     int64
+	holdMs        int64
+	longestHold   int64
+	holds         int
+	disconnectAt  int64
+	reason        string // DisconnectReason
+	transferAt    int64  // TransferCompletedTimestamp
+	acwStart      int64
+	acwEnd        int64
+	completed     bool
+	recordUpdates int // how often its contact record was updated after the first copy
 }
 
 // New returns a simulator of cfg whose clock starts at start (truncated to the
@@ -176,6 +225,7 @@ func New(cfg Config, start time.Time) (*Simulator, error) {
 		cfg:         cfg,
 		rng:         rand.New(rand.NewPCG(cfg.Seed, 0x5eed_c0de_0000_0001)),
 		vrng:        rand.New(rand.NewPCG(cfg.Seed, 0x5eed_c0de_0000_0002)),
+		crng:        rand.New(rand.NewPCG(cfg.Seed, 0x5eed_c0de_0000_0003)),
 		start:       start.UnixMilli(),
 		instanceARN: cfg.InstanceARN(),
 		servers:     map[string][]*agent{},
@@ -217,7 +267,7 @@ func (s *Simulator) build() {
 	}
 	queues := map[string]*queue{}
 	for _, qc := range cfg.Queues {
-		queues[qc.Name] = &queue{name: qc.Name, arn: s.arn("queue", nameUUID(s.instanceARN+"/queue/"+qc.Name)), channels: qc.Channels}
+		queues[qc.Name] = &queue{name: qc.Name, arn: cfg.QueueARN(qc.Name), channels: qc.Channels}
 	}
 	var shareSum float64
 	for _, pc := range cfg.RoutingProfiles {
@@ -614,21 +664,30 @@ func (s *Simulator) arrive(p *profile) {
 		return
 	}
 	q := qs[s.rng.IntN(len(qs))]
-	c := &contact{id: newUUID(s.rng), channel: ch, method: method, queueARN: q.arn, queueName: q.name, queuedAt: s.now}
+	c := &contact{id: newUUID(s.rng), channel: ch, method: method, queueARN: q.arn, queueName: q.name, initiatedAt: s.now}
 	switch method {
 	case MethodTransfer:
-		c.initialID = newUUID(s.rng)
-		// A quarter of transfers go to an agent's queue (a quick connect to that agent).
-		if s.chance(0.25) {
-			if t := p.agents[s.rng.IntN(len(p.agents))]; t.loggedIn && !t.shiftOver {
-				c.target, c.queueARN, c.queueName = t, t.queueARN, ""
-			}
-		}
+		// The customer's first contact; the agent who takes it transfers it on.
+		c.method, c.transferOut = firstMethod(ch), true
 	case MethodCallback:
-		// The callback was queued a while ago; it is routed now.
-		c.queuedAt = s.now - s.uniform(time.Minute, 10*time.Minute)
+		// An inbound caller who will ask for a callback if kept waiting.
+		c.method, c.callbackAfter = MethodInbound, s.uniform(15*time.Second, 90*time.Second)
 	}
-	s.enqueue(c)
+	s.initiate(c)
+	// The inbound flow (a greeting, a menu) runs before the contact reaches its queue.
+	flow := s.uniform(time.Second, 5*time.Second)
+	if ch == ChannelVoice {
+		flow = s.uniform(5*time.Second, 30*time.Second)
+	}
+	s.at(s.now+flow, nil, func() { s.enqueue(c) })
+}
+
+// firstMethod is how a customer's first contact on a channel starts.
+func firstMethod(ch string) string {
+	if ch == ChannelVoice {
+		return MethodInbound
+	}
+	return MethodAPI
 }
 
 func (s *Simulator) pickMethod(m InitiationMix, ch string) string {
@@ -655,6 +714,10 @@ func (s *Simulator) pickMethod(m InitiationMix, ch string) string {
 }
 
 func (s *Simulator) enqueue(c *contact) {
+	if c.queuedAt == 0 {
+		c.queuedAt = s.now
+		s.queued(c)
+	}
 	c.waiting = true
 	c.waitGen++
 	gen := c.waitGen
@@ -666,14 +729,95 @@ func (s *Simulator) enqueue(c *contact) {
 	copy(s.waiting[i+1:], s.waiting[i:])
 	s.waiting[i] = c
 	patience := s.exponential(s.cfg.Patience.of(c.channel))
-	if c.method == MethodCallback {
-		patience = 2 * time.Hour.Milliseconds() // nobody hangs up on a callback
+	if c.method == MethodCallback || c.callbackAfter > 0 {
+		patience = 2 * time.Hour.Milliseconds() // nobody hangs up on a callback, nor on the offer of one
 	}
 	s.at(s.now+patience, nil, func() {
 		if c.waiting && c.waitGen == gen {
 			s.unqueue(c)
+			s.abandon(c)
 		}
 	})
+	if gen != 1 {
+		return // back in the queue after a miss: its first wait decided the rest
+	}
+	if c.callbackAfter > 0 {
+		s.at(c.queuedAt+c.callbackAfter, nil, func() {
+			if c.waiting {
+				s.unqueue(c)
+				s.callBack(c)
+			}
+		})
+	} else if c.target == nil && (c.method == MethodInbound || c.method == MethodAPI) && s.chance(s.cfg.QueueTransferProbability) {
+		s.at(s.now+s.uniform(30*time.Second, 90*time.Second), nil, func() {
+			if c.waiting {
+				s.moveQueue(c)
+			}
+		})
+	}
+}
+
+// callBack ends a waiting contact whose customer asked for a callback, and queues the
+// callback contact after the initial delay.
+func (s *Simulator) callBack(c *contact) {
+	cb := &contact{id: newUUID(s.rng), initialID: chainStart(c), previousID: c.id, channel: c.channel, method: MethodCallback,
+		queueARN: c.queueARN, queueName: c.queueName, initiatedAt: s.now}
+	c.nextID = cb.id
+	s.leaveWithoutAgent(c, "CONTACT_FLOW_DISCONNECT")
+	s.initiate(cb)
+	d := s.cfg.CallbackDelay.Milliseconds()
+	s.at(s.now+d/2+s.rng.Int64N(d+1), nil, func() { s.enqueue(cb) })
+}
+
+// moveQueue has a flow move a waiting contact to another queue that serves its channel,
+// as a new QUEUE_TRANSFER contact; it stays put when there is none.
+func (s *Simulator) moveQueue(c *contact) {
+	var to []*queue
+	for _, p := range s.profiles {
+		for _, q := range p.queuesFor[c.channel] {
+			if q.arn != c.queueARN && !slices.Contains(to, q) {
+				to = append(to, q)
+			}
+		}
+	}
+	if len(to) == 0 {
+		return
+	}
+	s.unqueue(c)
+	q := to[s.rng.IntN(len(to))]
+	nc := &contact{id: newUUID(s.rng), initialID: chainStart(c), previousID: c.id, channel: c.channel, method: MethodQueueTransfer,
+		queueARN: q.arn, queueName: q.name, initiatedAt: s.now}
+	c.nextID = nc.id
+	s.leaveWithoutAgent(c, "CONTACT_FLOW_DISCONNECT")
+	s.initiate(nc)
+	s.enqueue(nc)
+}
+
+// transferOn has the agent who handled c transfer the customer: to a colleague's agent
+// queue a quarter of the time, else to a queue of the agent's profile for the channel.
+func (s *Simulator) transferOn(c *contact, a *agent) {
+	p := a.profile
+	nc := &contact{id: newUUID(s.rng), initialID: chainStart(c), previousID: c.id, channel: c.channel, method: MethodTransfer,
+		initiatedAt: s.now}
+	if t := p.agents[s.rng.IntN(len(p.agents))]; s.chance(0.25) && t != a && t.loggedIn && !t.shiftOver {
+		nc.target, nc.queueARN = t, t.queueARN
+	} else if qs := p.queuesFor[c.channel]; len(qs) > 0 {
+		q := qs[s.rng.IntN(len(qs))]
+		nc.queueARN, nc.queueName = q.arn, q.name
+	} else {
+		return
+	}
+	c.nextID, c.transferAt = nc.id, s.now
+	s.initiate(nc)
+	s.at(s.now+s.uniform(time.Second, 3*time.Second), nil, func() { s.enqueue(nc) })
+}
+
+// chainStart is the first contact of c's chain.
+func chainStart(c *contact) string {
+	if c.initialID != "" {
+		return c.initialID
+	}
+	return c.id
 }
 
 func (s *Simulator) unqueue(c *contact) {
@@ -686,9 +830,13 @@ func (s *Simulator) unqueue(c *contact) {
 	c.waiting = false
 }
 
-// requeue puts an inbound contact an agent missed, rejected or failed back in its queue.
+// requeue puts an inbound contact an agent missed, rejected or failed back in its queue;
+// when it does not go back, the contact ends.
 func (s *Simulator) requeue(c *contact) {
 	if c.method == MethodOutbound || c.method == MethodCallback || c.target != nil || c.offers >= maxOffers {
+		if c.agentAt == 0 {
+			s.abandon(c) // the customer gives up
+		}
 		return
 	}
 	s.enqueue(c)
@@ -841,10 +989,12 @@ func (s *Simulator) placeOutbound(p *profile) {
 	a := idle[s.rng.IntN(len(idle))]
 	q := p.outbound
 	c := &contact{id: newUUID(s.rng), channel: ChannelVoice, method: MethodOutbound, queueARN: q.arn, queueName: q.name,
-		agent: a, lastAgent: a, offers: 1, state: StateConnecting, stateAt: s.now}
+		agent: a, lastAgent: a, offers: 1, state: StateConnecting, stateAt: s.now, initiatedAt: s.now}
 	a.contacts = append(a.contacts, c)
 	a.busy = true
 	s.stateChange(a)
+	s.initiate(c)
+	s.connectToAgent(c, a) // the agent is on the call while it dials
 	s.dial(c)
 }
 
@@ -872,10 +1022,12 @@ func (s *Simulator) transition(c *contact, from, to string, wait int64) {
 			return
 		}
 		c.state, c.stateAt = to, s.now
-		if to == StateConnected && c.connectedAt == 0 {
+		first := to == StateConnected && c.connectedAt == 0
+		if first {
 			c.connectedAt = s.now
 		}
 		s.stateChange(a)
+		s.contactMoved(c, a, from, to, first)
 		s.entered(c)
 	})
 }
@@ -904,6 +1056,8 @@ func (s *Simulator) entered(c *contact) {
 				return
 			}
 			c.state, c.stateAt = StateOnHold, s.now
+			c.holdStart = s.now
+			c.holds++
 			s.stateChange(a)
 			if s.chance(0.05) { // the customer hangs up on hold
 				s.transition(c, StateOnHold, StateEnded, hold)
@@ -926,6 +1080,7 @@ func (s *Simulator) entered(c *contact) {
 			}
 			c.agent = nil
 			s.stateChange(a)
+			s.afterContactWorkDone(c)
 			s.scheduleDispatch(s.now + s.uniform(500*time.Millisecond, 3*time.Second))
 		})
 	case StateMissed, StateRejected, StateError:

@@ -36,9 +36,12 @@ func simulate(t testing.TB, cfg Config, d time.Duration) []Record {
 }
 
 // shiftyConfig has short shifts, so that a run of hours sees agents log out, get heart
-// beats while logged out, and log in again.
+// beats while logged out, and log in again; and it is busy enough (about 80% of the
+// agents' time on contacts) that queues form: callers ask for callbacks and flows move
+// contacts to other queues only when they wait.
 func shiftyConfig() Config {
 	cfg := DefaultConfig()
+	cfg.ContactsPerAgentHour = 9
 	cfg.ShiftLength = 3 * time.Hour
 	cfg.ShiftGap = 40 * time.Minute
 	cfg.ShiftStagger = 20 * time.Minute
@@ -268,8 +271,8 @@ func TestInvariants(t *testing.T) {
 				agentQueueContacts++
 				require.Equal(t, MethodTransfer, c.InitiationMethod, "only transfers go to agent queues: %s", where)
 			}
-			if c.InitiationMethod == MethodTransfer {
-				require.NotEmpty(t, c.InitialContactID, where)
+			if c.InitiationMethod == MethodTransfer || c.InitiationMethod == MethodCallback || c.InitiationMethod == MethodQueueTransfer {
+				require.NotEmpty(t, c.InitialContactID, "a contact made from another names its chain: %s", where)
 			} else {
 				require.Empty(t, c.InitialContactID, where)
 			}
@@ -355,7 +358,7 @@ func TestInvariants(t *testing.T) {
 	for _, st := range []string{StateIncoming, StateConnecting, StateConnected, StateOnHold, StateEnded, StateMissed, StateRejected, StateError} {
 		assert.Positive(t, seenStates[st], "contact state %s", st)
 	}
-	for _, m := range []string{MethodInbound, MethodOutbound, MethodTransfer, MethodCallback, MethodAPI} {
+	for _, m := range []string{MethodInbound, MethodOutbound, MethodTransfer, MethodCallback, MethodAPI, MethodQueueTransfer} {
 		assert.Positive(t, seenMethods[m], "initiation method %s", m)
 	}
 	for _, ch := range []string{ChannelVoice, ChannelChat, ChannelTask} {

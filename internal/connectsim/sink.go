@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 )
 
 // Sink takes the simulator's records.
@@ -77,3 +78,52 @@ func (m *MemorySink) Flush(context.Context) error { return nil }
 
 // Close implements Sink.
 func (m *MemorySink) Close(context.Context) error { return nil }
+
+// KindSink sends each record to the sink of its kind (agent events, contact events,
+// contact records: each has a stream of its own) and drops the kinds that have none.
+type KindSink struct {
+	sinks [3]Sink
+}
+
+// NewKindSink routes agent events, contact events and contact records; a nil sink
+// drops its kind. One sink may take several kinds.
+func NewKindSink(agentEvents, contactEvents, contactRecords Sink) *KindSink {
+	return &KindSink{sinks: [3]Sink{agentEvents, contactEvents, contactRecords}}
+}
+
+// Write implements Sink.
+func (k *KindSink) Write(ctx context.Context, r Record) error {
+	if int(r.Kind) >= len(k.sinks) || k.sinks[r.Kind] == nil {
+		return nil
+	}
+	return k.sinks[r.Kind].Write(ctx, r)
+}
+
+// distinct are the sinks, each once.
+func (k *KindSink) distinct() []Sink {
+	var out []Sink
+	for _, s := range k.sinks {
+		if s != nil && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Flush implements Sink.
+func (k *KindSink) Flush(ctx context.Context) error {
+	var errs []error
+	for _, s := range k.distinct() {
+		errs = append(errs, s.Flush(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Close implements Sink.
+func (k *KindSink) Close(ctx context.Context) error {
+	var errs []error
+	for _, s := range k.distinct() {
+		errs = append(errs, s.Close(ctx))
+	}
+	return errors.Join(errs...)
+}

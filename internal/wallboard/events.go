@@ -7,6 +7,8 @@ import (
 
 var (
 	eventTimestamp = regexp.MustCompile(`"EventTimestamp":"[0-9-]+T([0-9:]+)`)
+	// A contact event's envelope time, and a contact record's last update.
+	contactTimestamp = regexp.MustCompile(`"(?:time|LastUpdateTimestamp)":"[0-9-]+T([0-9:]+)`)
 	// attribute finds the debug exporter's key=value attributes after an event's body;
 	// a value runs to the next attribute.
 	attribute = regexp.MustCompile(`(aws\.connect\.[a-z_.]+|aws\.kinesis\.[a-z_]+|error\.type)=`)
@@ -14,8 +16,12 @@ var (
 
 // EventLine turns a line of the debug exporter's output that holds an agent event (its
 // body, then its attributes) into one short line: time, event type, agent, status,
-// routing profile. Other lines give false.
+// routing profile; or one that holds a contact event or contact record: time, event type
+// (CONTACT_RECORD for a record), channel, queue, contact. Other lines give false.
 func EventLine(line string) (string, bool) {
+	if strings.Contains(line, "aws.connect.contact.id=") {
+		return contactLine(line), true
+	}
 	if !strings.Contains(line, "aws.connect.event.type=") {
 		if strings.Contains(line, "error.type=") {
 			return "malformed record: " + attr(line, "error.type"), true
@@ -48,4 +54,26 @@ func attr(line, key string) string {
 		return strings.TrimSpace(line[l[1]:end])
 	}
 	return "-"
+}
+
+func contactLine(line string) string {
+	when := ""
+	if m := contactTimestamp.FindStringSubmatch(line); m != nil {
+		when = m[1]
+	}
+	typ := attr(line, "aws.connect.event.type")
+	if typ == "-" {
+		typ = "CONTACT_RECORD"
+	}
+	queue := attr(line, "aws.connect.queue.name")
+	if queue == "-" {
+		if arn := attr(line, "aws.connect.queue.arn"); arn != "-" {
+			queue = shortARN(arn)
+		}
+	}
+	contact := attr(line, "aws.connect.contact.id")
+	if len(contact) > 8 {
+		contact = contact[:8]
+	}
+	return strings.Join([]string{when, typ, attr(line, "aws.connect.channel"), queue, "contact " + contact}, "  ")
 }

@@ -147,7 +147,9 @@ service:
 }
 
 // TestReadyConfigsShape checks what every ready config promises: the aws_connect receiver
-// with its checkpoints in file_storage (directory from the environment), a logs and a
+// with its checkpoints in file_storage (directory from the environment), beside it
+// aws_connect/contacts and aws_connect/ctr reading the contact events and contact records
+// (stream names from the environment, with defaults), a logs and a
 // metrics pipeline each starting with memory_limiter and without the batch processor
 // (which acknowledges data still in memory, so a crash would lose what the receiver
 // already checkpointed), logs exported through a queue kept in file_storage, and the
@@ -161,6 +163,23 @@ func TestReadyConfigsShape(t *testing.T) {
 			fleet := fleetConfigs[name]
 			assert.Equal(t, "${env:CONNECT_STREAM_NAME}", dig(cfg, "receivers", "aws_connect", "stream_name"))
 			assert.Equal(t, "${env:AWS_REGION}", dig(cfg, "receivers", "aws_connect", "region"))
+			// The queue side: contact events and contact records, each from a stream of its own.
+			for id, want := range map[string]struct{ records, stream string }{
+				"aws_connect/contacts": {"contact_events", "${env:CONNECT_CONTACT_EVENTS_STREAM_NAME:-connect-contact-events}"},
+				"aws_connect/ctr":      {"contact_records", "${env:CONNECT_CONTACT_RECORDS_STREAM_NAME:-connect-contact-records}"},
+			} {
+				assert.Equal(t, want.records, dig(cfg, "receivers", id, "records"), "receiver %s", id)
+				assert.Equal(t, want.stream, dig(cfg, "receivers", id, "stream_name"), "receiver %s", id)
+				assert.Equal(t, "${env:AWS_REGION}", dig(cfg, "receivers", id, "region"), "receiver %s", id)
+				if fleet {
+					assert.Nil(t, dig(cfg, "receivers", id, "storage"), "receiver %s: a fleet keeps its checkpoints in the lease table", id)
+					table, _ := dig(cfg, "receivers", id, "leases", "table_name").(string)
+					assert.Contains(t, table, "${env:", "receiver %s: leases::table_name should come from the environment", id)
+					assert.NotEqual(t, dig(cfg, "receivers", "aws_connect", "leases", "table_name"), table, "receiver %s: one lease table per stream", id)
+				} else {
+					assert.Equal(t, "file_storage", dig(cfg, "receivers", id, "storage"), "receiver %s", id)
+				}
+			}
 			if fleet {
 				assert.Nil(t, dig(cfg, "receivers", "aws_connect", "storage"), "a fleet keeps its checkpoints in the lease table")
 				table, _ := dig(cfg, "receivers", "aws_connect", "leases", "table_name").(string)
@@ -175,7 +194,7 @@ func TestReadyConfigsShape(t *testing.T) {
 			for _, pipeline := range []string{"logs", "metrics"} {
 				p := dig(cfg, "service", "pipelines", pipeline)
 				require.NotNil(t, p, "pipeline %s missing", pipeline)
-				assert.Equal(t, []string{"aws_connect"}, stringList(dig(p, "receivers")), "pipeline %s receivers", pipeline)
+				assert.Equal(t, []string{"aws_connect", "aws_connect/contacts", "aws_connect/ctr"}, stringList(dig(p, "receivers")), "pipeline %s receivers", pipeline)
 				procs := stringList(dig(p, "processors"))
 				require.NotEmpty(t, procs, "pipeline %s processors", pipeline)
 				assert.Equal(t, "memory_limiter", procs[0], "pipeline %s: memory_limiter comes first", pipeline)

@@ -15,13 +15,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// histograms are the receiver's two histograms, which mdatagen cannot generate: they are
+// histograms are the receiver's histograms, which mdatagen cannot generate: they are
 // declared in config.go's MetricsConfig and documented in README.md, not in
-// metadata.yaml's metrics section. Both are in seconds.
+// metadata.yaml's metrics section. All are in seconds.
 var histograms = map[string]string{
 	"aws.connect.agent.status.duration":               "s",
 	"aws.connect.contact.after_contact_work.duration": "s",
+	"aws.connect.queue.wait.duration":                 "s",
+	"aws.connect.contact.handle.duration":             "s",
+	"aws.connect.contact.hold.duration":               "s",
 }
+
+// maxima are the series whose value across the collectors of a fleet is their maximum,
+// not their sum: each collector knows the oldest contact of its own shards.
+var maxima = map[string]bool{"aws_connect_queue_oldest_contact_age_seconds": true}
 
 // promName is the Prometheus name the collector's Prometheus exporters (and Grafana
 // Cloud's OTLP ingestion) give a metric by default: dots become underscores, and a unit
@@ -64,7 +71,10 @@ func receiverMetrics(t *testing.T) (series map[string]string, labels, histogramS
 			continue
 		}
 		if dig(def, "sum") != nil {
-			t.Fatalf("metadata.yaml metric %s is a sum: its Prometheus name may gain _total; teach this test", name)
+			// A monotonic cumulative sum is a Prometheus counter, named with _total.
+			require.Equal(t, true, dig(def, "sum", "monotonic"), "metadata.yaml metric %s is a sum that is not monotonic: teach this test its Prometheus name", name)
+			series[promName(t, name, unit)+"_total"] = name
+			continue
 		}
 		series[promName(t, name, unit)] = name
 	}
@@ -401,10 +411,10 @@ var (
 )
 
 // fleetSumProblems says how expr fails to add up the receiver's series (those in metrics)
-// across the collectors of a fleet: each series must be inside a sum, whose by-list, if
-// any, leaves out every collector label, and must not select on a collector label. Each
-// collector exports only the agents of the shards it holds, so anything else shows one
-// collector's share, or a share per collector.
+// across the collectors of a fleet: each series must be inside a sum (a max for the
+// maxima), whose by-list, if any, leaves out every collector label, and must not select on
+// a collector label. Each collector exports only the agents and contacts of the shards it
+// holds, so anything else shows one collector's share, or a share per collector.
 func fleetSumProblems(expr string, metrics map[string]bool) []string {
 	var problems []string
 	for _, loc := range identifier.FindAllStringSubmatchIndex(expr, -1) {
@@ -421,11 +431,15 @@ func fleetSumProblems(expr string, metrics map[string]bool) []string {
 			}
 		}
 		op, modifier, grouping, found := enclosingAggregation(expr, loc[2])
+		want := "sum"
+		if maxima[name] {
+			want = "max"
+		}
 		switch {
 		case !found:
-			problems = append(problems, fmt.Sprintf("%s is not aggregated: wrap it in sum(...) or sum by (...)(...)", name))
-		case op != "sum":
-			problems = append(problems, fmt.Sprintf("%s is aggregated with %s, not sum: collectors hold parts of the contact center", name, op))
+			problems = append(problems, fmt.Sprintf("%s is not aggregated: wrap it in %s(...) or %s by (...)(...)", name, want, want))
+		case op != want:
+			problems = append(problems, fmt.Sprintf("%s is aggregated with %s, not %s: collectors hold parts of the contact center", name, op, want))
 		case modifier == "without":
 			problems = append(problems, fmt.Sprintf("%s is summed without (...): use sum by (...) with the labels to keep", name))
 		default:
@@ -513,7 +527,8 @@ func TestDashboardSumsAcrossCollectors(t *testing.T) {
 
 // TestFleetSumProblems pins what the check above accepts and refuses.
 func TestFleetSumProblems(t *testing.T) {
-	metrics := map[string]bool{"aws_connect_agent_online": true, "aws_connect_agent_status_duration_seconds_bucket": true, "aws_connect_slot_active": true, "aws_connect_slot_maximum": true}
+	metrics := map[string]bool{"aws_connect_agent_online": true, "aws_connect_agent_status_duration_seconds_bucket": true, "aws_connect_slot_active": true, "aws_connect_slot_maximum": true,
+		"aws_connect_queue_oldest_contact_age_seconds": true}
 	for _, ok := range []string{
 		`sum(aws_connect_agent_online{aws_connect_instance_id=~"$instance"})`,
 		`sum by (aws_connect_routing_profile_name) (aws_connect_agent_online)`,
@@ -521,6 +536,7 @@ func TestFleetSumProblems(t *testing.T) {
 		`histogram_quantile(0.9, sum by (le, aws_connect_agent_status_type) (rate(aws_connect_agent_status_duration_seconds_bucket[15m])))`,
 		`sum by (aws_connect_channel) (aws_connect_slot_active) / sum by (aws_connect_channel) (aws_connect_slot_maximum)`,
 		`sum by (aws_connect_instance_id) (aws_connect_agent_online)`, // the Connect instance, not the collector
+		`max by (aws_connect_queue_arn) (aws_connect_queue_oldest_contact_age_seconds)`,
 	} {
 		assert.Empty(t, fleetSumProblems(ok, metrics), ok)
 	}
@@ -536,6 +552,8 @@ func TestFleetSumProblems(t *testing.T) {
 		`sum(aws_connect_agent_online{instance="collector-1"})`,
 		`histogram_quantile(0.9, rate(aws_connect_agent_status_duration_seconds_bucket[15m]))`,
 		`sum by (aws_connect_channel) (aws_connect_slot_active) / aws_connect_slot_maximum`,
+		`sum(aws_connect_queue_oldest_contact_age_seconds)`,
+		`max(aws_connect_agent_online)`,
 	} {
 		assert.NotEmpty(t, fleetSumProblems(bad, metrics), bad)
 	}
