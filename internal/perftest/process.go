@@ -161,13 +161,23 @@ type CollectorSpec struct {
 	OneCore bool
 }
 
-// readerOverlay points the receiver at the endpoint's backlog from its start, and serves
-// the collector's own metrics on a local port.
+// readerOverlay points the receivers at the endpoint, the agent events' at its backlog
+// from its start, and serves the collector's own metrics on a local port. The queue
+// side's receivers of the shipped configs read streams the stand-in does not have (a
+// config without them, leaves them out of its pipelines).
 const readerOverlay = `
 receivers:
   aws_connect:
     endpoint: %[1]s
     start_position: trim_horizon
+  aws_connect/contacts:
+    stream_name: connect-contact-events
+    records: contact_events
+    endpoint: %[1]s
+  aws_connect/ctr:
+    stream_name: connect-contact-records
+    records: contact_records
+    endpoint: %[1]s
 service:
   telemetry:
     metrics:
