@@ -69,6 +69,9 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 				duplicates++
 				continue
 			}
+			if cr.Queue != nil && learnedQueueNames.wanted() {
+				learnedQueueNames.learn(cr.Queue.ARN, cr.Queue.Name)
+			}
 			// A contact counts once, on its first record; updates are logged, not counted.
 			if applyState && r.contacts.store.ApplyRecord(&cr, now) {
 				r.queueMetrics.recorded(&cr)
@@ -119,13 +122,19 @@ type receiverSet struct {
 func (s *receiverSet) add(r *awsConnectReceiver) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.members[r] = struct{}{}
+	if _, ok := s.members[r]; !ok {
+		s.members[r] = struct{}{}
+		learnedQueueNames.users.Add(1)
+	}
 }
 
 func (s *receiverSet) remove(r *awsConnectReceiver) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.members, r)
+	if _, ok := s.members[r]; ok {
+		delete(s.members, r)
+		learnedQueueNames.users.Add(-1)
+	}
 }
 
 func (s *receiverSet) all() []*awsConnectReceiver {

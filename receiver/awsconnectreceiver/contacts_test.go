@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,4 +244,67 @@ func TestContactRecordEndsAContactWhoseEventsWereLost(t *testing.T) {
 	answered, _ := gaugesum.Value(metrics.all[len(metrics.all)-1], "aws.connect.queue.contacts.dequeued",
 		map[string]string{"aws.connect.queue.arn": testQueueSales, "aws.connect.queue.outcome": "answered"})
 	assert.Equal(t, 1.0, answered)
+}
+
+// The names of queues that contact events name by ARN only are learned from the agent
+// events and contact records the collector reads, and offered as aws.connect.queue.info,
+// while the queue metrics keep the name queue_names gives (none here): their series keep
+// one identity whether a name is known yet or not.
+func TestQueueNamesLearnedFromAgentEventsAndContactRecords(t *testing.T) {
+	const (
+		basicQueue = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-5678-90ab-cdef-111122223333/queue/e70e5eb4-74c8-464d-a095-3aa32dbd7c39"
+		ctrQueue   = "arn:aws:connect:us-east-1:111122223333:instance/aaaaaaaa-1111-2222-3333-444444444444/queue/dddddddd-1111-2222-3333-444444444444"
+	)
+	// Names other tests' receivers learned are not this one's.
+	saved := learnedQueueNames
+	learnedQueueNames = &queueNames{names: map[string]string{}, limit: maxLearnedQueueNames}
+	t.Cleanup(func() { learnedQueueNames = saved })
+	metrics := &metricsSink{}
+	events := startTestReceiver(t, nil, metricsTo(t, metrics.ConsumeMetrics), func(c *Config) { c.Records = RecordsContactEvents })
+	contactEventReceivers.add(events) // as connect does
+	t.Cleanup(func() { contactEventReceivers.remove(events) })
+	agents := startTestReceiver(t, logsTo(t, newEventSink().ConsumeLogs), nil)
+	records := startTestReceiver(t, nil, nil, func(c *Config) { c.Records = RecordsContactRecords })
+
+	require.NoError(t, events.Process(context.Background(), contactBatch(contactEvents(
+		contacttest.Event{Type: "QUEUED", ContactID: "c1", Queue: basicQueue, Enqueued: time.Now()},
+		contacttest.Event{Type: "QUEUED", ContactID: "c2", Queue: ctrQueue, Enqueued: time.Now()},
+	)...)))
+	info := func() map[string]float64 {
+		require.NoError(t, events.exportGauges(context.Background(), time.Now()))
+		out := map[string]float64{}
+		for s, v := range gaugesum.GaugesWithZeros(metrics.all[len(metrics.all)-1]) {
+			if s.Metric == "aws.connect.queue.info" {
+				out[s.Attributes] = v
+			}
+		}
+		return out
+	}
+	assert.Empty(t, info(), "no name known yet")
+
+	agentBatch := fixtureBatch(t, "heart_beat.json")
+	agentBatch.Recent = kinesisconsumer.NewRecentKeys(10)
+	require.NoError(t, agents.Process(context.Background(), agentBatch))
+	raw, err := os.ReadFile("../../testdata/contacts/records/sample_ctr.json")
+	require.NoError(t, err)
+	require.NoError(t, records.Process(context.Background(), contactBatch(raw)))
+
+	got := info()
+	require.Len(t, got, 2)
+	for attrs, v := range got {
+		assert.Equal(t, 1.0, v, attrs)
+		switch {
+		case strings.Contains(attrs, basicQueue):
+			assert.Contains(t, attrs, "aws.connect.queue.name=BasicQueue", "from the agent event")
+		case strings.Contains(attrs, ctrQueue):
+			assert.Contains(t, attrs, "aws.connect.queue.name=BasicQueue", "from the contact record")
+		default:
+			t.Errorf("info series of another queue: %s", attrs)
+		}
+	}
+	for s := range gaugesum.GaugesWithZeros(metrics.all[len(metrics.all)-1]) {
+		if s.Metric == "aws.connect.queue.contacts" {
+			assert.Contains(t, s.Attributes, "aws.connect.queue.name=,", "the queue metrics' own name stays queue_names'")
+		}
+	}
 }

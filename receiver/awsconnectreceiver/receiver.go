@@ -395,6 +395,9 @@ func (r *awsConnectReceiver) Process(ctx context.Context, b kinesisconsumer.Batc
 			duplicates++
 			continue
 		}
+		if learnedQueueNames.wanted() {
+			learnQueueNames(ev)
+		}
 		if applyState {
 			var applied bool
 			if obs, applied = r.state.Apply(ev, b.ShardID, now, obs[:0]); applied && !b.Replay {

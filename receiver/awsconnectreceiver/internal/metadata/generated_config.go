@@ -551,6 +551,55 @@ func (ms *AwsConnectQueueContactsDequeuedMetricConfig) Validate() error {
 	return nil
 }
 
+// AwsConnectQueueInfoMetricAttributeKey specifies the key of an attribute for the aws.connect.queue.info metric.
+type AwsConnectQueueInfoMetricAttributeKey string
+
+const (
+	AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueArn  AwsConnectQueueInfoMetricAttributeKey = "aws.connect.queue.arn"
+	AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueName AwsConnectQueueInfoMetricAttributeKey = "aws.connect.queue.name"
+)
+
+// AwsConnectQueueInfoMetricConfig provides config for the aws.connect.queue.info metric.
+type AwsConnectQueueInfoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                  `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsConnectQueueInfoMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsConnectQueueInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsConnectQueueInfoMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueName:
+		default:
+			return fmt.Errorf("metric aws.connect.queue.info doesn't have an attribute %v, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsConnectQueueOldestContactAgeMetricAttributeKey specifies the key of an attribute for the aws.connect.queue.oldest_contact.age metric.
 type AwsConnectQueueOldestContactAgeMetricAttributeKey string
 
@@ -761,6 +810,7 @@ type MetricsConfig struct {
 	AwsConnectContactRecords        AwsConnectContactRecordsMetricConfig        `mapstructure:"aws.connect.contact.records"`
 	AwsConnectQueueContacts         AwsConnectQueueContactsMetricConfig         `mapstructure:"aws.connect.queue.contacts"`
 	AwsConnectQueueContactsDequeued AwsConnectQueueContactsDequeuedMetricConfig `mapstructure:"aws.connect.queue.contacts.dequeued"`
+	AwsConnectQueueInfo             AwsConnectQueueInfoMetricConfig             `mapstructure:"aws.connect.queue.info"`
 	AwsConnectQueueOldestContactAge AwsConnectQueueOldestContactAgeMetricConfig `mapstructure:"aws.connect.queue.oldest_contact.age"`
 	AwsConnectSlotActive            AwsConnectSlotActiveMetricConfig            `mapstructure:"aws.connect.slot.active"`
 	AwsConnectSlotAvailable         AwsConnectSlotAvailableMetricConfig         `mapstructure:"aws.connect.slot.available"`
@@ -823,6 +873,11 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
 			EnabledAttributes:   []AwsConnectQueueContactsDequeuedMetricAttributeKey{AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome},
+		},
+		AwsConnectQueueInfo: AwsConnectQueueInfoMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsConnectQueueInfoMetricAttributeKey{AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueName},
 		},
 		AwsConnectQueueOldestContactAge: AwsConnectQueueOldestContactAgeMetricConfig{
 			Enabled:             true,

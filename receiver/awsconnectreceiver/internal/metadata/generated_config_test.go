@@ -81,6 +81,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []AwsConnectQueueContactsDequeuedMetricAttributeKey{AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome},
 					},
+					AwsConnectQueueInfo: AwsConnectQueueInfoMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectQueueInfoMetricAttributeKey{AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueName},
+					},
 					AwsConnectQueueOldestContactAge: AwsConnectQueueOldestContactAgeMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
@@ -171,6 +176,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []AwsConnectQueueContactsDequeuedMetricAttributeKey{AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueName, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectChannel, AwsConnectQueueContactsDequeuedMetricAttributeKeyAwsConnectQueueOutcome},
 					},
+					AwsConnectQueueInfo: AwsConnectQueueInfoMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsConnectQueueInfoMetricAttributeKey{AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueArn, AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueName},
+					},
 					AwsConnectQueueOldestContactAge: AwsConnectQueueOldestContactAgeMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
@@ -206,7 +216,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsConnectAgentAvailableMetricConfig{}, AwsConnectAgentCountMetricConfig{}, AwsConnectAgentErrorMetricConfig{}, AwsConnectAgentNonProductiveMetricConfig{}, AwsConnectAgentOnContactMetricConfig{}, AwsConnectAgentOnlineMetricConfig{}, AwsConnectAgentStaffedMetricConfig{}, AwsConnectContactCountMetricConfig{}, AwsConnectContactRecordsMetricConfig{}, AwsConnectQueueContactsMetricConfig{}, AwsConnectQueueContactsDequeuedMetricConfig{}, AwsConnectQueueOldestContactAgeMetricConfig{}, AwsConnectSlotActiveMetricConfig{}, AwsConnectSlotAvailableMetricConfig{}, AwsConnectSlotMaximumMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsConnectAgentAvailableMetricConfig{}, AwsConnectAgentCountMetricConfig{}, AwsConnectAgentErrorMetricConfig{}, AwsConnectAgentNonProductiveMetricConfig{}, AwsConnectAgentOnContactMetricConfig{}, AwsConnectAgentOnlineMetricConfig{}, AwsConnectAgentStaffedMetricConfig{}, AwsConnectContactCountMetricConfig{}, AwsConnectContactRecordsMetricConfig{}, AwsConnectQueueContactsMetricConfig{}, AwsConnectQueueContactsDequeuedMetricConfig{}, AwsConnectQueueInfoMetricConfig{}, AwsConnectQueueOldestContactAgeMetricConfig{}, AwsConnectSlotActiveMetricConfig{}, AwsConnectSlotAvailableMetricConfig{}, AwsConnectSlotMaximumMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -339,6 +349,18 @@ func TestAwsConnectQueueContactsDequeuedMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.queue.contacts.dequeued doesn't have an attribute invalid, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name, aws.connect.channel, aws.connect.queue.outcome]")
 
 	cfg = DefaultMetricsConfig().AwsConnectQueueContactsDequeued
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsConnectQueueInfoMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsConnectQueueInfo
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsConnectQueueInfoMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.connect.queue.info doesn't have an attribute invalid, valid attributes: [aws.connect.queue.arn, aws.connect.queue.name]")
+
+	cfg = DefaultMetricsConfig().AwsConnectQueueInfo
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -98,6 +98,10 @@ var MetricsInfo = metricsInfo{
 		Name:       "aws.connect.queue.contacts.dequeued",
 		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name", "aws.connect.channel", "aws.connect.queue.outcome"},
 	},
+	AwsConnectQueueInfo: metricInfo{
+		Name:       "aws.connect.queue.info",
+		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name"},
+	},
 	AwsConnectQueueOldestContactAge: metricInfo{
 		Name:       "aws.connect.queue.oldest_contact.age",
 		Attributes: []string{"aws.connect.queue.arn", "aws.connect.queue.name", "aws.connect.channel"},
@@ -128,6 +132,7 @@ type metricsInfo struct {
 	AwsConnectContactRecords        metricInfo
 	AwsConnectQueueContacts         metricInfo
 	AwsConnectQueueContactsDequeued metricInfo
+	AwsConnectQueueInfo             metricInfo
 	AwsConnectQueueOldestContactAge metricInfo
 	AwsConnectSlotActive            metricInfo
 	AwsConnectSlotAvailable         metricInfo
@@ -1164,6 +1169,98 @@ func newMetricAwsConnectQueueContactsDequeued(cfg AwsConnectQueueContactsDequeue
 	return m
 }
 
+type metricAwsConnectQueueInfo struct {
+	data          pmetric.Metric                  // data buffer for generated metric.
+	config        AwsConnectQueueInfoMetricConfig // metric config provided by user.
+	capacity      int                             // max observed number of data points added to the metric.
+	aggDataPoints []int64                         // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.connect.queue.info metric with initial data.
+func (m *metricAwsConnectQueueInfo) init() {
+	m.data.SetName("aws.connect.queue.info")
+	m.data.SetDescription("1 for each queue of the queue metrics whose name the collector knows - from queue_names, or learned from the agent events and contact records it reads, which carry queue names - labelled by ARN and name: join it to a queue metric on aws.connect.queue.arn to show names that are not in queue_names (PromQL: * on (aws_connect_queue_arn) group_left (aws_connect_queue_name) aws_connect_queue_info), so a queue's series keep one identity whether its name is known yet or not.")
+	m.data.SetUnit("{queue}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsConnectQueueInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueArn) {
+		dp.Attributes().PutStr("aws.connect.queue.arn", awsConnectQueueArnAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsConnectQueueInfoMetricAttributeKeyAwsConnectQueueName) {
+		dp.Attributes().PutStr("aws.connect.queue.name", awsConnectQueueNameAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsConnectQueueInfo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsConnectQueueInfo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsConnectQueueInfo(cfg AwsConnectQueueInfoMetricConfig) metricAwsConnectQueueInfo {
+	m := metricAwsConnectQueueInfo{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsConnectQueueOldestContactAge struct {
 	data          pmetric.Metric                              // data buffer for generated metric.
 	config        AwsConnectQueueOldestContactAgeMetricConfig // metric config provided by user.
@@ -1556,6 +1653,7 @@ type MetricsBuilder struct {
 	metricAwsConnectContactRecords        metricAwsConnectContactRecords
 	metricAwsConnectQueueContacts         metricAwsConnectQueueContacts
 	metricAwsConnectQueueContactsDequeued metricAwsConnectQueueContactsDequeued
+	metricAwsConnectQueueInfo             metricAwsConnectQueueInfo
 	metricAwsConnectQueueOldestContactAge metricAwsConnectQueueOldestContactAge
 	metricAwsConnectSlotActive            metricAwsConnectSlotActive
 	metricAwsConnectSlotAvailable         metricAwsConnectSlotAvailable
@@ -1596,6 +1694,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsConnectContactRecords:        newMetricAwsConnectContactRecords(mbc.Metrics.AwsConnectContactRecords),
 		metricAwsConnectQueueContacts:         newMetricAwsConnectQueueContacts(mbc.Metrics.AwsConnectQueueContacts),
 		metricAwsConnectQueueContactsDequeued: newMetricAwsConnectQueueContactsDequeued(mbc.Metrics.AwsConnectQueueContactsDequeued),
+		metricAwsConnectQueueInfo:             newMetricAwsConnectQueueInfo(mbc.Metrics.AwsConnectQueueInfo),
 		metricAwsConnectQueueOldestContactAge: newMetricAwsConnectQueueOldestContactAge(mbc.Metrics.AwsConnectQueueOldestContactAge),
 		metricAwsConnectSlotActive:            newMetricAwsConnectSlotActive(mbc.Metrics.AwsConnectSlotActive),
 		metricAwsConnectSlotAvailable:         newMetricAwsConnectSlotAvailable(mbc.Metrics.AwsConnectSlotAvailable),
@@ -1719,6 +1818,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsConnectContactRecords.emit(ils.Metrics())
 	mb.metricAwsConnectQueueContacts.emit(ils.Metrics())
 	mb.metricAwsConnectQueueContactsDequeued.emit(ils.Metrics())
+	mb.metricAwsConnectQueueInfo.emit(ils.Metrics())
 	mb.metricAwsConnectQueueOldestContactAge.emit(ils.Metrics())
 	mb.metricAwsConnectSlotActive.emit(ils.Metrics())
 	mb.metricAwsConnectSlotAvailable.emit(ils.Metrics())
@@ -1807,6 +1907,11 @@ func (mb *MetricsBuilder) RecordAwsConnectQueueContactsDataPoint(ts pcommon.Time
 // RecordAwsConnectQueueContactsDequeuedDataPoint adds a data point to aws.connect.queue.contacts.dequeued metric.
 func (mb *MetricsBuilder) RecordAwsConnectQueueContactsDequeuedDataPoint(ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string, awsConnectChannelAttributeValue string, awsConnectQueueOutcomeAttributeValue AttributeAwsConnectQueueOutcome) {
 	mb.metricAwsConnectQueueContactsDequeued.recordDataPoint(mb.startTime, ts, val, awsConnectQueueArnAttributeValue, awsConnectQueueNameAttributeValue, awsConnectChannelAttributeValue, awsConnectQueueOutcomeAttributeValue.String())
+}
+
+// RecordAwsConnectQueueInfoDataPoint adds a data point to aws.connect.queue.info metric.
+func (mb *MetricsBuilder) RecordAwsConnectQueueInfoDataPoint(ts pcommon.Timestamp, val int64, awsConnectQueueArnAttributeValue string, awsConnectQueueNameAttributeValue string) {
+	mb.metricAwsConnectQueueInfo.recordDataPoint(mb.startTime, ts, val, awsConnectQueueArnAttributeValue, awsConnectQueueNameAttributeValue)
 }
 
 // RecordAwsConnectQueueOldestContactAgeDataPoint adds a data point to aws.connect.queue.oldest_contact.age metric.

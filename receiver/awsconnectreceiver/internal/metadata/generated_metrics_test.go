@@ -78,6 +78,7 @@ func TestMetricsBuilder(t *testing.T) {
 			aggMap["aws.connect.contact.records"] = mb.metricAwsConnectContactRecords.config.AggregationStrategy
 			aggMap["aws.connect.queue.contacts"] = mb.metricAwsConnectQueueContacts.config.AggregationStrategy
 			aggMap["aws.connect.queue.contacts.dequeued"] = mb.metricAwsConnectQueueContactsDequeued.config.AggregationStrategy
+			aggMap["aws.connect.queue.info"] = mb.metricAwsConnectQueueInfo.config.AggregationStrategy
 			aggMap["aws.connect.queue.oldest_contact.age"] = mb.metricAwsConnectQueueOldestContactAge.config.AggregationStrategy
 			aggMap["aws.connect.slot.active"] = mb.metricAwsConnectSlotActive.config.AggregationStrategy
 			aggMap["aws.connect.slot.available"] = mb.metricAwsConnectSlotAvailable.config.AggregationStrategy
@@ -158,6 +159,12 @@ func TestMetricsBuilder(t *testing.T) {
 			}
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsConnectQueueInfoDataPoint(ts, 1, "aws.connect.queue.arn-val", "aws.connect.queue.name-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsConnectQueueInfoDataPoint(ts, 3, "aws.connect.queue.arn-val-2", "aws.connect.queue.name-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsConnectQueueOldestContactAgeDataPoint(ts, 1, "aws.connect.queue.arn-val", "aws.connect.queue.name-val", "aws.connect.channel-val")
 			if tt.name == "reaggregate_set" {
 				mb.RecordAwsConnectQueueOldestContactAgeDataPoint(ts, 3, "aws.connect.queue.arn-val-2", "aws.connect.queue.name-val-2", "aws.connect.channel-val-2")
@@ -202,6 +209,7 @@ func TestMetricsBuilder(t *testing.T) {
 				assert.Empty(t, mb.metricAwsConnectContactRecords.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectQueueContacts.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectQueueContactsDequeued.aggDataPoints)
+				assert.Empty(t, mb.metricAwsConnectQueueInfo.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectQueueOldestContactAge.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectSlotActive.aggDataPoints)
 				assert.Empty(t, mb.metricAwsConnectSlotAvailable.aggDataPoints)
@@ -749,6 +757,51 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok = dp.Attributes().Get("aws.connect.channel")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("aws.connect.queue.outcome")
+						assert.False(t, ok)
+					}
+				case "aws.connect.queue.info":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.connect.queue.info"], "Found a duplicate in the metrics slice: aws.connect.queue.info")
+						validatedMetrics["aws.connect.queue.info"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "1 for each queue of the queue metrics whose name the collector knows - from queue_names, or learned from the agent events and contact records it reads, which carry queue names - labelled by ARN and name: join it to a queue metric on aws.connect.queue.arn to show names that are not in queue_names (PromQL: * on (aws_connect_queue_arn) group_left (aws_connect_queue_name) aws_connect_queue_info), so a queue's series keep one identity whether its name is known yet or not.", mi.Description())
+						assert.Equal(t, "{queue}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						awsConnectQueueArnAttrVal, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.arn-val", awsConnectQueueArnAttrVal.Str())
+						awsConnectQueueNameAttrVal, ok := dp.Attributes().Get("aws.connect.queue.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.connect.queue.name-val", awsConnectQueueNameAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.connect.queue.info"], "Found a duplicate in the metrics slice: aws.connect.queue.info")
+						validatedMetrics["aws.connect.queue.info"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "1 for each queue of the queue metrics whose name the collector knows - from queue_names, or learned from the agent events and contact records it reads, which carry queue names - labelled by ARN and name: join it to a queue metric on aws.connect.queue.arn to show names that are not in queue_names (PromQL: * on (aws_connect_queue_arn) group_left (aws_connect_queue_name) aws_connect_queue_info), so a queue's series keep one identity whether its name is known yet or not.", mi.Description())
+						assert.Equal(t, "{queue}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.connect.queue.info"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("aws.connect.queue.arn")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.connect.queue.name")
 						assert.False(t, ok)
 					}
 				case "aws.connect.queue.oldest_contact.age":
