@@ -51,7 +51,7 @@ test: npm build lint
 # its memory at its bound), and duplicate removal (per
 # record, per checkpoint saved, and a window's memory).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/contactstate/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/contactstate/ ./receiver/awsconnectreceiver/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
 # through the disk queue) and the bare SDK loop (test/bareloop) on a 20,000-event backlog

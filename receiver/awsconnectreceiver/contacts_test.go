@@ -257,7 +257,7 @@ func TestQueueNamesLearnedFromAgentEventsAndContactRecords(t *testing.T) {
 	)
 	// Names other tests' receivers learned are not this one's.
 	saved := learnedQueueNames
-	learnedQueueNames = &queueNames{names: map[string]string{}, limit: maxLearnedQueueNames}
+	learnedQueueNames = newQueueNames()
 	t.Cleanup(func() { learnedQueueNames = saved })
 	metrics := &metricsSink{}
 	events := startTestReceiver(t, nil, metricsTo(t, metrics.ConsumeMetrics), func(c *Config) { c.Records = RecordsContactEvents })

@@ -16,17 +16,21 @@ const maxLearnedQueueNames = 20000
 // ARN: agent events name the queues of agents' routing profiles and contacts, contact
 // records their queue. Contact events name queues by ARN only: their receivers offer the
 // names learned in aws.connect.queue.info.
-var learnedQueueNames = &queueNames{names: map[string]string{}, limit: maxLearnedQueueNames}
+var learnedQueueNames = newQueueNames()
 
 type queueNames struct {
 	// users counts the contact_events receivers with a metrics pipeline: learning costs
 	// the agent events a little, and is done only while one runs.
 	users atomic.Int32
 
-	mu    sync.RWMutex
-	names map[string]string
-	limit int
+	// names maps ARNs to names: written once a queue, read at every agent event without
+	// a lock (sync.Map's case).
+	names sync.Map
+	mu    sync.Mutex // for count's sake
+	count int
 }
+
+func newQueueNames() *queueNames { return &queueNames{} }
 
 func (q *queueNames) wanted() bool { return q.users.Load() > 0 }
 
@@ -35,23 +39,26 @@ func (q *queueNames) learn(arn, name string) {
 	if arn == "" || name == "" {
 		return
 	}
-	q.mu.RLock()
-	cur, known := q.names[arn]
-	q.mu.RUnlock()
-	if cur == name {
+	cur, known := q.names.Load(arn)
+	if known && cur.(string) == name {
 		return
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if known || len(q.names) < q.limit {
-		q.names[strings.Clone(arn)] = strings.Clone(name)
+	if _, known = q.names.Load(arn); !known {
+		if q.count >= maxLearnedQueueNames {
+			return
+		}
+		q.count++
 	}
+	q.names.Store(strings.Clone(arn), strings.Clone(name))
 }
 
 func (q *queueNames) name(arn string) string {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	return q.names[arn]
+	if v, ok := q.names.Load(arn); ok {
+		return v.(string)
+	}
+	return ""
 }
 
 // learnQueueNames learns the names of the queues an agent event names: its agent's
