@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/intern"
 )
 
 // Store is the state of every agent seen, keyed by agent ARN within its instance. It is
@@ -22,9 +23,8 @@ type Store struct {
 	instances map[string]*instance
 	// strs shares the strings that repeat across agents (status, profile, queue and
 	// channel names...), so each is held once however many agents use it.
-	strs     map[string]string
-	strBytes int // the bytes of strs' strings
-	seed     maphash.Seed
+	strs *intern.Strings
+	seed maphash.Seed
 }
 
 type instance struct {
@@ -70,7 +70,7 @@ func New(agentTTL time.Duration) *Store {
 	return &Store{
 		ttl:       agentTTL,
 		instances: map[string]*instance{},
-		strs:      map[string]string{},
+		strs:      intern.New(maxShared, maxSharedBytes),
 		seed:      maphash.MakeSeed(),
 	}
 }
@@ -83,21 +83,8 @@ const (
 	maxSharedBytes = 4 << 20
 )
 
-// share returns the shared copy of s, which may point into a decoder's buffer.
-func (s *Store) share(v string) string {
-	if v == "" {
-		return ""
-	}
-	if c, ok := s.strs[v]; ok {
-		return c
-	}
-	c := strings.Clone(v)
-	if len(s.strs) < maxShared && s.strBytes+len(c) <= maxSharedBytes {
-		s.strs[c] = c
-		s.strBytes += len(c)
-	}
-	return c
-}
+// share returns the shared copy of v, which may point into a decoder's buffer.
+func (s *Store) share(v string) string { return s.strs.Get(v) }
 
 // ObservationKind says what an Observation measured.
 type ObservationKind uint8

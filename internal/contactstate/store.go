@@ -1,11 +1,11 @@
 package contactstate
 
 import (
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/intern"
 )
 
 // Config bounds the store in time and in size. A zero field takes its DefaultConfig value.
@@ -197,13 +197,12 @@ type Store struct {
 	evictedContacts, evictedRecords int64
 
 	// strs shares instance, queue and channel strings, bounded like agentstate's.
-	strs     map[string]string
-	strBytes int
+	strs *intern.Strings
 }
 
 // New returns an empty Store; zero fields of cfg take DefaultConfig's.
 func New(cfg Config) *Store {
-	s := &Store{cfg: cfg.withDefaults(), queues: map[QueueKey]*queueAgg{}, strs: map[string]string{}}
+	s := &Store{cfg: cfg.withDefaults(), queues: map[QueueKey]*queueAgg{}, strs: intern.New(maxShared, maxSharedBytes)}
 	for i := range s.buckets {
 		s.buckets[i].contacts = map[uint64]*contact{}
 		s.buckets[i].records = map[uint64]int64{}
@@ -217,20 +216,7 @@ const (
 )
 
 // share returns the shared copy of v, which may point into a decoder's buffer.
-func (s *Store) share(v string) string {
-	if v == "" {
-		return ""
-	}
-	if c, ok := s.strs[v]; ok {
-		return c
-	}
-	c := strings.Clone(v)
-	if len(s.strs) < maxShared && s.strBytes+len(c) <= maxSharedBytes {
-		s.strs[c] = c
-		s.strBytes += len(c)
-	}
-	return c
-}
+func (s *Store) share(v string) string { return s.strs.Get(v) }
 
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
