@@ -15,7 +15,6 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactevent"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactrecord"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
-	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/pdataslab"
 )
 
@@ -65,13 +64,10 @@ const noInstance = ""
 // instance, each instance under the resource eventlog's Builder gives it. Not safe for
 // concurrent use. A nil *Records adds nothing: for a receiver without a logs pipeline.
 type Records struct {
-	b        *eventlog.Builder
 	redact   *eventlog.Redactor
 	src      eventlog.Source
 	observed pcommon.Timestamp
-	logs     plog.Logs
-	groups   map[string]plog.LogRecordSlice
-	capacity int
+	groups   *eventlog.Groups
 	// slab holds the values of the bodies and attributes built here.
 	slab pdataslab.Slab
 	body bodyBuilder
@@ -81,13 +77,10 @@ type Records struct {
 // gives the resources and the redactor.
 func NewRecords(b *eventlog.Builder, src eventlog.Source, capacity int, observed time.Time) *Records {
 	r := &Records{
-		b:        b,
 		redact:   b.Redactor(),
 		src:      src,
 		observed: pcommon.NewTimestampFromTime(observed),
-		logs:     plog.NewLogs(),
-		groups:   map[string]plog.LogRecordSlice{},
-		capacity: capacity,
+		groups:   b.NewGroups(capacity),
 	}
 	r.body = bodyBuilder{redact: r.redact, slab: &r.slab}
 	return r
@@ -167,7 +160,7 @@ func (r *Records) AddMalformed(data []byte, sequenceNumber string, err error) {
 }
 
 // Logs returns the log records added so far.
-func (r *Records) Logs() plog.Logs { return r.logs }
+func (r *Records) Logs() plog.Logs { return r.groups.Logs() }
 
 func setInfo(lr plog.LogRecord) {
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
@@ -196,20 +189,5 @@ func (r *Records) add(lr plog.LogRecord, instance, sequenceNumber string) {
 	r.slab.PutNewStr(attrs, eventlog.AttrStreamName, r.src.Stream)
 	r.slab.PutNewStr(attrs, eventlog.AttrShardID, r.src.Shard)
 	r.slab.PutNewStr(attrs, eventlog.AttrSequenceNumber, sequenceNumber)
-	lr.MoveTo(r.records(instance).AppendEmpty())
-}
-
-// records returns the log records of an instance's resource, made on first use.
-func (r *Records) records(instance string) plog.LogRecordSlice {
-	if lrs, ok := r.groups[instance]; ok {
-		return lrs
-	}
-	rl := r.logs.ResourceLogs().AppendEmpty()
-	r.b.Resource(instance).CopyTo(rl.Resource())
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(metadata.ScopeName)
-	lrs := sl.LogRecords()
-	lrs.EnsureCapacity(r.capacity)
-	r.groups[instance] = lrs
-	return lrs
+	lr.MoveTo(r.groups.Records(instance).AppendEmpty())
 }

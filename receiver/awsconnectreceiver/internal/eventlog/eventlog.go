@@ -116,12 +116,42 @@ type Records struct {
 	dec      *decoder
 	src      Source
 	observed pcommon.Timestamp
-	// logs is nil when no log records are wanted: Decode then builds no body, and the
+	// groups is nil when no log records are wanted: Decode then builds no body, and the
 	// Add methods do nothing.
-	logs     *plog.Logs
+	groups *Groups
+}
+
+// Groups holds a batch's log records by Amazon Connect instance, each instance's under
+// its resource (Builder.Resource) and the receiver's scope.
+type Groups struct {
+	b        *Builder
+	logs     plog.Logs
 	groups   map[string]plog.LogRecordSlice
 	capacity int
 }
+
+// NewGroups starts the groups of a batch of about capacity records.
+func (b *Builder) NewGroups(capacity int) *Groups {
+	return &Groups{b: b, logs: plog.NewLogs(), groups: map[string]plog.LogRecordSlice{}, capacity: capacity}
+}
+
+// Records returns the log records of an instance, made on first use.
+func (g *Groups) Records(instance string) plog.LogRecordSlice {
+	if lrs, ok := g.groups[instance]; ok {
+		return lrs
+	}
+	rl := g.logs.ResourceLogs().AppendEmpty()
+	g.b.Resource(instance).CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	lrs := sl.LogRecords()
+	lrs.EnsureCapacity(g.capacity)
+	g.groups[instance] = lrs
+	return lrs
+}
+
+// Logs returns every log record added.
+func (g *Groups) Logs() plog.Logs { return g.logs }
 
 // NewRecords starts a batch of capacity records read from src at observed. Without
 // withLogs it only decodes: for a pipeline that wants the agents' state alone.
@@ -131,11 +161,9 @@ func (b *Builder) NewRecords(src Source, capacity int, observed time.Time, withL
 		dec:      b.decoders.Get().(*decoder),
 		src:      src,
 		observed: pcommon.NewTimestampFromTime(observed),
-		capacity: capacity,
 	}
 	if withLogs {
-		logs := plog.NewLogs()
-		r.logs, r.groups = &logs, map[string]plog.LogRecordSlice{}
+		r.groups = b.NewGroups(capacity)
 	}
 	return r
 }
@@ -144,7 +172,7 @@ func (b *Builder) NewRecords(src Source, capacity int, observed time.Time, withL
 // Decode, and builds its log record's body in the same pass.
 func (r *Records) Decode(data []byte) (*agentevent.Event, error) {
 	dec := r.dec
-	if r.logs == nil {
+	if r.groups == nil {
 		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
 	}
 	dec.body.reset(dec.scratch.Body())
@@ -153,7 +181,7 @@ func (r *Records) Decode(data []byte) (*agentevent.Event, error) {
 
 // AddEvent adds the log record of the event last decoded.
 func (r *Records) AddEvent(sequenceNumber string) {
-	if r.logs == nil {
+	if r.groups == nil {
 		return
 	}
 	lr := r.dec.scratch
@@ -164,7 +192,7 @@ func (r *Records) AddEvent(sequenceNumber string) {
 // AddMalformed adds the log record of a record that is not an agent event: severity
 // ERROR, the raw data (or, with redact on, only its size), and what is wrong.
 func (r *Records) AddMalformed(data []byte, sequenceNumber string, err error) {
-	if r.logs == nil {
+	if r.groups == nil {
 		return
 	}
 	lr := r.dec.scratch
@@ -179,30 +207,15 @@ func (r *Records) add(lr plog.LogRecord, instance, sequenceNumber string) {
 	slab.PutNewStr(attrs, AttrStreamName, r.src.Stream)
 	slab.PutNewStr(attrs, AttrShardID, r.src.Shard)
 	slab.PutNewStr(attrs, AttrSequenceNumber, sequenceNumber)
-	lr.MoveTo(r.records(instance).AppendEmpty())
-}
-
-// records returns the log records of an instance's resource, made on first use.
-func (r *Records) records(instance string) plog.LogRecordSlice {
-	if lrs, ok := r.groups[instance]; ok {
-		return lrs
-	}
-	rl := r.logs.ResourceLogs().AppendEmpty()
-	r.b.Resource(instance).CopyTo(rl.Resource())
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(metadata.ScopeName)
-	lrs := sl.LogRecords()
-	lrs.EnsureCapacity(r.capacity)
-	r.groups[instance] = lrs
-	return lrs
+	lr.MoveTo(r.groups.Records(instance).AppendEmpty())
 }
 
 // Logs returns the log records added; empty when none were wanted.
 func (r *Records) Logs() plog.Logs {
-	if r.logs == nil {
+	if r.groups == nil {
 		return plog.NewLogs()
 	}
-	return *r.logs
+	return r.groups.Logs()
 }
 
 // Release returns the decoder for another batch; the Records is not to be used after.
