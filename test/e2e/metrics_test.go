@@ -74,17 +74,17 @@ func agentEvent(a agentSpec, id string, at time.Time) (key string, data []byte) 
 	return agentARN, data
 }
 
-// gaugeValues reads the last export of each gauge in the metrics file: name and
-// attributes (sorted, k=v) to value.
-func gaugeValues(t *testing.T, path string) map[string]int64 {
+// readExports parses what the file exporter wrote: one OTLP JSON export a line, in
+// order; a line still being written is left out.
+func readExports(t *testing.T, path string) []pmetric.Metrics {
+	t.Helper()
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return nil
 	}
 	require.NoError(t, err)
 	defer f.Close()
-	var last pmetric.Metrics
-	found := false
+	var out []pmetric.Metrics
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	var u pmetric.JSONUnmarshaler
@@ -92,15 +92,22 @@ func gaugeValues(t *testing.T, path string) map[string]int64 {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		md, err := u.UnmarshalMetrics(sc.Bytes())
-		if err != nil {
-			continue
+		if md, err := u.UnmarshalMetrics(sc.Bytes()); err == nil {
+			out = append(out, md)
 		}
-		last, found = md, true
 	}
-	if !found {
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// gaugeValues reads the last export of each gauge in the metrics file: name and
+// attributes (sorted, k=v) to value.
+func gaugeValues(t *testing.T, path string) map[string]int64 {
+	exports := readExports(t, path)
+	if len(exports) == 0 {
 		return nil
 	}
+	last := exports[len(exports)-1]
 	values := map[string]int64{}
 	for i := 0; i < last.ResourceMetrics().Len(); i++ {
 		rm := last.ResourceMetrics().At(i)
@@ -130,15 +137,8 @@ func gaugeValues(t *testing.T, path string) map[string]int64 {
 // instanceIDs reads every export in the metrics file and returns the service.instance.id
 // values of their resources; "" stands for a resource without one.
 func instanceIDs(t *testing.T, path string) map[string]bool {
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
 	ids := map[string]bool{}
-	var u pmetric.JSONUnmarshaler
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		md, err := u.UnmarshalMetrics(line)
-		if err != nil {
-			continue
-		}
+	for _, md := range readExports(t, path) {
 		for i := 0; i < md.ResourceMetrics().Len(); i++ {
 			id, _ := md.ResourceMetrics().At(i).Resource().Attributes().Get("service.instance.id")
 			ids[id.AsString()] = true

@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contacttest"
@@ -18,34 +14,17 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-// lastValue reads the exports in a metrics file written by the file exporter and returns
-// the value of metric name with attrs in the last export that has it.
+// lastValue is the value of metric name with attrs in the last export of a metrics file
+// that has it.
 func lastValue(t *testing.T, path, name string, attrs map[string]string) (float64, bool) {
 	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return 0, false
-	}
-	require.NoError(t, err)
-	defer f.Close()
-	var v float64
-	found := false
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	var u pmetric.JSONUnmarshaler
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		md, err := u.UnmarshalMetrics(sc.Bytes())
-		if err != nil {
-			continue // a line still being written
-		}
-		if x, ok := gaugesum.Value(md, name, attrs); ok {
-			v, found = x, true
+	exports := readExports(t, path)
+	for i := len(exports) - 1; i >= 0; i-- {
+		if v, ok := gaugesum.Value(exports[i], name, attrs); ok {
+			return v, true
 		}
 	}
-	return v, found
+	return 0, false
 }
 
 // TestQueueGaugesAfterRestart runs the built collector on a stream of contact events,
