@@ -10,10 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contacttest"
@@ -83,18 +81,8 @@ func (s *logSink) count() int {
 // startContactsReceiver starts a receiver of both pipelines on cfg.
 func startContactsReceiver(t *testing.T, cfg *Config, logs *logSink, metrics *metricsSink, host component.Host) *awsConnectReceiver {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
-	set := receivertest.NewNopSettings(metadata.Type)
-	set.ID = component.NewIDWithName(metadata.Type, "contacts")
-	set.Logger = zaptest.NewLogger(t)
-	r, err := newReceiver(cfg, set)
-	require.NoError(t, err)
-	r.nextLogs, err = consumer.NewLogs(logs.ConsumeLogs)
-	require.NoError(t, err)
-	r.nextMetrics, err = consumer.NewMetrics(metrics.ConsumeMetrics)
-	require.NoError(t, err)
-	require.NoError(t, r.Start(context.Background(), host))
-	return r
+	return startReceiverIn(t, cfg, component.NewIDWithName(metadata.Type, "contacts"),
+		logsTo(t, logs.ConsumeLogs), metricsTo(t, metrics.ConsumeMetrics), host, zaptest.NewLogger(t))
 }
 
 // TestKinesisLocalQueueGaugesSurviveRestart reads contact events from kinesis-local with

@@ -150,16 +150,22 @@ func startReceiverWith(t *testing.T, cfg *Config, consume consumer.ConsumeLogsFu
 // startReceiverLogging is startReceiverWith with the receiver's log going to logger.
 func startReceiverLogging(t *testing.T, cfg *Config, consume consumer.ConsumeLogsFunc, host component.Host, logger *zap.Logger) *awsConnectReceiver {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
 	next, err := consumer.NewLogs(consume)
 	require.NoError(t, err)
+	return startReceiverIn(t, cfg, component.NewID(metadata.Type), next, nil, host, logger)
+}
+
+// startReceiverIn starts a receiver with ID id (fixed, as in a real collector: the
+// storage extension keys its data by it) in the pipelines given, either may be nil.
+func startReceiverIn(t *testing.T, cfg *Config, id component.ID, logs consumer.Logs, metrics consumer.Metrics, host component.Host, logger *zap.Logger) *awsConnectReceiver {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
 	set := receivertest.NewNopSettings(metadata.Type)
-	// A fixed ID, as in a real collector: the storage extension keys its data by it.
-	set.ID = component.NewID(metadata.Type)
+	set.ID = id
 	set.Logger = logger
 	r, err := newReceiver(cfg, set)
 	require.NoError(t, err)
-	r.nextLogs = next
+	r.nextLogs, r.nextMetrics = logs, metrics
 	require.NoError(t, r.Start(context.Background(), host))
 	return r
 }
