@@ -213,27 +213,16 @@ type reader struct {
 
 var errTruncated = errors.New("truncated")
 
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.data)
-	if n <= 0 {
-		r.err = errTruncated
-		if n < 0 {
-			r.err = errors.New("varint overflows 64 bits")
-		}
-		return 0
-	}
-	r.data = r.data[n:]
-	return v
-}
+func (r *reader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *reader) varint() int64 {
+func (r *reader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads a varint with read (binary.Uvarint or binary.Varint).
+func readVarint[T uint64 | int64](r *reader, read func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.data)
+	v, n := read(r.data)
 	if n <= 0 {
 		r.err = errTruncated
 		if n < 0 {
