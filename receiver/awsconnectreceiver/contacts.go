@@ -24,6 +24,9 @@ import (
 // agent events' (decode, drop a duplicate, update the state, add the log record), and
 // then the contact state is saved before the batch can be checkpointed.
 func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsumer.Batch, now time.Time) error {
+	if b.Replay {
+		return nil // the contact state is stored, not replayed: none is asked for
+	}
 	first := b.Attempt == 1
 	if first {
 		r.countRead(ctx, b)
