@@ -130,6 +130,7 @@ type contact struct {
 	prev, next *contact // in the live list (by lastSeen) or the ended list (by ended)
 
 	instance, queue, channel string
+	shard                    string // the Kinesis shard its last event came from, if told
 
 	enqueued, connected, disconnected int64 // event times
 	lastSeen                          int64 // wall clock of its last event, for the TTL
@@ -196,6 +197,11 @@ type Store struct {
 
 	evictedContacts, evictedRecords int64
 
+	// replaying is the key of the contact a replayed event is applied to, while it is:
+	// its leaving the queue was reported by whoever read the event first.
+	replaying   uint64
+	isReplaying bool
+
 	// strs shares instance, queue and channel strings, bounded like agentstate's.
 	strs *intern.Strings
 }
@@ -238,6 +244,67 @@ func (s *Store) ApplyEvent(ev *contactevent.Event, now time.Time, out []Dequeue)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.apply(ev, key, at, out)
+}
+
+// ApplyShardEvent is ApplyEvent for an event read from Kinesis shard shardID: the
+// contact is the shard's until an event of it comes from another (see ForgetShard).
+func (s *Store) ApplyShardEvent(ev *contactevent.Event, shardID string, now time.Time, out []Dequeue) []Dequeue {
+	if ev == nil || ev.ContactID == "" {
+		return out
+	}
+	key := contactKey(ev.InstanceARN, ev.ContactID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out = s.apply(ev, key, now.UnixNano(), out)
+	s.setShard(key, shardID)
+	return out
+}
+
+// ReplayShardEvent applies an event read again from shard shardID to rebuild the state of
+// a shard taken over from another reader, which counted the event's contact leaving its
+// queue: the contact waits if it still waits, and its leaving is never reported here. A
+// contact of another shard it settles (a pending abandon its callback shows) is
+// reported, as ApplyEvent would.
+func (s *Store) ReplayShardEvent(ev *contactevent.Event, shardID string, now time.Time, out []Dequeue) []Dequeue {
+	if ev == nil || ev.ContactID == "" {
+		return out
+	}
+	key := contactKey(ev.InstanceARN, ev.ContactID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replaying, s.isReplaying = key, true
+	out = s.apply(ev, key, now.UnixNano(), out)
+	s.isReplaying = false
+	s.setShard(key, shardID)
+	return out
+}
+
+func (s *Store) setShard(key uint64, shardID string) {
+	if c := s.buckets[bucketOf(key)].contacts[key]; c != nil && c.shard != shardID {
+		c.shard = s.share(shardID)
+	}
+}
+
+// ForgetShard forgets every contact whose events last came from shard shardID, now read
+// elsewhere: its reader counts them from a replay of the shard. A pending abandon is
+// settled first, and reported in out, as an eviction does. It returns how many contacts
+// it forgot.
+func (s *Store) ForgetShard(shardID string, out []Dequeue) ([]Dequeue, int) {
+	if shardID == "" {
+		return out, 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i := range s.buckets {
+		for _, c := range s.buckets[i].contacts {
+			if c.shard == shardID {
+				out = s.evict(c, out)
+				n++
+			}
+		}
+	}
+	return out, n
 }
 
 // apply is ApplyEvent under s.mu.
@@ -360,6 +427,13 @@ func (s *Store) end(c *contact, at int64) {
 // decide reports c's leaving the queue once it is known, or holds an apparent abandon.
 func (s *Store) decide(c *contact, at int64, out []Dequeue) []Dequeue {
 	if c.flags&fDequeued != 0 || c.flags&fQueued == 0 {
+		return out
+	}
+	if s.isReplaying && c.key == s.replaying {
+		if c.flags&(fConnected|fEnded) != 0 {
+			s.unpend(c)
+			c.flags |= fDequeued
+		}
 		return out
 	}
 	if c.flags&fOutbound != 0 {
