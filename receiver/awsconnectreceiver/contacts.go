@@ -25,7 +25,7 @@ import (
 // then the contact state is saved before the batch can be checkpointed.
 func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsumer.Batch, now time.Time) error {
 	if b.Replay {
-		return nil // the contact state is stored, not replayed: none is asked for
+		return r.replayContacts(b, now)
 	}
 	first := b.Attempt == 1
 	if first {
@@ -58,7 +58,7 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 				continue
 			}
 			if applyState {
-				dequeues = r.contacts.store.ApplyEvent(&ev, now, dequeues[:0])
+				dequeues = r.contacts.store.ApplyShardEvent(&ev, b.ShardID, now, dequeues[:0])
 				r.queueMetrics.dequeued(dequeues)
 			}
 			recs.AddEvent(&ev, rec.Data, rec.SequenceNumber)
@@ -97,6 +97,48 @@ func (r *awsConnectReceiver) processContacts(ctx context.Context, b kinesisconsu
 		return nil
 	}
 	return r.consumeLogs(ctx, b, recs.Logs(), "json")
+}
+
+// contactReplayWindow is how far back a shard taken over from another collector of a
+// fleet is replayed into the contact state: contacts that have waited longer are counted
+// from their next event, when they leave the queue.
+const contactReplayWindow = time.Hour
+
+// contactsReplayed says whether shards are replayed into the contact state as they
+// start: for contact events read by a fleet (leases), whose shards move between
+// collectors. A single collector keeps the state in its storage instead.
+func (r *awsConnectReceiver) contactsReplayed() bool {
+	return r.contacts != nil && r.cfg.Records == RecordsContactEvents && r.cfg.Leases.Get() != nil
+}
+
+// replayContacts applies a replayed batch to the contact state: contacts of a shard taken
+// over, whose earlier reader logged them and counted their leaving the queue. What they
+// settle of this collector's own contacts is counted.
+func (r *awsConnectReceiver) replayContacts(b kinesisconsumer.Batch, now time.Time) error {
+	if !r.contactsReplayed() {
+		return nil
+	}
+	var ev contactevent.Event
+	var dequeues []contactstate.Dequeue
+	for i := range b.Records {
+		if contactevent.Decode(b.Records[i].Data, &ev) != nil || !b.Recent.Admit(ev.DedupKey()) {
+			continue
+		}
+		dequeues = r.contacts.store.ReplayShardEvent(&ev, b.ShardID, now, dequeues[:0])
+		r.queueMetrics.dequeued(dequeues)
+	}
+	return nil
+}
+
+// forgetShardContacts forgets the contacts of a shard a fleet's other collector reads now,
+// which replays it.
+func (r *awsConnectReceiver) forgetShardContacts(shardID string) int {
+	if !r.contactsReplayed() {
+		return 0
+	}
+	dequeues, n := r.contacts.store.ForgetShard(shardID, nil)
+	r.queueMetrics.dequeued(dequeues)
+	return n
 }
 
 // saveContactStates saves this receiver's contact state and, for contact records, the
@@ -263,10 +305,10 @@ func (r *awsConnectReceiver) saveContactsAfterTick() {
 // storage extension to live in.
 func (r *awsConnectReceiver) warnIfContactStateIsVolatile() {
 	switch {
+	case r.contactsReplayed():
+		r.set.Logger.Info("With leases, the contacts waiting in queues are rebuilt by replaying each shard's last hour as it is taken, not from a storage extension: a contact that has waited longer is counted from its next event")
 	case r.cfg.Storage == nil:
-		r.set.Logger.Warn("No storage extension set: the contacts waiting in queues live in memory only, so after a restart the queue gauges count only contacts that have an event after it; set storage to keep them")
-	case r.cfg.Leases.Get() != nil:
-		r.set.Logger.Warn("With leases, the contact state is kept in this collector's storage extension, not in the lease table: a shard another collector takes over starts without the contacts waiting on it, which it counts from their next event")
+		r.set.Logger.Warn("No storage extension set: the contact state lives in memory only, so after a restart the queue gauges count only contacts that have an event after it, and contact records updated later may count their contact again; set storage to keep it")
 	}
 }
 

@@ -41,6 +41,12 @@ func simulate(t *testing.T, agents int, dur time.Duration, shards int) []simEven
 	t.Helper()
 	cfg := connectsim.DefaultConfig()
 	cfg.Agents, cfg.Seed, cfg.ShiftStagger = agents, 7, 2*time.Minute
+	return simulateOn(t, cfg, dur, shards, connectsim.KindAgentEvent)
+}
+
+// simulateOn runs the simulator on cfg and places its records of one kind on shards.
+func simulateOn(t *testing.T, cfg connectsim.Config, dur time.Duration, shards int, kind connectsim.Kind) []simEvent {
+	t.Helper()
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	sim, err := connectsim.New(cfg, start)
 	require.NoError(t, err)
@@ -52,6 +58,9 @@ func simulate(t *testing.T, agents int, dur time.Duration, shards int) []simEven
 		if r.At.Sub(start) > dur {
 			break
 		}
+		if r.Kind != kind {
+			continue
+		}
 		sum := md5.Sum([]byte(r.Key))
 		h := new(big.Int).SetBytes(sum[:])
 		shard := int(new(big.Int).Div(h.Mul(h, big.NewInt(int64(shards))), space).Int64())
@@ -60,7 +69,7 @@ func simulate(t *testing.T, agents int, dur time.Duration, shards int) []simEven
 			Data: bytes.Clone(r.Data), SequenceNumber: fmt.Sprintf("%021d", seq),
 		}})
 	}
-	require.Len(t, used, shards, "every shard carries agents")
+	require.Len(t, used, shards, "every shard carries records")
 	return out
 }
 

@@ -71,6 +71,11 @@ type queueMetrics struct {
 	evicted func(contacts, records int64)
 	// lastStats are the state's counts at the last collection.
 	lastStats contactstate.Stats
+	// sent is the queue gauge series of the last export the pipeline took; collected
+	// those of the last collection. A series sent that is gone now (its contacts all
+	// forgotten, or read by another collector) goes out once more, at zero, as the
+	// agents' do (see agentMetrics).
+	sent, collected map[contactstate.QueueKey]struct{}
 }
 
 func newQueueMetrics(cfg *Config, set receiver.Settings, resources metricResources, contacts *contactstate.Store, start time.Time) *queueMetrics {
@@ -128,7 +133,9 @@ func (m *queueMetrics) collect(now time.Time) pmetric.Metrics {
 		m.evicted(st.EvictedContacts-m.lastStats.EvictedContacts, st.EvictedRecords-m.lastStats.EvictedRecords)
 		m.lastStats = st
 	}
+	current := map[contactstate.QueueKey]struct{}{}
 	m.contacts.Queues(now, func(k contactstate.QueueKey, q contactstate.QueueStats) {
+		current[k] = struct{}{}
 		age := 0.0
 		if q.Waiting > 0 && !q.Oldest.IsZero() {
 			age = max(now.Sub(q.Oldest).Seconds(), 0)
@@ -139,6 +146,10 @@ func (m *queueMetrics) collect(now time.Time) pmetric.Metrics {
 			m.mb.RecordAwsConnectQueueOldestContactAgeDataPoint(out.ts, age, k.QueueARN, name, k.Channel)
 		})
 	})
+	gone(m.sent, current, func(k contactstate.QueueKey) {
+		record[k.Instance] = append(record[k.Instance], func() { m.recordZero(out.ts, k) })
+	})
+	m.collected = current
 	// Contacts dequeued are the wait histogram's counts.
 	m.waits.Each(func(k waitKey, s agentstate.Series) {
 		record[k.instance] = append(record[k.instance], func() {
@@ -219,10 +230,32 @@ func outcomeOf(outcome string) metadata.AttributeAwsConnectQueueOutcome {
 	return 0
 }
 
-// taken: the queue gauges need no memory of what was sent; a queue's series goes on at
-// zero while the state remembers any contact of it, for an hour after its last one.
-func (*queueMetrics) taken() {}
+// recordZero records queue k's gauges at zero.
+func (m *queueMetrics) recordZero(ts pcommon.Timestamp, k contactstate.QueueKey) {
+	name := m.queueName(k.QueueARN)
+	m.mb.RecordAwsConnectQueueContactsDataPoint(ts, 0, k.QueueARN, name, k.Channel)
+	m.mb.RecordAwsConnectQueueOldestContactAgeDataPoint(ts, 0, k.QueueARN, name, k.Channel)
+}
 
-// final sends nothing: contacts still wait when a collector stops, and its gauges are
-// right until they go stale.
-func (*queueMetrics) final(time.Time) pmetric.Metrics { return pmetric.NewMetrics() }
+// taken says the pipeline took the last collection: its series are the ones sent.
+func (m *queueMetrics) taken() { m.sent = m.collected }
+
+// final returns every queue gauge series sent, at zero: the last export of a collector
+// that stops, so that its series end there. Whoever reads its shards next counts their
+// contacts (a collector of the fleet, or this one after a restart, under a new
+// service.instance.id maybe); a series left to linger in a backend's lookback would count
+// them twice meanwhile. Sums and histograms are cumulative and left out.
+func (m *queueMetrics) final(now time.Time) pmetric.Metrics {
+	out := newExport(m.resources, m.start, now)
+	byInstance := map[string][]contactstate.QueueKey{}
+	for k := range m.sent {
+		byInstance[k.Instance] = append(byInstance[k.Instance], k)
+	}
+	for instance, keys := range byInstance {
+		for _, k := range keys {
+			m.recordZero(out.ts, k)
+		}
+		out.emit(m.mb, instance)
+	}
+	return out.metrics
+}

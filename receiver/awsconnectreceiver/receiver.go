@@ -152,7 +152,12 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	default:
 		// Contacts wait for minutes, chats and tasks for days, beyond any replay worth
 		// reading: their state is kept in the storage extension instead (contacts.go).
+		// But a fleet's shards move between collectors, each with storage of its own: a
+		// shard taken over is replayed instead, far enough back for most waits.
 		r.contacts = newContactState(r.cfg, r.set.Logger)
+		if r.contactsReplayed() {
+			replay = contactReplayWindow
+		}
 		r.queueMetrics = newQueueMetrics(r.cfg, r.set, newMetricResources(r.cfg, r.set, r.builder), r.contacts.store, time.Now())
 		r.queueMetrics.afterTick = r.saveContactsAfterTick
 		r.queueMetrics.evicted = r.reportEvictions

@@ -19,6 +19,12 @@ func (r *awsConnectReceiver) ShardStarted(shardID string) {
 // counts them: the collector that took its lease, or the reader of its children, which
 // replays the shard's tail before reading on. At shutdown they stay, for a last export.
 func (r *awsConnectReceiver) ShardStopped(shardID string, reason kinesisconsumer.StopReason) {
+	if reason != kinesisconsumer.StopShutdown && r.contactsReplayed() {
+		n := r.forgetShardContacts(shardID)
+		r.set.Logger.Debug("Stopped reading shard; its contacts are counted wherever it is read now",
+			zap.String("shard_id", shardID), zap.Stringer("reason", reason), zap.Int("contacts_forgotten", n))
+		return
+	}
 	if r.state == nil || reason == kinesisconsumer.StopShutdown {
 		r.set.Logger.Debug("Stopped reading shard", zap.String("shard_id", shardID), zap.Stringer("reason", reason))
 		return

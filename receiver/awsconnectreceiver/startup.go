@@ -36,7 +36,7 @@ func (r *awsConnectReceiver) connect(ctx context.Context, api kinesisconsumer.Ac
 			opts.Checkpoints = newStorageCheckpoints(r.storage, streamARN)
 		}
 	}
-	if r.contacts != nil && r.storage != nil {
+	if r.contacts != nil && r.storage != nil && !r.contactsReplayed() {
 		// Before any record is read: the state must be at least as new as the checkpoints.
 		if !r.retryUntil(ctx, scopeAccess, r.set.Logger, retryMessages{
 			transient: "Cannot read the contact state from the storage extension; retrying",
