@@ -27,8 +27,9 @@ var histograms = map[string]string{
 }
 
 // maxima are the series whose value across the collectors of a fleet is their maximum,
-// not their sum: each collector knows the oldest contact of its own shards.
-var maxima = map[string]bool{"aws_connect_queue_oldest_contact_age_seconds": true}
+// not their sum: each collector knows the oldest contact of its own shards, and each
+// says 1 for a queue whose name it knows.
+var maxima = map[string]bool{"aws_connect_queue_oldest_contact_age_seconds": true, "aws_connect_queue_info": true}
 
 // promName is the Prometheus name the collector's Prometheus exporters (and Grafana
 // Cloud's OTLP ingestion) give a metric by default: dots become underscores, and a unit
