@@ -4,6 +4,7 @@
 package dynamotest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,6 +51,18 @@ func Start(t testing.TB) *Server {
 // in memory, with its log in dir; Stop ends it. Tables are created and deleted at once
 // (no CREATING state to wait out).
 func Launch(root, dir string) (*Server, error) {
+	// Ports are picked free and taken a moment later: a test running at once may take
+	// one first, and then another port is tried.
+	for attempt := 1; ; attempt++ {
+		s, err := launchOnce(root, dir)
+		if !errors.Is(err, standin.ErrPortTaken) || attempt == 5 {
+			return s, err
+		}
+	}
+}
+
+// launchOnce is Launch on one pick of ports.
+func launchOnce(root, dir string) (*Server, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package kinesistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -71,6 +72,18 @@ func Start(t testing.TB) *Server {
 // Launch runs kinesis-local from the npm packages of the repository at root, on free
 // ports, with its files in dir; Stop ends it.
 func Launch(root, dir string) (*Server, error) {
+	// Ports are picked free and taken a moment later: a test running at once may take
+	// one first, and then another port is tried.
+	for attempt := 1; ; attempt++ {
+		s, err := launchOnce(root, dir)
+		if !errors.Is(err, standin.ErrPortTaken) || attempt == 5 {
+			return s, err
+		}
+	}
+}
+
+// launchOnce is Launch on one pick of ports.
+func launchOnce(root, dir string) (*Server, error) {
 	root, err := filepath.Abs(root) // the process runs in dir
 	if err != nil {
 		return nil, err

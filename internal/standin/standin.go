@@ -46,6 +46,10 @@ func Start(name string, cmd *exec.Cmd, logPath, endpoint string) (*Process, erro
 		log, _ := os.ReadFile(logPath)
 		return nil, fmt.Errorf("%s did not come up: %w\n%s", name, err, log)
 	}
+	if listens, ok := listensOn(cmd.Process.Pid, endpoint); ok && !listens {
+		p.Stop()
+		return nil, fmt.Errorf("%s on %s: %w", name, endpoint, ErrPortTaken)
+	}
 	return p, nil
 }
 

@@ -1,6 +1,8 @@
 package standin
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -21,10 +23,22 @@ func TestAProcessThatExitsIsNotReady(t *testing.T) {
 	assert.Less(t, time.Since(start), 30*time.Second, "it waited for the deadline instead of the exit")
 }
 
-func TestStopEndsAProcessThatIgnoresSIGTERM(t *testing.T) {
+// What answers on the port is another process's: the stand-in did not get the port, and
+// its caller is told so, to try another.
+func TestAnotherProcessOnThePortIsNotTheStandIn(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
-	p, err := Start("stubborn", exec.Command("sh", "-c", `trap "" TERM; while :; do sleep 1; done`), filepath.Join(t.TempDir(), "log"), srv.URL)
+	_, err := Start("late", exec.Command("sh", "-c", "sleep 30"), filepath.Join(t.TempDir(), "log"), srv.URL)
+	require.ErrorIs(t, err, ErrPortTaken)
+}
+
+func TestStopEndsAProcessThatIgnoresSIGTERM(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	server := fmt.Sprintf(`process.on("SIGTERM", () => {}); require("http").createServer((q, r) => r.end()).listen(%d, "127.0.0.1")`, port)
+	p, err := Start("stubborn", exec.Command("node", "-e", server), filepath.Join(t.TempDir(), "log"), fmt.Sprintf("http://127.0.0.1:%d", port))
 	require.NoError(t, err)
 	p.Stop()
 	select {
