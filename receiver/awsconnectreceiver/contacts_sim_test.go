@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/connectsim"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/contactstate"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/gaugesum"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 )
@@ -41,12 +42,21 @@ func simulatedContactEvents(t *testing.T) []connectsim.Record {
 	}
 }
 
+// simAbandonGrace is the abandon grace of TestQueueSideAtSimulatorScale.
+const simAbandonGrace = 10 * time.Minute
+
 // queueSideOf runs records through a contact_events receiver, shard by shard as order
 // says, and returns its metrics once the abandons held for their grace are settled.
 func queueSideOf(t *testing.T, shards [][][]byte, order []int) pmetric.Metrics {
 	t.Helper()
 	metrics := &metricsSink{}
 	r := startTestReceiver(t, nil, metricsTo(t, metrics.ConsumeMetrics), func(c *Config) { c.Records = RecordsContactEvents })
+	// The grace an abandon is held for runs on the wall clock: long enough here that no
+	// order of reading, however slow the machine, sees it run out before the collection.
+	sc := contactstate.DefaultConfig()
+	sc.AbandonGrace = simAbandonGrace
+	r.contacts.store = contactstate.New(sc)
+	r.queueMetrics.contacts = r.contacts.store
 	next := make([]int, len(shards))
 	recent := make([]*kinesisconsumer.RecentKeys, len(shards))
 	for i := range recent {
@@ -59,9 +69,9 @@ func queueSideOf(t *testing.T, shards [][][]byte, order []int) pmetric.Metrics {
 		b.Recent = recent[shard]
 		require.NoError(t, r.Process(context.Background(), b))
 	}
-	// A minute on: the abandons held for their 30 s grace are settled, and the contacts
-	// that ended are still remembered (for an hour).
-	return r.queueMetrics.collect(time.Now().Add(time.Minute))
+	// Past the grace: the abandons held are settled, and the contacts that ended are
+	// still remembered (for an hour).
+	return r.queueMetrics.collect(time.Now().Add(simAbandonGrace + time.Minute))
 }
 
 // The queue side's numbers do not depend on the order events arrive in: 8 virtual hours
