@@ -43,7 +43,12 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Report())
+		}
+		s.Stop()
+	})
 	return s
 }
 

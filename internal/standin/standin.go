@@ -90,3 +90,19 @@ func (p *Process) Stop() {
 
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// Report says, for a test that failed, whether the stand-in exited before it was stopped,
+// and the end of its log: a stand-in that crashed under a test explains its errors.
+func (p *Process) Report() string {
+	state := "still running when the test ended"
+	select {
+	case <-p.exited:
+		state = "exited before the test ended: " + p.cmd.ProcessState.String()
+	default:
+	}
+	log, _ := os.ReadFile(p.log)
+	if len(log) > 4096 {
+		log = log[len(log)-4096:]
+	}
+	return fmt.Sprintf("%s (pid %d) %s; the end of its log:\n%s", p.name, p.cmd.Process.Pid, state, log)
+}
