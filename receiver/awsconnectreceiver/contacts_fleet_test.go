@@ -106,17 +106,7 @@ func TestContactFleetSumsToOneCollector(t *testing.T) {
 		feed(t, events[i:j], owner, solo)
 		i = j
 		if !moved && end.Sub(start) >= moveAt {
-			fleet[2].ShardStopped(shardName(2), kinesisconsumer.StopLeaseLost)
-			fleet[0].ShardStarted(shardName(2))
-			var tail []kinesisconsumer.Record
-			for _, e := range events[:i] {
-				if e.shard == 2 && !e.at.Before(end.Add(-contactReplayWindow)) {
-					tail = append(tail, e.rec)
-				}
-			}
-			require.NotEmpty(t, tail)
-			replay := kinesisconsumer.Batch{StreamName: "s", ShardID: shardName(2), Attempt: 1, Replay: true, Records: tail}
-			require.NoError(t, fleet[0].Process(context.Background(), replay))
+			moveShard(t, events[:i], 2, fleet[2], fleet[0], end.Add(-contactReplayWindow))
 			owner[2] = fleet[0]
 			moved = true
 			compare("the shard move")

@@ -96,6 +96,24 @@ func feed(t *testing.T, events []simEvent, owner map[int]*awsConnectReceiver, so
 	}
 }
 
+// moveShard moves shard from one collector to another, as a lease changing hands does:
+// lost there, then those of its events read that happened at since or later replayed
+// here, before it is read on.
+func moveShard(t *testing.T, read []simEvent, shard int, from, to *awsConnectReceiver, since time.Time) {
+	t.Helper()
+	from.ShardStopped(shardName(shard), kinesisconsumer.StopLeaseLost)
+	to.ShardStarted(shardName(shard))
+	var tail []kinesisconsumer.Record
+	for _, e := range read {
+		if e.shard == shard && !e.at.Before(since) {
+			tail = append(tail, e.rec)
+		}
+	}
+	require.NotEmpty(t, tail)
+	replay := kinesisconsumer.Batch{StreamName: "s", ShardID: shardName(shard), Attempt: 1, Replay: true, Records: tail}
+	require.NoError(t, to.Process(context.Background(), replay))
+}
+
 // collectByHand leaves every collection to the test: the receiver's own would not come
 // before an hour, so it never runs beside the test's (the metrics builder is not safe for
 // concurrent use).
@@ -191,17 +209,7 @@ func TestFleetGaugesSumToOneCollector(t *testing.T) {
 		if !moved && end.Sub(start) >= moveAt {
 			// Shard 2 moves from fleet[2] to fleet[0]: lost there, then its last
 			// replayWindow replayed here before it is read on.
-			fleet[2].ShardStopped(shardName(2), kinesisconsumer.StopLeaseLost)
-			fleet[0].ShardStarted(shardName(2))
-			var tail []kinesisconsumer.Record
-			for _, e := range events[:i] {
-				if e.shard == 2 && !e.at.Before(end.Add(-replayWindow)) {
-					tail = append(tail, e.rec)
-				}
-			}
-			require.NotEmpty(t, tail)
-			replay := kinesisconsumer.Batch{StreamName: "s", ShardID: shardName(2), Attempt: 1, Replay: true, Records: tail}
-			require.NoError(t, fleet[0].Process(context.Background(), replay))
+			moveShard(t, events[:i], 2, fleet[2], fleet[0], end.Add(-replayWindow))
 			owner[2] = fleet[0]
 			moved = true
 			compare("the shard move")
