@@ -133,9 +133,22 @@ func (m *queueMetrics) collect(now time.Time) pmetric.Metrics {
 		m.evicted(st.EvictedContacts-m.lastStats.EvictedContacts, st.EvictedRecords-m.lastStats.EvictedRecords)
 		m.lastStats = st
 	}
+	// The names known of the queues named by ARN: the info series to join them by.
+	named := map[[2]string]string{}
+	nameOf := func(instance, arn string) {
+		if arn == "" {
+			return
+		}
+		if name := m.queueName(arn); name != "" {
+			named[[2]string{instance, arn}] = name
+		} else if name := learnedQueueNames.name(arn); name != "" {
+			named[[2]string{instance, arn}] = name
+		}
+	}
 	current := map[contactstate.QueueKey]struct{}{}
 	m.contacts.Queues(now, func(k contactstate.QueueKey, q contactstate.QueueStats) {
 		current[k] = struct{}{}
+		nameOf(k.Instance, k.QueueARN)
 		age := 0.0
 		if q.Waiting > 0 && !q.Oldest.IsZero() {
 			age = max(now.Sub(q.Oldest).Seconds(), 0)
@@ -161,19 +174,6 @@ func (m *queueMetrics) collect(now time.Time) pmetric.Metrics {
 			m.mb.RecordAwsConnectContactRecordsDataPoint(out.ts, int64(s.Count), k.queueARN, k.queueName, k.channel, k.disconnectReason, k.handled)
 		})
 	})
-	// The names known of the queues named by ARN: the info series to join them by.
-	named := map[[2]string]string{}
-	nameOf := func(instance, arn string) {
-		if arn == "" {
-			return
-		}
-		if name := m.queueName(arn); name != "" {
-			named[[2]string{instance, arn}] = name
-		} else if name := learnedQueueNames.name(arn); name != "" {
-			named[[2]string{instance, arn}] = name
-		}
-	}
-	m.contacts.Queues(now, func(k contactstate.QueueKey, _ contactstate.QueueStats) { nameOf(k.Instance, k.QueueARN) })
 	m.waits.Each(func(k waitKey, _ agentstate.Series) { nameOf(k.instance, k.queueARN) })
 	for k, name := range named {
 		record[k[0]] = append(record[k[0]], func() { m.mb.RecordAwsConnectQueueInfoDataPoint(out.ts, 1, k[1], name) })

@@ -43,15 +43,16 @@ type awsConnectReceiver struct {
 	// the receiver is in; either may be nil.
 	nextLogs    consumer.Logs
 	nextMetrics consumer.Metrics
-	// metrics is what the metrics pipeline gets: agentMetrics with records agent_events.
+	// state and agentMetrics, with records agent_events.
 	state        *agentstate.Store
 	agentMetrics *agentMetrics
 	// contacts and queueMetrics, with records contact_events or contact_records.
 	contacts     *contactState
 	queueMetrics *queueMetrics
-	metrics      metricSet
-	stopMetrics  context.CancelFunc
-	metricsDone  chan struct{}
+	// metrics is what the metrics pipeline gets: agentMetrics or queueMetrics.
+	metrics     metricSet
+	stopMetrics context.CancelFunc
+	metricsDone chan struct{}
 
 	// clients builds every AWS client, on one transport whose idle connections are
 	// closed at shutdown.
@@ -240,7 +241,7 @@ func (r *awsConnectReceiver) exportMetrics(ctx context.Context) {
 	}
 }
 
-// exportGauges collects the agents' metrics at now and offers them to the pipeline.
+// exportGauges collects the metrics at now and offers them to the pipeline.
 func (r *awsConnectReceiver) exportGauges(ctx context.Context, now time.Time) error {
 	md := r.metrics.collect(now)
 	n := md.DataPointCount()
