@@ -123,6 +123,13 @@ var (
 	invalidCodes = map[string]bool{"InvalidArgumentException": true, "ValidationException": true}
 )
 
+// Classify turns the failure of a call other than CheckAccess's (action, such as
+// kinesis:RegisterStreamConsumer, on resource) into an AccessError, which IsPermanent
+// tells apart as CheckAccess's errors.
+func Classify(action, resource string, err error) error {
+	return classify(action, resource, "", resource, err)
+}
+
 // classify turns a failed call into an AccessError that names what was refused.
 func classify(action, resource, region, label string, err error) error {
 	ae := &AccessError{Action: action, Resource: resource, Err: err}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -44,6 +46,11 @@ type Options struct {
 	// Source defaults to a PollingSource over API with MaxRecords.
 	Source     Source
 	MaxRecords int32
+	// ReplaySource reads the records replayed to rebuild state (Replay); it defaults to
+	// Source. A subscription Source reads its replays better by polling: a replay is a
+	// short read of history, and a subscription of its own would collide with the
+	// shard's, one being allowed per consumer and shard.
+	ReplaySource Source
 	// Assigner defaults to AllShards.
 	Assigner Assigner
 	// Checkpoints defaults to a MemoryStore.
@@ -135,6 +142,9 @@ type Consumer struct {
 	// handingOver are the shards being handed over: not read again here, though their
 	// lease is still held, until the hand-over is done.
 	handingOver map[string]bool
+	// children are the shards that shards read to their end named as their children,
+	// until a listing shows them: they are read though ListShards lags or fails.
+	children map[string]types.Shard
 
 	// skew is Kinesis's clock minus ours, in nanoseconds, from the Date of its answers.
 	skew       atomic.Int64
@@ -164,6 +174,9 @@ func New(opts Options) (*Consumer, error) {
 	}
 	if opts.Source == nil {
 		opts.Source = &PollingSource{API: opts.API, Stream: opts.Stream, MaxRecords: opts.MaxRecords}
+	}
+	if opts.ReplaySource == nil {
+		opts.ReplaySource = opts.Source
 	}
 	if opts.Assigner == nil {
 		opts.Assigner = AllShards{}
@@ -211,6 +224,7 @@ func New(opts Options) (*Consumer, error) {
 		held:        map[string]error{},
 		unreadable:  map[string]bool{},
 		handingOver: map[string]bool{},
+		children:    map[string]types.Shard{},
 	}, nil
 }
 
@@ -335,12 +349,17 @@ func (c *Consumer) run(ctx context.Context) {
 		wait := c.opts.AssignInterval
 		var err error
 		if shards == nil || c.opts.Clock().Sub(listedAt) >= c.opts.DiscoveryInterval {
-			if shards, err = c.listShards(ctx); err == nil {
-				listedAt = c.opts.Clock()
+			var listed []types.Shard
+			if listed, err = c.listShards(ctx); err == nil {
+				shards, listedAt = listed, c.opts.Clock()
 			}
 		}
-		if err == nil {
-			err = c.reconcile(ctx, shards)
+		// On the last listing when this one failed: the children that ended shards named
+		// are read all the same.
+		if shards != nil {
+			if rerr := c.reconcile(ctx, c.withChildren(shards)); err == nil {
+				err = rerr
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -365,11 +384,50 @@ func (c *Consumer) run(ctx context.Context) {
 			t.Stop()
 			return
 		case <-c.wake:
-			shards = nil // a shard ended: its children are in the next listing
+			listedAt = time.Time{} // a shard ended: list its children at once
 		case <-t.C:
 		}
 		t.Stop()
 	}
+}
+
+// noteChildren remembers the children a shard read to its end named, for the listings
+// that do not show them yet.
+func (c *Consumer) noteChildren(children []types.ChildShard) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, child := range children {
+		id := aws.ToString(child.ShardId)
+		if id == "" {
+			continue
+		}
+		s := types.Shard{ShardId: aws.String(id), HashKeyRange: child.HashKeyRange}
+		if len(child.ParentShards) > 0 {
+			s.ParentShardId = aws.String(child.ParentShards[0])
+		}
+		if len(child.ParentShards) > 1 {
+			s.AdjacentParentShardId = aws.String(child.ParentShards[1])
+		}
+		c.children[id] = s
+	}
+}
+
+// withChildren is the listing shards with the noted children it lacks; those it has are
+// no longer noted.
+func (c *Consumer) withChildren(shards []types.Shard) []types.Shard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.children) == 0 {
+		return shards
+	}
+	for i := range shards {
+		delete(c.children, aws.ToString(shards[i].ShardId))
+	}
+	all := slices.Clip(shards)
+	for _, child := range c.children {
+		all = append(all, child)
+	}
+	return all
 }
 
 // hold tells Health that scope is held up by err, logging it at error level the first
@@ -687,8 +745,9 @@ func donePlan(cp Checkpoint, ok bool, err error) plan {
 	return plan{state: stateDone, checkpointed: ok, err: err, recent: [][]byte{cp.RecentKeys}}
 }
 
-// compareSequence orders Kinesis sequence numbers: decimal strings of up to 128 digits.
-func compareSequence(a, b string) int {
+// CompareSequence orders Kinesis sequence numbers, decimal strings of up to 128 digits,
+// as strings.Compare orders strings.
+func CompareSequence(a, b string) int {
 	if len(a) != len(b) {
 		return len(a) - len(b)
 	}

@@ -126,6 +126,7 @@ func (s *pollingStream) Next(ctx context.Context) (Batch, error) {
 	if s.iterator == nil {
 		s.ended = true
 		b.End = true
+		b.ChildShards = out.ChildShards
 	}
 	return b, nil
 }

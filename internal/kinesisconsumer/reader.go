@@ -167,11 +167,15 @@ func (r *shardReader) read() {
 	readRetry := c.opts.ReadBackoff.Start()
 	failures := 0
 	var failingSince time.Time
+	pushed := pushes(stream)
 	for {
-		if !r.takeTurn(ctx) {
+		if !pushed && !r.takeTurn(ctx) {
 			return
 		}
 		b, err := stream.Next(ctx)
+		if err == nil && pushed && !r.takeTurn(ctx) {
+			return
+		}
 		if err != nil {
 			r.giveTurn()
 			if ctx.Err() != nil {
@@ -226,6 +230,7 @@ func (r *shardReader) read() {
 			}
 		}
 		if b.End {
+			c.noteChildren(b.ChildShards)
 			// Children start from this window: a retried write may have landed on them.
 			if !r.commit(Checkpoint{SequenceNumber: lastSeq, ShardEnd: true, RecentKeys: r.recent.encode()}) {
 				return
@@ -238,6 +243,9 @@ func (r *shardReader) read() {
 			return
 		}
 		r.giveTurn()
+		if pushed {
+			continue // the next Next waits for the next push
+		}
 		pause := c.opts.PollInterval
 		if len(b.Records) > 0 && b.MillisBehindLatest > 0 {
 			pause = min(pause, minPollGap)
@@ -278,7 +286,7 @@ func (r *shardReader) rebuild(from Position) bool {
 		return r.replay(r.id, now, nil, func(rec *Record) bool { return !rec.ArrivalTime.Before(at) })
 	case from.Type == types.ShardIteratorTypeAfterSequenceNumber && from.arrival.After(since):
 		// The checkpoint is recent, so what came before it is needed to rebuild state.
-		return r.replay(r.id, now, nil, func(rec *Record) bool { return compareSequence(rec.SequenceNumber, from.SequenceNumber) > 0 })
+		return r.replay(r.id, now, nil, func(rec *Record) bool { return CompareSequence(rec.SequenceNumber, from.SequenceNumber) > 0 })
 	}
 	return true
 }
@@ -310,7 +318,7 @@ func (c *Consumer) partLen(records []Record) int {
 func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) bool, past func(*Record) bool) bool {
 	c, ctx, log := r.c, r.readCtx, r.log
 	since := now.Add(-c.opts.Replay)
-	stream, err := c.opts.Source.Open(ctx, shard, Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: since})
+	stream, err := c.opts.ReplaySource.Open(ctx, shard, Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: since})
 	if err != nil {
 		log.Warn("Cannot replay shard; its agents' state will fill in as they send events", zap.String("replayed_shard", shard), zap.Error(err))
 		return ctx.Err() == nil

@@ -636,8 +636,8 @@ func TestCompareSequence(t *testing.T) {
 		{seq56, "100000000000000000000000000000000000000000000000000000000", -1}, // 57 digits
 		{strings.Repeat("9", 127), "1" + strings.Repeat("0", 127), -1},
 	} {
-		assert.Equal(t, c.want, cmp.Compare(compareSequence(c.a, c.b), 0), "compareSequence(%s, %s)", c.a, c.b)
-		assert.Equal(t, -c.want, cmp.Compare(compareSequence(c.b, c.a), 0), "compareSequence(%s, %s)", c.b, c.a)
+		assert.Equal(t, c.want, cmp.Compare(CompareSequence(c.a, c.b), 0), "CompareSequence(%s, %s)", c.a, c.b)
+		assert.Equal(t, -c.want, cmp.Compare(CompareSequence(c.b, c.a), 0), "CompareSequence(%s, %s)", c.b, c.a)
 	}
 
 	// Against big.Int, for decimal numbers of 1 to 128 digits without leading zeros;
@@ -668,7 +668,7 @@ func TestCompareSequence(t *testing.T) {
 		}
 		x, _ := new(big.Int).SetString(a, 10)
 		y, _ := new(big.Int).SetString(b, 10)
-		require.Equal(t, x.Cmp(y), cmp.Compare(compareSequence(a, b), 0), "compareSequence(%s, %s)", a, b)
+		require.Equal(t, x.Cmp(y), cmp.Compare(CompareSequence(a, b), 0), "CompareSequence(%s, %s)", a, b)
 	}
 }
 

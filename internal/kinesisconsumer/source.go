@@ -24,6 +24,10 @@ type Batch struct {
 	MillisBehindLatest int64
 	// End is set when the shard is closed and this batch holds its last records.
 	End bool
+	// ChildShards are the closed shard's children, when the read at its end named them:
+	// they are read as soon as this shard is done, without waiting for a listing to show
+	// them.
+	ChildShards []types.ChildShard
 	// Attempt counts the offers of this batch to the Processor, from 1.
 	Attempt int
 	// Replay marks records read again only to rebuild state: they were handed on before
@@ -65,6 +69,23 @@ type Source interface {
 type ShardStream interface {
 	// Next returns the next batch, possibly empty. After a batch with End set there is
 	// nothing more. An error leaves the stream where it was: calling Next again retries.
+	// Next is called again only once the records it returned were accepted, so where
+	// the last batch ended is where a stream that must reconnect resumes.
 	Next(ctx context.Context) (Batch, error)
 	Close()
+}
+
+// Pusher is a ShardStream whose Next waits for records to be pushed to it (a
+// subscription), rather than asking for them once (polling). Its reader neither pauses
+// between batches nor takes one of the consumer's turns (MaxBatchesInFlight) until a
+// batch has arrived: a turn held while waiting on a quiet shard would starve the others.
+type Pusher interface {
+	ShardStream
+	Pushes() bool
+}
+
+// pushes says whether s waits for pushed records.
+func pushes(s ShardStream) bool {
+	p, ok := s.(Pusher)
+	return ok && p.Pushes()
 }

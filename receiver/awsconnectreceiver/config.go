@@ -138,6 +138,9 @@ type Config struct {
 	// Leases, when present, shares the stream's shards with other collectors through a
 	// DynamoDB lease table, and keeps checkpoints there.
 	Leases configoptional.Optional[LeasesConfig] `mapstructure:"leases"`
+	// EnhancedFanOut reads the stream through enhanced fan-out (SubscribeToShard)
+	// instead of polling it (GetRecords).
+	EnhancedFanOut EnhancedFanOutConfig `mapstructure:"enhanced_fan_out"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -287,7 +290,8 @@ func createDefaultConfig() component.Config {
 			AwsConnectContactHoldDuration:             HistogramConfig{Enabled: true},
 		},
 		// Off unless the block is present; present, it starts from these defaults.
-		Leases: configoptional.Default(defaultLeasesConfig()),
+		Leases:         configoptional.Default(defaultLeasesConfig()),
+		EnhancedFanOut: EnhancedFanOutConfig{Register: true},
 	}
 }
 
@@ -408,6 +412,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ErrorBackoff.Enabled && cfg.ErrorBackoff.MaxElapsedTime != 0 {
 		add("error_backoff::max_elapsed_time must be 0: the receiver never gives up on a batch, as that would lose it")
 	}
+	errs = append(errs, cfg.EnhancedFanOut.validate(cfg)...)
 	if l := cfg.Leases.Get(); l != nil {
 		errs = append(errs, l.validate(cfg.PollInterval)...)
 		if w := cfg.dedupWindow(); w > leases.MaxRecentKeys {

@@ -13,8 +13,9 @@ import (
 
 // Scopes of the problems health keeps; the consumer's shards are "shard " + their ID.
 const (
-	scopeAccess = "access" // the permission check before reading
-	scopeStream = "stream" // listing or assigning the stream's shards
+	scopeAccess = "access"           // the permission check before reading
+	scopeStream = "stream"           // listing or assigning the stream's shards
+	scopeFanOut = "enhanced_fan_out" // the stream consumer that enhanced fan-out subscribes as
 )
 
 // health keeps the receiver's current problems by scope and reports their sum through

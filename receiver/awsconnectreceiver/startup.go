@@ -2,25 +2,42 @@ package awsconnectreceiver
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/featuregate"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fanout"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 )
+
+// streamAPI is the part of the Kinesis client the receiver uses.
+type streamAPI interface {
+	kinesisconsumer.AccessAPI
+	fanout.API
+}
 
 // connect waits until the stream can be read, and with leases on until the lease table
 // can be used, then starts the consumer: with checkpoints keyed by the stream's ARN in
 // the storage extension or memory, or with leases, checkpoints in the lease table. It
 // returns when the consumer is started or ctx ends.
-func (r *awsConnectReceiver) connect(ctx context.Context, api kinesisconsumer.AccessAPI, opts kinesisconsumer.Options) {
+func (r *awsConnectReceiver) connect(ctx context.Context, api streamAPI, opts kinesisconsumer.Options) {
 	defer close(r.connectDone)
 	streamARN, ok := r.awaitAccess(ctx, api)
 	if !ok {
 		return
+	}
+	if r.cfg.EnhancedFanOut.Enabled {
+		// Before taking leases: a shard leased here but not yet readable would wait.
+		if opts.Source, ok = r.awaitFanOut(ctx, api, streamARN); !ok {
+			return
+		}
+		// Replays read a little history once, by polling: a subscription of their own
+		// would collide with the shard's, one being allowed per consumer and shard.
+		opts.ReplaySource = &kinesisconsumer.PollingSource{API: api, Stream: r.stream(), MaxRecords: opts.MaxRecords}
 	}
 	var coord *leases.Coordinator
 	if r.leaseTable != nil {
@@ -106,6 +123,43 @@ func (r *awsConnectReceiver) awaitAccess(ctx context.Context, api kinesisconsume
 		return false, nil
 	})
 	return streamARN, ok
+}
+
+// awaitFanOut finds the enhanced fan-out consumer, registering it if it is missing and
+// register allows, until it is ACTIVE, and returns a Source subscribing as it; false means
+// ctx ended first. A consumer missing with register: false, or a refused call, is
+// reported as permanent and checked again every shard_discovery_interval.
+func (r *awsConnectReceiver) awaitFanOut(ctx context.Context, api fanout.API, streamARN string) (*fanout.Source, bool) {
+	e := r.cfg.EnhancedFanOut
+	reg := &fanout.Registrar{
+		API: api, StreamARN: streamARN, ConsumerName: e.consumerName(r.set.ID), ConsumerARN: e.ConsumerARN,
+		Register: e.Register, Logger: r.set.Logger,
+	}
+	log := r.set.Logger.With(zap.String("consumer_name", reg.ConsumerName))
+	if e.ConsumerARN != "" {
+		log = r.set.Logger.With(zap.String("consumer_arn", e.ConsumerARN))
+	}
+	var arn string
+	ok := r.retryUntil(ctx, scopeFanOut, log, retryMessages{
+		permanent: "Cannot use the enhanced fan-out consumer: fix the cause below; the receiver checks again every shard_discovery_interval and starts reading once it passes, without a restart",
+		transient: "Finding or registering the enhanced fan-out consumer failed; retrying",
+		repeat:    "Cannot use the enhanced fan-out consumer yet; checking again",
+		passed:    "The enhanced fan-out consumer can be used now; starting",
+	}, func() (bool, error) {
+		a, err := reg.Ensure(ctx)
+		if err != nil {
+			return errors.Is(err, fanout.ErrNotRegistered) || kinesisconsumer.IsPermanent(err), err
+		}
+		arn = a
+		return false, nil
+	})
+	if !ok {
+		return nil, false
+	}
+	log.Info("Reading the stream through enhanced fan-out", zap.String("consumer_arn", arn))
+	src := &fanout.Source{API: api, Stream: r.stream(), Registrar: reg, Logger: r.set.Logger}
+	src.SetConsumerARN(arn)
+	return src, true
 }
 
 // awaitLeases starts a lease coordinator until one starts (the table reached, created if
