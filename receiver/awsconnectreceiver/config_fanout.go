@@ -41,7 +41,9 @@ var (
 // names its field under enhanced_fan_out::.
 func (e *EnhancedFanOutConfig) validate(cfg *Config) []error {
 	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("enhanced_fan_out::"+format, args...)) }
+	add := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("enhanced_fan_out::"+format, args...))
+	}
 	if !e.Enabled {
 		if e.ConsumerName != "" || e.ConsumerARN != "" {
 			add("consumer_name and consumer_arn are set but enabled is false: set enabled: true to read through enhanced fan-out, or remove them")
