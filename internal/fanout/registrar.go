@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +45,9 @@ type Registrar struct {
 	// is being created (a few seconds on AWS); throttled calls wait longer.
 	PollInterval time.Duration
 	Logger       *zap.Logger
+
+	// registered counts the registrations this Registrar made.
+	registered atomic.Int64
 }
 
 // ErrNotRegistered says the consumer does not exist and Register forbids registering it.
@@ -148,6 +152,7 @@ func (g *Registrar) register(ctx context.Context) error {
 	if err != nil {
 		return kinesisconsumer.Classify("kinesis:RegisterStreamConsumer", g.resource(), err)
 	}
+	g.registered.Add(1)
 	g.Logger.Info("Registering the enhanced fan-out consumer; it is billed per shard-hour until deregistered", zap.String("consumer_name", g.ConsumerName), zap.String("stream_arn", g.StreamARN))
 	return nil
 }

@@ -248,21 +248,17 @@ func (s *subscription) subscribe(ctx context.Context) error {
 // notFound tells a shard gone (err, which stops the shard's reader) from a consumer gone,
 // which is registered again at the next subscription if allowed.
 func (s *subscription) notFound(ctx context.Context, arn string, err error) error {
+	before := s.src.Registrar.registered.Load()
 	s.src.forget(arn)
 	if _, ensureErr := s.src.consumerARN(ctx); ensureErr != nil {
 		return fmt.Errorf("subscribe to shard %s: the enhanced fan-out consumer is gone: %v", s.shardID, ensureErr)
 	}
-	if s.src.arnNow() != arn {
-		// Registered anew: not the shard's fault. Retried, not reported as the shard gone.
-		return fmt.Errorf("subscribe to shard %s: the enhanced fan-out consumer %s was gone and is registered again", s.shardID, arn)
+	if s.src.Registrar.registered.Load() != before {
+		// Registered anew (here, or by a shard that found it gone first): not the
+		// shard's fault. Retried, not reported as the shard gone.
+		return fmt.Errorf("subscribe to shard %s: the enhanced fan-out consumer %s was gone, and is registered again", s.shardID, arn)
 	}
 	return fmt.Errorf("subscribe to shard %s: %w", s.shardID, err)
-}
-
-func (s *Source) arnNow() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.arn
 }
 
 // receive waits for the subscription's next event: nil with no error when Kinesis ended
