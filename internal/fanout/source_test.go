@@ -237,3 +237,44 @@ func TestLatestStartDoesNotSkipAfterASubscriptionEnds(t *testing.T) {
 		assert.Contains(t, []string{string(types.ShardIteratorTypeAtTimestamp), string(types.ShardIteratorTypeAfterSequenceNumber)}, s.StartingPosition)
 	}
 }
+
+// After a restart, the state replay reads the records before the checkpoint once, by
+// polling (ReplaySource), and the shard is then read on through a subscription from
+// after its checkpoint: nothing is handed on twice, and no subscription replays.
+func TestReplayAfterRestartPollsThenSubscribes(t *testing.T) {
+	e := newEnv(t, 1, efotest.Options{})
+	e.write(t, 100)
+	store := kinesisconsumer.NewMemoryStore()
+	withStore := func(o *kinesisconsumer.Options) {
+		o.Checkpoints = store
+		o.Replay = 150 * time.Second
+		o.ReplaySource = &kinesisconsumer.PollingSource{API: e.c, Stream: kinesisconsumer.StreamRef{Name: e.stream}, MaxRecords: 500}
+	}
+	r1 := &recorder{}
+	c := e.consume(t, e.source(t, "otelcol"), r1, withStore)
+	e.waitAll(t, r1)
+	shutdown(t, c)
+	subsBefore := len(e.s.Subscriptions())
+
+	e.write(t, 50)
+	r2 := &recorder{}
+	e.consume(t, e.source(t, "otelcol"), r2, withStore)
+	require.Eventually(t, func() bool { return r2.count() == 50 }, waitFor, tick)
+	time.Sleep(200 * time.Millisecond)
+	var replayed, read []string
+	for _, d := range r2.deliveries() {
+		if d.replay {
+			replayed = append(replayed, d.data)
+		} else {
+			read = append(read, d.data)
+		}
+	}
+	all := e.all()
+	assert.Equal(t, all[:100], replayed, "the replay is the records before the checkpoint, once")
+	assert.Equal(t, all[100:], read, "reading goes on from the checkpoint")
+	subs := e.s.Subscriptions()[subsBefore:]
+	require.NotEmpty(t, subs)
+	for _, s := range subs {
+		assert.Equal(t, string(types.ShardIteratorTypeAfterSequenceNumber), s.StartingPosition, "a subscription replayed")
+	}
+}
