@@ -105,6 +105,18 @@ func (s *Source) consumerARN(ctx context.Context) (string, error) {
 	return arn, nil
 }
 
+// streamClient is the client a subscription is opened with: a client of its own, when
+// API is a *kinesis.Client. aws-sdk-go-v2's event-stream codec keeps scratch state in the
+// client, which every stream open on it shares without a lock: a data race between
+// shards (aws/smithy-go#714, unfixed in v1.28.9). A copy is cheap: it shares the
+// original's HTTP transport and credentials, with a codec of its own.
+func (s *Source) streamClient() API {
+	if c, ok := s.API.(*kinesis.Client); ok {
+		return kinesis.New(c.Options())
+	}
+	return s.API
+}
+
 // forget drops a consumer ARN found gone, so that the next subscription ensures it again.
 func (s *Source) forget(arn string) {
 	s.mu.Lock()
@@ -212,7 +224,7 @@ func (s *subscription) subscribe(ctx context.Context) error {
 			return fmt.Errorf("enhanced fan-out consumer: %w", err)
 		}
 		pos := s.position()
-		out, err := s.src.API.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{
+		out, err := s.src.streamClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{
 			ConsumerARN:      aws.String(arn),
 			ShardId:          aws.String(s.shardID),
 			StartingPosition: pos,
