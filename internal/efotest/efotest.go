@@ -4,6 +4,11 @@
 // are the backend's. kinesis-local's own SubscribeToShard sends no initial-response,
 // without which aws-sdk-go-v2 fails; this server writes the real event-stream encoding
 // over HTTP/2 and TLS, as AWS does, and can be told to fail the ways AWS fails.
+//
+// In a test: k := kinesistest.Start(t); efo := efotest.Start(t, efotest.Options{Backend:
+// k.Endpoint}); then efo.NewKinesisClient() in process, or a collector given efo.URL as
+// its endpoint and efo.WriteCAFile(dir) as its tls ca_file. Assert efo.Violations() is
+// empty at the end: it lists what the client's SubscribeToShard calls got wrong.
 package efotest
 
 import (
@@ -142,10 +147,13 @@ func (s *Server) CertPEM() []byte {
 }
 
 // WriteCAFile writes the certificate to dir, for a collector's `tls: {ca_file: ...}`,
-// and returns the file's path.
-func (s *Server) WriteCAFile(dir string) (string, error) {
+// and returns the file's path. It panics if it cannot: dir is a test's own.
+func (s *Server) WriteCAFile(dir string) string {
 	path := filepath.Join(dir, "efotest-ca.pem")
-	return path, os.WriteFile(path, s.CertPEM(), 0o600)
+	if err := os.WriteFile(path, s.CertPEM(), 0o600); err != nil {
+		panic(fmt.Sprintf("efotest: write the CA file: %v", err))
+	}
+	return path
 }
 
 // NewKinesisClient is an aws-sdk-go-v2 client pointed at the server, with kinesistest's

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -164,5 +165,46 @@ func TestViolationsRecorded(t *testing.T) {
 	}
 	if len(f.s.Subscriptions()) != 0 {
 		t.Error("the server opened a subscription for it")
+	}
+}
+
+// A client trusting only the CA file reaches the server over HTTP/2, and the calls the
+// server does not answer itself reach kinesis-local.
+func TestPassThroughWithCAFile(t *testing.T) {
+	f := setup(t, 2, Options{})
+	pem, err := os.ReadFile(f.s.WriteCAFile(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("the CA file holds no certificate")
+	}
+	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	c := f.s.NewKinesisClient(func(o *kinesis.Options) { o.HTTPClient = h2 })
+	put, err := c.PutRecord(t.Context(), &kinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String("agent"), Data: []byte("through")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards, err := c.ListShards(t.Context(), &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+	if err != nil || len(shards.Shards) != 2 {
+		t.Fatalf("listed %v, %v", shards, err)
+	}
+	it, err := f.k.Client.GetShardIterator(t.Context(), &kinesis.GetShardIteratorInput{
+		StreamName: aws.String(stream), ShardId: put.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.k.Client.GetRecords(t.Context(), &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil || len(got.Records) != 1 || string(got.Records[0].Data) != "through" {
+		t.Fatalf("kinesis-local holds %v, %v", got, err)
+	}
+	es, err := f.subscribe(t, c, *put.ShardId, trimHorizon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, ok := next(t, es, 5*time.Second); !ok || len(ev.Records) != 1 {
+		t.Fatalf("subscribed: %d records, open %v, %v", len(ev.Records), ok, es.Err())
 	}
 }
