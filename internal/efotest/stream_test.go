@@ -33,8 +33,8 @@ func TestBackpressure(t *testing.T) {
 	ev, _ := next(t, es, 30*time.Second)
 	got += len(ev.Records)
 
-	time.Sleep(time.Second) // the server writes until the windows are full
-	stalled := f.sub(t).Events
+	// The server writes until the flow-control windows are full, then sits in Write.
+	stalled := f.waitStalled(t, 30*time.Second)
 	time.Sleep(time.Second)
 	still := f.sub(t).Events
 	t.Logf("not reading: %d events written, then %d a second later, of %d", stalled, still, records/10)
@@ -54,6 +54,28 @@ func TestBackpressure(t *testing.T) {
 	if s := f.sub(t); s.Records != records || s.Events != records/10 {
 		t.Errorf("the server wrote %d records in %d events, want %d in %d", s.Records, s.Events, records, records/10)
 	}
+}
+
+// waitStalled waits until the latest subscription's handler has sat in Write for a
+// second without writing an event, and returns the events it wrote.
+func (f *fixture) waitStalled(t *testing.T, within time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last, since := -1, time.Now()
+	for time.Now().Before(deadline) {
+		f.s.mu.Lock()
+		sub := f.s.subs[len(f.s.subs)-1]
+		events, writing := sub.Events, sub.writing
+		f.s.mu.Unlock()
+		if events != last || !writing {
+			last, since = events, time.Now()
+		} else if time.Since(since) >= time.Second {
+			return events
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the server did not stall within %v: %d events written", within, last)
+	return 0
 }
 
 // A split shard's last event has no continuation and names both children.
