@@ -98,4 +98,15 @@ func TestLifetimeEndsStreamCleanly(t *testing.T) {
 	if s := f.waitClosed(t, time.Second); s.End != EndLifetime {
 		t.Errorf("it ended by %q, want %q", s.End, EndLifetime)
 	}
+
+	// SetLifetime shortens an open subscription too.
+	f.s.SetLifetime(time.Minute)
+	start = time.Now()
+	es = f.mustSubscribe(t, shard0, trimHorizon)
+	time.Sleep(300 * time.Millisecond)
+	f.s.SetLifetime(800 * time.Millisecond) // the 2s it had would be past 1.6s
+	drain(t, es, 3*time.Second)
+	if err := es.Err(); err != nil || time.Since(start) > 1600*time.Millisecond {
+		t.Errorf("after SetLifetime(800ms) the stream lasted %v and ended with %v", time.Since(start), err)
+	}
 }
