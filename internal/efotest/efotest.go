@@ -7,7 +7,7 @@
 //
 // In a test: k := kinesistest.Start(t); efo := efotest.Start(t, efotest.Options{Backend:
 // k.Endpoint}); then efo.NewKinesisClient() in process, or a collector given efo.URL as
-// its endpoint and efo.WriteCAFile(dir) as its tls ca_file. Assert efo.Violations() is
+// its endpoint and the path efo.WriteCAFile(dir) returns as its tls ca_file. Assert efo.Violations() is
 // empty at the end: it lists what the client's SubscribeToShard calls got wrong.
 package efotest
 
@@ -159,13 +159,10 @@ func (s *Server) CertPEM() []byte {
 }
 
 // WriteCAFile writes the certificate to dir, for a collector's `tls: {ca_file: ...}`,
-// and returns the file's path. It panics if it cannot: dir is a test's own.
-func (s *Server) WriteCAFile(dir string) string {
+// and returns the file's path.
+func (s *Server) WriteCAFile(dir string) (string, error) {
 	path := filepath.Join(dir, "efotest-ca.pem")
-	if err := os.WriteFile(path, s.CertPEM(), 0o600); err != nil {
-		panic(fmt.Sprintf("efotest: write the CA file: %v", err))
-	}
-	return path
+	return path, os.WriteFile(path, s.CertPEM(), 0o600)
 }
 
 // NewKinesisClient is an aws-sdk-go-v2 client pointed at the server, with kinesistest's

@@ -194,7 +194,11 @@ func TestViolationsRecorded(t *testing.T) {
 // server does not answer itself reach kinesis-local.
 func TestPassThroughWithCAFile(t *testing.T) {
 	f := setup(t, 2, Options{})
-	pem, err := os.ReadFile(f.s.WriteCAFile(t.TempDir()))
+	ca, err := f.s.WriteCAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(ca)
 	if err != nil {
 		t.Fatal(err)
 	}
