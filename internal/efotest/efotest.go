@@ -4,6 +4,11 @@
 // are the backend's. kinesis-local's own SubscribeToShard sends no initial-response,
 // without which aws-sdk-go-v2 fails; this server writes the real event-stream encoding
 // over HTTP/2 and TLS, as AWS does, and can be told to fail the ways AWS fails.
+//
+// In a test: k := kinesistest.Start(t); efo := efotest.Start(t, efotest.Options{Backend:
+// k.Endpoint}); then efo.NewKinesisClient() in process, or a collector given efo.URL as
+// its endpoint and the path efo.WriteCAFile(dir) returns as its tls ca_file. Assert efo.Violations() is
+// empty at the end: it lists what the client's SubscribeToShard calls got wrong.
 package efotest
 
 import (
@@ -63,6 +68,9 @@ type Server struct {
 	http    *httptest.Server
 	proxy   *httputil.ReverseProxy
 	backend *kinesis.Client
+	// toBackend carries the server's own calls to the backend; Close drops its idle
+	// connections, so a test's goroutine-leak check finds none left.
+	toBackend *http.Transport
 	// closing ends the open subscriptions when the server closes.
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -108,14 +116,22 @@ func New(opts Options) (*Server, error) {
 	if opts.SubscriptionLifetime <= 0 {
 		opts.SubscriptionLifetime = 5 * time.Minute
 	}
+	toBackend := http.DefaultTransport.(*http.Transport).Clone()
 	s := &Server{
-		opts:      opts,
-		proxy:     httputil.NewSingleHostReverseProxy(backend),
-		backend:   kinesistest.NewClient(opts.Backend),
+		opts:  opts,
+		proxy: httputil.NewSingleHostReverseProxy(backend),
+		backend: kinesis.New(kinesis.Options{
+			Region:       kinesistest.Region,
+			BaseEndpoint: aws.String(opts.Backend),
+			Credentials:  credentials.NewStaticCredentialsProvider(kinesistest.AccessKey, kinesistest.SecretKey, ""),
+			HTTPClient:   &http.Client{Transport: toBackend},
+		}),
+		toBackend: toBackend,
 		closing:   make(chan struct{}),
 		lifetime:  opts.SubscriptionLifetime,
 		consumers: map[string]*consumer{},
 	}
+	s.proxy.Transport = toBackend
 	s.http = httptest.NewUnstartedServer(s)
 	s.http.EnableHTTP2 = true
 	s.http.StartTLS()
@@ -130,6 +146,7 @@ func (s *Server) Close() {
 		close(s.closing)
 		s.http.CloseClientConnections()
 		s.http.Close()
+		s.toBackend.CloseIdleConnections()
 	})
 }
 

@@ -108,6 +108,10 @@ type Subscription struct {
 type subscription struct {
 	Subscription
 	fault *streamFault
+	// writing is true while its handler is in Write or Flush: a count that does not
+	// move while writing is a client's flow control holding the server back, not a
+	// slow backend.
+	writing bool
 }
 
 // Subscriptions are every subscription accepted, oldest first, as they are now.

@@ -1,7 +1,6 @@
 package efotest
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -95,28 +94,44 @@ const shard0 = "shardId-000000000000"
 // fails if nothing comes within timeout.
 func next(t *testing.T, es *kinesis.SubscribeToShardEventStream, timeout time.Duration) (ev types.SubscribeToShardEvent, ok bool) {
 	t.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	ev, ok, timedOut := nextBefore(t, es, timer.C)
+	if timedOut {
+		t.Fatalf("no event within %v", timeout)
+	}
+	return ev, ok
+}
+
+func nextBefore(t *testing.T, es *kinesis.SubscribeToShardEventStream, stop <-chan time.Time) (ev types.SubscribeToShardEvent, ok, timedOut bool) {
+	t.Helper()
 	select {
 	case e, open := <-es.Events():
 		if !open {
-			return ev, false
+			return ev, false, false
 		}
 		m, isEvent := e.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent)
 		if !isEvent {
 			t.Fatalf("unexpected member %T", e)
 		}
-		return m.Value, true
-	case <-time.After(timeout):
-		t.Fatalf("no event within %v", timeout)
+		return m.Value, true, false
+	case <-stop:
+		return ev, false, true
 	}
-	return ev, false
 }
 
-// drain reads the stream to its end and returns its events.
-func drain(t *testing.T, es *kinesis.SubscribeToShardEventStream, timeout time.Duration) []types.SubscribeToShardEvent {
+// drain reads the stream to its end, which must come within `within` (heartbeats would
+// keep a stream that never ends going), and returns its events.
+func drain(t *testing.T, es *kinesis.SubscribeToShardEventStream, within time.Duration) []types.SubscribeToShardEvent {
 	t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
 	var evs []types.SubscribeToShardEvent
 	for {
-		ev, ok := next(t, es, timeout)
+		ev, ok, timedOut := nextBefore(t, es, timer.C)
+		if timedOut {
+			t.Fatalf("the stream had not ended after %v (%d events)", within, len(evs))
+		}
 		if !ok {
 			return evs
 		}
@@ -159,5 +174,3 @@ func (f *fixture) waitClosed(t *testing.T, within time.Duration) Subscription {
 }
 
 func noRetries(o *kinesis.Options) { o.RetryMaxAttempts = 1 }
-
-var _ = context.Background

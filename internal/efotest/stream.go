@@ -194,17 +194,25 @@ func (st *streamer) sendEvent(ev *eventJSON, records int) bool {
 func (st *streamer) write(headers []header, payload []byte) bool {
 	var err error
 	st.buf, err = appendMessage(st.buf[:0], headers, payload)
+	st.setWriting(true)
 	if err == nil {
 		_, err = st.w.Write(st.buf)
 	}
 	if err == nil {
 		err = st.rc.Flush()
 	}
+	st.setWriting(false)
 	if err != nil {
 		st.end, st.err = EndClient, err.Error()
 		return false
 	}
 	return true
+}
+
+func (st *streamer) setWriting(w bool) {
+	st.s.mu.Lock()
+	defer st.s.mu.Unlock()
+	st.sub.writing = w
 }
 
 // faultDue carries out the subscription's fault once it has written its events; true

@@ -17,7 +17,8 @@ func TestSubscribeDeliversEveryRecordOnce(t *testing.T) {
 	want := f.put(t, "before", 20)
 	es := f.mustSubscribe(t, shard0, trimHorizon)
 	var got []types.Record
-	for len(got) < 20 {
+	deadline := time.Now().Add(20 * time.Second) // heartbeats would keep a short count waiting
+	for len(got) < 20 && time.Now().Before(deadline) {
 		ev, ok := next(t, es, 10*time.Second)
 		if !ok {
 			t.Fatalf("stream ended after %d records: %v", len(got), es.Err())
@@ -29,7 +30,7 @@ func TestSubscribeDeliversEveryRecordOnce(t *testing.T) {
 	}
 	want = append(want, f.put(t, "during", 20)...)
 	var heartbeat *types.SubscribeToShardEvent
-	for heartbeat == nil {
+	for heartbeat == nil && time.Now().Before(deadline) {
 		ev, ok := next(t, es, 10*time.Second)
 		if !ok {
 			t.Fatalf("stream ended after %d records: %v", len(got), es.Err())
@@ -39,8 +40,8 @@ func TestSubscribeDeliversEveryRecordOnce(t *testing.T) {
 		}
 		got = append(got, ev.Records...)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d records, want %d", len(got), len(want))
+	if len(got) != len(want) || heartbeat == nil {
+		t.Fatalf("got %d records, want %d, and then an empty event", len(got), len(want))
 	}
 	for i, r := range got {
 		if aws.ToString(r.SequenceNumber) != want[i] {
@@ -96,5 +97,16 @@ func TestLifetimeEndsStreamCleanly(t *testing.T) {
 	}
 	if s := f.waitClosed(t, time.Second); s.End != EndLifetime {
 		t.Errorf("it ended by %q, want %q", s.End, EndLifetime)
+	}
+
+	// SetLifetime shortens an open subscription too.
+	f.s.SetLifetime(time.Minute)
+	start = time.Now()
+	es = f.mustSubscribe(t, shard0, trimHorizon)
+	time.Sleep(300 * time.Millisecond)
+	f.s.SetLifetime(800 * time.Millisecond) // the 2s it had would be past 1.6s
+	drain(t, es, 3*time.Second)
+	if err := es.Err(); err != nil || time.Since(start) > 1600*time.Millisecond {
+		t.Errorf("after SetLifetime(800ms) the stream lasted %v and ended with %v", time.Since(start), err)
 	}
 }
