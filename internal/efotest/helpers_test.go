@@ -13,12 +13,11 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-const stream = "efo"
-
 // fixture is kinesis-local with a stream, the server in front of it, and a client of
 // the server that registered an ACTIVE consumer.
 type fixture struct {
 	k           *kinesistest.Server
+	stream      string
 	s           *Server
 	c           *kinesis.Client
 	streamARN   string
@@ -29,12 +28,13 @@ type fixture struct {
 
 func setup(t *testing.T, shards int32, opts Options) *fixture {
 	t.Helper()
-	f := &fixture{k: kinesistest.Start(t)}
-	f.k.CreateStream(t, stream, shards)
+	name := notInStreamName.ReplaceAllString(t.Name(), "-")
+	f := &fixture{k: local, stream: name[:min(len(name), 128)]}
+	f.k.CreateStream(t, f.stream, shards)
 	opts.Backend = f.k.Endpoint
 	f.s = Start(t, opts)
 	f.c = f.s.NewKinesisClient()
-	f.streamARN = "arn:aws:kinesis:us-east-1:" + kinesistest.Account + ":stream/" + stream
+	f.streamARN = "arn:aws:kinesis:us-east-1:" + kinesistest.Account + ":stream/" + f.stream
 	f.consumerARN = f.register(t, "consumer")
 	t.Cleanup(func() {
 		if v := f.s.Violations(); len(v) > 0 && !f.violationsExpected {
@@ -146,7 +146,7 @@ func (f *fixture) put(t *testing.T, prefix string, n int) []string {
 	for i := range n {
 		keys[i], data[i] = fmt.Sprintf("agent-%d", i%7), fmt.Appendf(nil, "%s-%d", prefix, i)
 	}
-	return f.k.Put(t, stream, keys, data)
+	return f.k.Put(t, f.stream, keys, data)
 }
 
 // sub is the server's view of its only or latest subscription.

@@ -26,7 +26,7 @@ func TestBackpressure(t *testing.T) {
 		keys[i], data[i] = "agent", bytes.Repeat([]byte{'a' + byte(i%26)}, 2048)
 	}
 	start := time.Now()
-	f.k.Put(t, stream, keys, data)
+	f.k.Put(t, f.stream, keys, data)
 	t.Logf("put %d records of 2 KB in %v", records, time.Since(start))
 	es := f.mustSubscribe(t, shard0, trimHorizon)
 	got := 0
@@ -83,12 +83,12 @@ func TestSplitShardChildren(t *testing.T) {
 	f := setup(t, 1, Options{})
 	seqs := f.put(t, "r", 10)
 	_, err := f.k.Client.SplitShard(t.Context(), &kinesis.SplitShardInput{
-		StreamName: aws.String(stream), ShardToSplit: aws.String(shard0), NewStartingHashKey: aws.String("170141183460469231731687303715884105728"),
+		StreamName: aws.String(f.stream), ShardToSplit: aws.String(shard0), NewStartingHashKey: aws.String("170141183460469231731687303715884105728"),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.k.WaitActive(t, stream)
+	f.k.WaitActive(t, f.stream)
 	es := f.mustSubscribe(t, shard0, trimHorizon)
 	evs := drain(t, es, 10*time.Second)
 	if err := es.Err(); err != nil || len(evs) == 0 {
@@ -208,16 +208,16 @@ func TestPassThroughWithCAFile(t *testing.T) {
 	}
 	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	c := f.s.NewKinesisClient(func(o *kinesis.Options) { o.HTTPClient = h2 })
-	put, err := c.PutRecord(t.Context(), &kinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String("agent"), Data: []byte("through")})
+	put, err := c.PutRecord(t.Context(), &kinesis.PutRecordInput{StreamName: aws.String(f.stream), PartitionKey: aws.String("agent"), Data: []byte("through")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	shards, err := c.ListShards(t.Context(), &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+	shards, err := c.ListShards(t.Context(), &kinesis.ListShardsInput{StreamName: aws.String(f.stream)})
 	if err != nil || len(shards.Shards) != 2 {
 		t.Fatalf("listed %v, %v", shards, err)
 	}
 	it, err := f.k.Client.GetShardIterator(t.Context(), &kinesis.GetShardIteratorInput{
-		StreamName: aws.String(stream), ShardId: put.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+		StreamName: aws.String(f.stream), ShardId: put.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
 	})
 	if err != nil {
 		t.Fatal(err)
