@@ -1,6 +1,8 @@
 package fanout
 
 import (
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -64,20 +66,27 @@ func TestRolloverResumesAfterTheLastAcceptedRecord(t *testing.T) {
 // writes stall under HTTP/2 flow control instead of the records piling up in memory.
 // Once the pipeline takes data again, reading resumes from the last accepted record.
 func TestRefusingPipelineStopsTheStream(t *testing.T) {
-	e := newEnv(t, 1, efotest.Options{MaxRecordsPerEvent: 10})
-	// 4,000 records of 2 KB: 8 MB, twice HTTP/2's 4 MiB stream window.
-	payload := make([]byte, 2000)
+	e := newEnv(t, 1, efotest.Options{MaxRecordsPerEvent: 4})
+	// HTTP/2's stream window, 4 MiB by default, shrunk to 64 KiB so that a small backlog
+	// (kinesis-local takes about 1 MB/s) fills it: 60 records of 20 KB, 1.2 MB.
+	tr := e.s.Client().Transport.(*http.Transport).Clone()
+	tr.HTTP2 = &http.HTTP2Config{MaxReceiveBufferPerStream: 64 << 10}
+	e.c = e.s.NewKinesisClient(func(o *kinesis.Options) {
+		o.RetryMaxAttempts = 1
+		o.HTTPClient = &http.Client{Transport: tr}
+	})
+	const n = 60
 	e.write(t, 1)
 	r := &recorder{}
 	e.consume(t, e.source(t, "otelcol"), r, nil)
 	e.waitAll(t, r)
 	r.setRefusing(true)
-	keys := make([]string, 4000)
-	data := make([][]byte, 4000)
+	keys := make([]string, n)
+	data := make([][]byte, n)
 	for i := range data {
 		keys[i] = "agent"
-		data[i] = append([]byte(nil), payload...)
-		copy(data[i], []byte{byte(i), byte(i >> 8)})
+		data[i] = make([]byte, 20_000)
+		copy(data[i], fmt.Sprint(i))
 	}
 	e.k.Put(t, e.stream, keys, data)
 
@@ -98,14 +107,15 @@ func TestRefusingPipelineStopsTheStream(t *testing.T) {
 	}, waitFor, tick)
 	time.Sleep(time.Second)
 	assert.Equal(t, plateau, sent(), "the server kept sending to a refusing pipeline")
-	assert.Less(t, plateau, 4001, "everything was pushed while the pipeline refused: nothing bounds what waits")
+	assert.Less(t, plateau, n+1, "everything was pushed while the pipeline refused: nothing bounds what waits")
+	t.Logf("%d of %d records pushed while the pipeline refused", plateau, n+1)
 	r.mu.Lock()
 	refused := r.refused
 	r.mu.Unlock()
 	assert.Positive(t, refused)
 
 	r.setRefusing(false)
-	require.Eventually(t, func() bool { return r.count() == 4001 }, waitFor, tick, "reading did not resume once the pipeline took data")
+	require.Eventually(t, func() bool { return r.count() == n+1 }, waitFor, tick, "reading did not resume once the pipeline took data")
 	seen := map[string]bool{}
 	for _, d := range r.deliveries() {
 		assert.False(t, seen[d.seq], "%s accepted twice", d.seq)
