@@ -40,7 +40,7 @@ func TestCollectorBinaryReadsThroughEnhancedFanOut(t *testing.T) {
 		}
 	}
 
-	keys, firstIDs, data := events(t, "efo-first", 1500)
+	keys, firstIDs, data := events(t, "efo-first", 800)
 	srv.Put(t, stream, keys, data)
 	efo.DropAfter(3)
 	efo.CorruptAfter(5)
@@ -53,7 +53,7 @@ func TestCollectorBinaryReadsThroughEnhancedFanOut(t *testing.T) {
 	c.Stop(t)
 	assert.Contains(t, c.Output(), "Reading the stream through enhanced fan-out")
 
-	keys, secondIDs, data := events(t, "efo-second", 1500)
+	keys, secondIDs, data := events(t, "efo-second", 800)
 	srv.Put(t, stream, keys, data)
 	out2 := filepath.Join(dir, "out2.json")
 	c = runCollector(t, dir, config(out2))
