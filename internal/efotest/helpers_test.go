@@ -28,8 +28,7 @@ type fixture struct {
 
 func setup(t *testing.T, shards int32, opts Options) *fixture {
 	t.Helper()
-	name := notInStreamName.ReplaceAllString(t.Name(), "-")
-	f := &fixture{k: local, stream: name[:min(len(name), 128)]}
+	f := &fixture{k: local, stream: kinesistest.StreamName(t)}
 	f.k.CreateStream(t, f.stream, shards)
 	opts.Backend = f.k.Endpoint
 	f.s = Start(t, opts)

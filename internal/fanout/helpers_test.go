@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -49,31 +48,12 @@ type env struct {
 var local *kinesistest.Server
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fanout-kinesis-local")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	local, err = kinesistest.Launch("../..", dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintln(os.Stderr, local.Report())
-	}
-	local.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(kinesistest.RunShared(m, "../..", &local))
 }
-
-var streamName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 
 func newEnv(t *testing.T, shards int32, opts efotest.Options) *env {
 	t.Helper()
-	name := streamName.ReplaceAllString(t.Name(), "-")
-	e := &env{k: local, stream: name[:min(len(name), 128)], put: map[string][]string{}}
+	e := &env{k: local, stream: kinesistest.StreamName(t), put: map[string][]string{}}
 	e.k.CreateStream(t, e.stream, shards)
 	e.streamARN = "arn:aws:kinesis:us-east-1:" + kinesistest.Account + ":stream/" + e.stream
 	opts.Backend = e.k.Endpoint
