@@ -1,9 +1,10 @@
 // Package benche2e measures whole processes reading agent events, end to end, in one run
 // (`make bench-e2e`): the built collector and the bare SDK loop (test/bareloop) on a
-// backlog in kinesis-local, then on the in-process fast Kinesis (internal/fastkinesis)
-// at 1, 8, 64 and 256 shards with the consumer on one core. It prints figures, never
-// asserts a speed: any build can be measured (OTELCOL_BINARY, or BACKLOG_BINARIES to
-// compare several).
+// backlog in kinesis-local (the collector polling, and through enhanced fan-out behind
+// internal/efotest), then on the in-process fast Kinesis (internal/fastkinesis) at 1, 8,
+// 64 and 256 shards with the consumer on one core. It prints figures, never asserts a
+// speed: any build can be measured (OTELCOL_BINARY, or BACKLOG_BINARIES to compare
+// several).
 package benche2e
 
 import (
@@ -66,8 +67,15 @@ func BenchmarkEndToEnd(b *testing.B) {
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f})
 			})
 			b.Run("collector-otlp-kinesis-buffer/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, kinesisAsBuffer)
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory (Kinesis as the buffer)", f: f})
+			})
+			// The same through enhanced fan-out: an efotest server in front of the backlog
+			// pushes it over SubscribeToShard. The server runs in this process, so the
+			// row is the collector's cost alone (see perftest.ReadOptions).
+			b.Run("collector-otlp-kinesis-buffer-efo/"+filepath.Base(bin), func(b *testing.B) {
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer, EnhancedFanOut: true})
+				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory, enhanced fan-out (SubscribeToShard)", f: f})
 			})
 		}
 		b.Run("bare-sdk-loop", func(b *testing.B) {
