@@ -54,8 +54,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/contactstate/ ./receiver/awsconnectreceiver/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
-# through the disk queue) and the bare SDK loop (test/bareloop) on a 20,000-event backlog
-# in kinesis-local (CPU per event, peak RSS), then on the in-process fast Kinesis at 1, 8,
+# through the disk queue; the queue in memory; the queue in memory reading through
+# enhanced fan-out, internal/efotest in front of kinesis-local) and the bare SDK loop
+# (test/bareloop) on a 20,000-event backlog in kinesis-local (CPU per event, peak RSS),
+# then on the in-process fast Kinesis at 1, 8,
 # 64 and 256 shards with the consumer on one core (events/s, events per CPU-second, peak
 # RSS), logs to debug and to OTLP. Prints a markdown summary, also left in
 # .tmp/bench-e2e/summary.md. Any build: OTELCOL_BINARY, or BACKLOG_BINARIES=a,b to compare.

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/efotest"
 )
 
 // Figures are what one consumer process cost to read a number of events.
@@ -45,21 +46,48 @@ func (f Figures) PeakAnonMiB() float64 { return float64(f.PeakAnon) / (1 << 20) 
 // backlog into an in-process OTLP backend that takes requests of any size. Its figures
 // are the whole process's (start included), read once every event arrived.
 func ReadBacklog(t testing.TB, bl *Backlog, bin, cfg string) Figures {
-	return ReadBacklogWith(t, bl, bin, cfg, "")
+	return ReadBacklogWith(t, bl, bin, cfg, ReadOptions{})
 }
 
-// ReadBacklogWith is ReadBacklog with overlay (YAML) merged over cfg.
-func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg, overlay string) Figures {
+// ReadOptions change how ReadBacklogWith runs the collector.
+type ReadOptions struct {
+	// Overlay is YAML merged over the config.
+	Overlay string
+	// EnhancedFanOut reads the backlog through enhanced fan-out: an efotest server in
+	// front of the backlog's kinesis-local, every receiver pointed at it with
+	// enhanced_fan_out on. The run fails unless the server saw no breach of the protocol
+	// and its subscriptions pushed at least the whole backlog, so that the figures are
+	// of reading through SubscribeToShard, not of polling.
+	//
+	// The server (its HTTP/2 and event-stream encoding, its own GetRecords calls to
+	// kinesis-local) runs in the calling process, not the collector's: the figures,
+	// read from the collector's /proc, are the collector's cost alone, as kinesis-local's
+	// is left out of a polling run's. Its options are the defaults: MaxRecordsPerEvent
+	// left 0, so each answer of its GetRecords polling of the backend is pushed as one
+	// event.
+	EnhancedFanOut bool
+}
+
+// ReadBacklogWith is ReadBacklog with opts.
+func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg string, opts ReadOptions) Figures {
 	t.Helper()
 	be := collectortest.NewBackend()
 	be.MaxRecvMsgSize = 1 << 30
 	addr, err := be.Serve("127.0.0.1:0")
 	require.NoError(t, err)
 	defer be.Down()
-	c := StartCollector(t, CollectorSpec{
-		Binary: bin, Config: cfg, Overlay: overlay, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
+	spec := CollectorSpec{
+		Binary: bin, Config: cfg, Overlay: opts.Overlay, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
 		Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr},
-	})
+	}
+	var efo *efotest.Server
+	if opts.EnhancedFanOut {
+		efo = efotest.Start(t, efotest.Options{Backend: bl.Server.Endpoint})
+		spec.Endpoint, spec.EnhancedFanOut = efo.URL, true
+		spec.CAFile, err = efo.WriteCAFile(t.TempDir())
+		require.NoError(t, err)
+	}
+	c := StartCollector(t, spec)
 	anon := WatchAnon(c.Proc.PID())
 	deadline := time.Now().Add(15 * time.Minute)
 	for be.Events() < len(bl.IDs) && time.Now().Before(deadline) {
@@ -75,6 +103,17 @@ func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg, overlay string) Figure
 	peakAnon := anon.Stop()
 	c.Proc.Stop(t)
 	require.Empty(t, be.Missing(bl.IDs), "events missing after %s", took)
+	if efo != nil {
+		require.Empty(t, efo.Violations(), "enhanced fan-out protocol breaches")
+		subs := efo.Subscriptions()
+		pushed, events := 0, 0
+		for _, sub := range subs {
+			pushed += sub.Records
+			events += sub.Events
+		}
+		t.Logf("enhanced fan-out: %d subscriptions pushed %d records in %d events", len(subs), pushed, events)
+		require.GreaterOrEqual(t, pushed, len(bl.IDs), "records pushed through subscriptions: the rest were polled")
+	}
 	return Figures{Events: len(bl.IDs), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS, PeakAnon: peakAnon}
 }
 

@@ -1,6 +1,7 @@
 package perftest
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fastkinesis"
@@ -87,4 +89,36 @@ func TestFiguresPerEventAndPerCore(t *testing.T) {
 	assert.InDelta(t, 5_000.0, f.EventsPerSecond(), 1e-9)
 	assert.InDelta(t, 10_000.0, f.EventsPerCPUSecond(), 1e-9)
 	assert.InDelta(t, 64.0, f.PeakRSSMiB(), 1e-9)
+}
+
+// TestReaderOverlayPointsEveryReceiverThroughEnhancedFanOut: with a CA file and enhanced
+// fan-out, each of the shipped configs' receivers gets both; without, none does.
+func TestReaderOverlayPointsEveryReceiverThroughEnhancedFanOut(t *testing.T) {
+	type receiver struct {
+		Endpoint string `yaml:"endpoint"`
+		TLS      struct {
+			CAFile string `yaml:"ca_file"`
+		} `yaml:"tls"`
+		EnhancedFanOut struct {
+			Enabled bool `yaml:"enabled"`
+		} `yaml:"enhanced_fan_out"`
+	}
+	parse := func(spec CollectorSpec) map[string]receiver {
+		var doc struct {
+			Receivers map[string]receiver `yaml:"receivers"`
+		}
+		require.NoError(t, yaml.Unmarshal([]byte(fmt.Sprintf(readerOverlay, spec.Endpoint, 8888, readerSettings(spec))), &doc))
+		require.Len(t, doc.Receivers, 3)
+		return doc.Receivers
+	}
+	for id, r := range parse(CollectorSpec{Endpoint: "https://127.0.0.1:4443", CAFile: "/tmp/a dir/efotest-ca.pem", EnhancedFanOut: true}) {
+		assert.Equal(t, "https://127.0.0.1:4443", r.Endpoint, id)
+		assert.Equal(t, "/tmp/a dir/efotest-ca.pem", r.TLS.CAFile, id)
+		assert.True(t, r.EnhancedFanOut.Enabled, id)
+	}
+	for id, r := range parse(CollectorSpec{Endpoint: "http://127.0.0.1:4567"}) {
+		assert.Equal(t, "http://127.0.0.1:4567", r.Endpoint, id)
+		assert.Empty(t, r.TLS.CAFile, id)
+		assert.False(t, r.EnhancedFanOut.Enabled, id)
+	}
 }

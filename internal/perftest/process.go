@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -156,12 +157,20 @@ type CollectorSpec struct {
 	// Endpoint and Stream are the Kinesis endpoint and stream the receiver reads from
 	// trim_horizon.
 	Endpoint, Stream string
-	Env              []string
+	// CAFile, when set, is every receiver's tls::ca_file: the certificate of an https
+	// Endpoint of its own (efotest's).
+	CAFile string
+	// EnhancedFanOut has every receiver read through enhanced fan-out
+	// (enhanced_fan_out: {enabled: true}) instead of polling; Endpoint must then serve
+	// SubscribeToShard (efotest's server in front of kinesis-local).
+	EnhancedFanOut bool
+	Env            []string
 	// OneCore runs it on ConsumerCore alone, GOMAXPROCS=1.
 	OneCore bool
 }
 
-// readerOverlay points the receivers at the endpoint, the agent events' at its backlog
+// readerOverlay points the receivers at the endpoint (with the CA file and enhanced
+// fan-out, when asked: %[3]s, under each receiver), the agent events' at its backlog
 // from its start, and serves the collector's own metrics on a local port. The queue
 // side's receivers of the shipped configs read streams the stand-in does not have (a
 // config without them, leaves them out of its pipelines).
@@ -169,15 +178,15 @@ const readerOverlay = `
 receivers:
   aws_connect:
     endpoint: %[1]s
-    start_position: trim_horizon
+    start_position: trim_horizon%[3]s
   aws_connect/contacts:
     stream_name: connect-contact-events
     records: contact_events
-    endpoint: %[1]s
+    endpoint: %[1]s%[3]s
   aws_connect/ctr:
     stream_name: connect-contact-records
     records: contact_records
-    endpoint: %[1]s
+    endpoint: %[1]s%[3]s
 service:
   telemetry:
     metrics:
@@ -189,6 +198,18 @@ service:
                 port: %[2]d
 `
 
+// readerSettings are the lines readerOverlay adds under each receiver for spec.
+func readerSettings(spec CollectorSpec) string {
+	var s strings.Builder
+	if spec.CAFile != "" {
+		fmt.Fprintf(&s, "\n    tls:\n      ca_file: %s", strconv.Quote(spec.CAFile))
+	}
+	if spec.EnhancedFanOut {
+		s.WriteString("\n    enhanced_fan_out:\n      enabled: true")
+	}
+	return s.String()
+}
+
 // StartCollector runs the collector binary with spec's config, pointed at the stream
 // from its start, with static credentials, its storage in a directory of its own
 // (OTELCOL_STORAGE_DIR) and its health check on a free port (HEALTH_CHECK_ENDPOINT).
@@ -198,7 +219,7 @@ func StartCollector(t testing.TB, spec CollectorSpec) *Collector {
 	port := kinesistest.FreePort(t)
 	// Each overlay is a file of its own, merged in order: the same key may be in both.
 	args := []string{"--config", spec.Config}
-	for i, overlay := range []string{fmt.Sprintf(readerOverlay, spec.Endpoint, port), spec.Overlay} {
+	for i, overlay := range []string{fmt.Sprintf(readerOverlay, spec.Endpoint, port, readerSettings(spec)), spec.Overlay} {
 		if overlay == "" {
 			continue
 		}

@@ -1,9 +1,10 @@
 // Package benche2e measures whole processes reading agent events, end to end, in one run
 // (`make bench-e2e`): the built collector and the bare SDK loop (test/bareloop) on a
-// backlog in kinesis-local, then on the in-process fast Kinesis (internal/fastkinesis)
-// at 1, 8, 64 and 256 shards with the consumer on one core. It prints figures, never
-// asserts a speed: any build can be measured (OTELCOL_BINARY, or BACKLOG_BINARIES to
-// compare several).
+// backlog in kinesis-local (the collector polling, and through enhanced fan-out behind
+// internal/efotest), then on the in-process fast Kinesis (internal/fastkinesis) at 1, 8,
+// 64 and 256 shards with the consumer on one core. It prints figures, never asserts a
+// speed: any build can be measured (OTELCOL_BINARY, or BACKLOG_BINARIES to compare
+// several).
 package benche2e
 
 import (
@@ -47,7 +48,7 @@ const (
 //
 // E2E_BACKLOG_EVENTS (default 20,000) sizes the kinesis-local backlog, E2E_FAST_EVENTS
 // (default 32,000) the fast server's total. E2E_PPROF_DIR saves a CPU profile of each
-// collector run on the fast server there.
+// collector run there, on kinesis-local and on the fast server.
 func BenchmarkEndToEnd(b *testing.B) {
 	bins := perftest.Binaries(b)
 	root := collectortest.RepoRoot(b)
@@ -62,12 +63,19 @@ func BenchmarkEndToEnd(b *testing.B) {
 		source := fmt.Sprintf("kinesis-local, %d-event backlog", len(bl.IDs))
 		for _, bin := range bins {
 			b.Run("collector-otlp-disk-queue/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklog(b, bl, bin, productionConfig)
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: profile(b, "kinesis-local-disk-queue", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f})
 			})
 			b.Run("collector-otlp-kinesis-buffer/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, kinesisAsBuffer)
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory (Kinesis as the buffer)", f: f})
+			})
+			// The same through enhanced fan-out: an efotest server in front of the backlog
+			// pushes it over SubscribeToShard. The server runs in this process, so the
+			// row is the collector's cost alone (see perftest.ReadOptions).
+			b.Run("collector-otlp-kinesis-buffer-efo/"+filepath.Base(bin), func(b *testing.B) {
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer-efo", 2, bin, productionExtensions...), EnhancedFanOut: true})
+				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory, enhanced fan-out (SubscribeToShard)", f: f})
 			})
 		}
 		b.Run("bare-sdk-loop", func(b *testing.B) {
