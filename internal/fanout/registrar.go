@@ -61,8 +61,9 @@ const maxActivePoll = 20 * time.Second
 // one registration: a registration racing another's finds it. Errors are Kinesis's (the
 // caller retries them) or wrap ErrNotRegistered.
 func (g *Registrar) Ensure(ctx context.Context) (string, error) {
-	if g.Logger == nil {
-		g.Logger = zap.NewNop()
+	log := g.Logger
+	if log == nil {
+		log = zap.NewNop()
 	}
 	poll := g.PollInterval
 	if poll <= 0 {
@@ -84,7 +85,7 @@ func (g *Registrar) Ensure(ctx context.Context) (string, error) {
 		case notFound && !g.Register:
 			return "", fmt.Errorf("%w: no consumer %q on stream %s, and register is false: register it with `aws kinesis register-stream-consumer --stream-arn %s --consumer-name %s`, or set register: true", ErrNotRegistered, g.ConsumerName, g.StreamARN, g.StreamARN, g.ConsumerName)
 		case notFound:
-			if err := g.register(ctx); err != nil {
+			if err := g.register(ctx, log); err != nil {
 				return "", err
 			}
 			registered = true
@@ -97,14 +98,14 @@ func (g *Registrar) Ensure(ctx context.Context) (string, error) {
 			switch desc.ConsumerStatus {
 			case types.ConsumerStatusActive:
 				if registered {
-					g.Logger.Info("Registered the enhanced fan-out consumer", zap.String("consumer_arn", arn))
+					log.Info("Registered the enhanced fan-out consumer", zap.String("consumer_arn", arn))
 				}
 				return arn, nil
 			case types.ConsumerStatusDeleting:
 				// Being deregistered: registered again once it is gone, if allowed.
-				g.Logger.Warn("The enhanced fan-out consumer is being deleted; waiting for it to go", zap.String("consumer_arn", arn))
+				log.Warn("The enhanced fan-out consumer is being deleted; waiting for it to go", zap.String("consumer_arn", arn))
 			default:
-				g.Logger.Debug("Waiting for the enhanced fan-out consumer to be ACTIVE", zap.String("consumer_arn", arn), zap.String("status", string(desc.ConsumerStatus)))
+				log.Debug("Waiting for the enhanced fan-out consumer to be ACTIVE", zap.String("consumer_arn", arn), zap.String("status", string(desc.ConsumerStatus)))
 			}
 			wait = poll
 		}
@@ -141,7 +142,7 @@ func (g *Registrar) describe(ctx context.Context) (*types.ConsumerDescription, e
 
 // register registers the consumer; one registered meanwhile by another collector is as
 // good.
-func (g *Registrar) register(ctx context.Context) error {
+func (g *Registrar) register(ctx context.Context, log *zap.Logger) error {
 	_, err := g.API.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{
 		StreamARN:    aws.String(g.StreamARN),
 		ConsumerName: aws.String(g.ConsumerName),
@@ -153,7 +154,7 @@ func (g *Registrar) register(ctx context.Context) error {
 		return kinesisconsumer.Classify("kinesis:RegisterStreamConsumer", g.resource(), err)
 	}
 	g.registered.Add(1)
-	g.Logger.Info("Registering the enhanced fan-out consumer; it is billed per shard-hour until deregistered", zap.String("consumer_name", g.ConsumerName), zap.String("stream_arn", g.StreamARN))
+	log.Info("Registering the enhanced fan-out consumer; it is billed per shard-hour until deregistered", zap.String("consumer_name", g.ConsumerName), zap.String("stream_arn", g.StreamARN))
 	return nil
 }
 

@@ -20,7 +20,7 @@ import (
 const (
 	DefaultRenewAfter  = 4*time.Minute + 30*time.Second
 	DefaultIdleTimeout = time.Minute
-	// inUseGrace is how long after closing its own subscription a Source quietly retries
+	// inUseGrace is how long after a shard's subscription ended a Source quietly retries
 	// a subscribe answered ResourceInUseException: Kinesis takes a moment to see the old
 	// one closed.
 	inUseGrace = 10 * time.Second
@@ -146,9 +146,8 @@ type subscription struct {
 	lastSeq string
 
 	stream   *kinesis.SubscribeToShardEventStream
-	arn      string
 	openedAt time.Time
-	// closedAt is when this stream closed a subscription of its own accord.
+	// closedAt is when the last subscription ended, whoever ended it.
 	closedAt time.Time
 	ended    bool
 }
@@ -216,7 +215,7 @@ func (s *subscription) position() *types.StartingPosition {
 }
 
 // subscribe opens a subscription at position. Answered ResourceInUseException just after
-// closing its own, it retries quietly while Kinesis catches up.
+// the shard's last subscription ended, it retries quietly while Kinesis catches up.
 func (s *subscription) subscribe(ctx context.Context) error {
 	for {
 		arn, err := s.src.consumerARN(ctx)
@@ -230,7 +229,7 @@ func (s *subscription) subscribe(ctx context.Context) error {
 			StartingPosition: pos,
 		})
 		if err == nil {
-			s.stream, s.arn, s.openedAt = out.GetStream(), arn, s.src.Clock()
+			s.stream, s.openedAt = out.GetStream(), s.src.Clock()
 			if pos.Type == types.ShardIteratorTypeLatest {
 				// A later subscription must not skip what arrived meanwhile: it starts at
 				// this one's start, on Kinesis's clock where the answer says (its Date,
