@@ -22,9 +22,9 @@ type streamAPI interface {
 
 // connect waits until the stream can be read, with enhanced fan-out until its consumer
 // is ACTIVE, and with leases on until the lease table can be used, then starts the
-// consumer: with checkpoints keyed by the stream's ARN in
-// the storage extension or memory, or with leases, checkpoints in the lease table. It
-// returns when the consumer is started or ctx ends.
+// consumer: with checkpoints keyed by the stream's ARN in the storage extension or
+// memory, or with leases, checkpoints in the lease table. It returns when the consumer
+// is started or ctx ends.
 func (r *awsConnectReceiver) connect(ctx context.Context, api streamAPI, opts kinesisconsumer.Options) {
 	defer close(r.connectDone)
 	streamARN, ok := r.awaitAccess(ctx, api)
