@@ -3,15 +3,13 @@ package efotest
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-// writeError answers in the Kinesis JSON protocol's error shape, as kinesistest.Proxy
-// does, so the SDK yields its typed errors.
+// writeError answers an error of errType with the status AWS gives it.
 func writeError(w http.ResponseWriter, errType, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Errortype", errType+":")
-	w.WriteHeader(errorStatus(errType))
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": errType, "message": message})
+	kinesistest.WriteError(w, errorStatus(errType), errType, message)
 }
 
 // errorStatus is the HTTP status AWS gives an error type: the server's own failures are

@@ -110,10 +110,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	WriteError(w, ref.status, ref.errType, ref.message(action, resourceOf(body)))
+}
+
+// WriteError answers in the Kinesis JSON protocol's error shape, from which the SDK
+// makes its typed errors (*types.ResourceInUseException, say): the type in __type and
+// in the X-Amzn-Errortype header.
+func WriteError(w http.ResponseWriter, status int, errType, message string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Errortype", ref.errType+":")
-	w.WriteHeader(ref.status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": ref.errType, "message": ref.message(action, resourceOf(body))})
+	w.Header().Set("X-Amzn-Errortype", errType+":")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": errType, "message": message})
 }
 
 // resourceOf is the stream ARN a call names, as AWS's message gives it.
