@@ -53,7 +53,7 @@ test-packages:
 	$(TEST_GO) -timeout 15m $$($(GO) list ./... | grep -v '/test/backlog$$')
 
 test-backlog:
-	nice -n 15 $(TEST_GO) -timeout 18m ./test/backlog
+	nice -n 15 $(TEST_GO) -timeout 20m ./test/backlog
 
 # Figures for one core: decode + map per event beside its baseline (and pdata values from
 # slabs beside pdata's setters), decode and decode + map per contact event and per contact

@@ -197,9 +197,12 @@ func TestShippedConfigsDeliverABacklog(t *testing.T) {
 		}
 		runs[i] = startShipped(t, sc, b, targets[i])
 	}
-	// Reading took 4-6 minutes on 2 shared cores; the writing (2-3 minutes) and this
-	// stay inside the 15 minutes `make test` gives a package.
-	deadline := time.Now().Add(9 * time.Minute)
+	// On its own this package writes for about 3.5 minutes and reads for 7, most of it
+	// kinesis-local's one busy core; `make test` runs it at a low priority beside the
+	// other packages, which stretches the writing. The deadline only bounds how long a
+	// loss takes to be reported, and with the writing it stays inside the 20 minutes
+	// `make test` gives this package.
+	deadline := time.Now().Add(11 * time.Minute)
 	for i, sc := range shippedConfigs {
 		t.Run(strings.TrimSuffix(sc.file, ".yaml"), func(t *testing.T) {
 			to, r := targets[i], runs[i]
