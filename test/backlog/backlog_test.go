@@ -198,10 +198,9 @@ func TestShippedConfigsDeliverABacklog(t *testing.T) {
 		runs[i] = startShipped(t, sc, b, targets[i])
 	}
 	// On its own this package writes for about 3.5 minutes and reads for 7, most of it
-	// kinesis-local's one busy core; `make test` runs it at a low priority beside the
-	// other packages, which stretches the writing. The deadline only bounds how long a
-	// loss takes to be reported, and with the writing it stays inside the 20 minutes
-	// `make test` gives this package.
+	// kinesis-local's one busy core; `make test` runs it beside the unit tests, which
+	// stretches that. The deadline only bounds how long a loss takes to be reported, and
+	// with the writing it stays inside the 20 minutes `make test` gives this package.
 	deadline := time.Now().Add(11 * time.Minute)
 	for i, sc := range shippedConfigs {
 		t.Run(strings.TrimSuffix(sc.file, ".yaml"), func(t *testing.T) {
