@@ -37,6 +37,10 @@ func (f ProcessorFunc) Process(ctx context.Context, b Batch) error { return f(ct
 // second per shard, leaving room for one other polling consumer.
 const minPollGap = 250 * time.Millisecond
 
+// minAssignGap is the least wait between assignments an AssignScheduler asks for: one
+// due as the last ended comes a moment later, rather than in a tight loop.
+const minAssignGap = 10 * time.Millisecond
+
 // Options configure a Consumer. API, Stream and Processor are required.
 type Options struct {
 	API       KinesisAPI
@@ -127,6 +131,10 @@ type Consumer struct {
 	readRoot, procRoot      context.Context
 	stopReading, abandonAll context.CancelFunc
 
+	// replaysAsRead says replays read as shards are read (one Source): a replay's stream
+	// reads on where the replay stops.
+	replaysAsRead bool
+
 	// turns holds a token for each shard holding a batch, when MaxBatchesInFlight bounds
 	// them.
 	turns chan struct{}
@@ -175,7 +183,8 @@ func New(opts Options) (*Consumer, error) {
 	if opts.Source == nil {
 		opts.Source = &PollingSource{API: opts.API, Stream: opts.Stream, MaxRecords: opts.MaxRecords}
 	}
-	if opts.ReplaySource == nil {
+	replaysAsRead := opts.ReplaySource == nil
+	if replaysAsRead {
 		opts.ReplaySource = opts.Source
 	}
 	if opts.Assigner == nil {
@@ -215,16 +224,17 @@ func New(opts Options) (*Consumer, error) {
 		turns = make(chan struct{}, opts.MaxBatchesInFlight)
 	}
 	return &Consumer{
-		opts:        opts,
-		turns:       turns,
-		logger:      opts.Logger.With(zap.String("stream", opts.Stream.Label())),
-		wake:        make(chan struct{}, 1),
-		readers:     map[string]*shardReader{},
-		done:        map[string]bool{},
-		held:        map[string]error{},
-		unreadable:  map[string]bool{},
-		handingOver: map[string]bool{},
-		children:    map[string]types.Shard{},
+		opts:          opts,
+		replaysAsRead: replaysAsRead,
+		turns:         turns,
+		logger:        opts.Logger.With(zap.String("stream", opts.Stream.Label())),
+		wake:          make(chan struct{}, 1),
+		readers:       map[string]*shardReader{},
+		done:          map[string]bool{},
+		held:          map[string]error{},
+		unreadable:    map[string]bool{},
+		handingOver:   map[string]bool{},
+		children:      map[string]types.Shard{},
 	}, nil
 }
 
@@ -377,6 +387,11 @@ func (c *Consumer) run(ctx context.Context) {
 			failingSince = time.Time{}
 			c.release(StreamScope)
 			retry.Reset()
+			if s, ok := c.opts.Assigner.(AssignScheduler); ok {
+				if due, ok := s.NextAssignIn(); ok {
+					wait = min(wait, max(due, minAssignGap))
+				}
+			}
 		}
 		t := time.NewTimer(wait)
 		select {

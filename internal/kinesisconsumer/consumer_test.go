@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1025,6 +1026,47 @@ func TestAssignerDroppingShardStopsItsReader(t *testing.T) {
 	e.waitDelivered(t, ofDropped)
 	shutdown(t, c)
 	assertExactly(t, e.p, e.rec.deliveries(), e.p.all())
+}
+
+// schedulingAssigner holds back one shard at its first call, and asks for its next call
+// in due, once.
+type schedulingAssigner struct {
+	heldBack string
+	due      atomic.Int64 // nanoseconds; 0 once told
+	calls    atomic.Int32
+}
+
+func (a *schedulingAssigner) Assign(_ context.Context, shards []types.Shard) ([]string, error) {
+	first := a.calls.Add(1) == 1
+	var ids []string
+	for _, s := range shards {
+		if !first || *s.ShardId != a.heldBack {
+			ids = append(ids, *s.ShardId)
+		}
+	}
+	return ids, nil
+}
+
+func (a *schedulingAssigner) NextAssignIn() (time.Duration, bool) {
+	d := time.Duration(a.due.Swap(0))
+	return d, d != 0
+}
+
+// An assigner that says when it is due next is called then, not at the next interval:
+// a lease that expires is taken at once.
+func TestAssignSchedulerIsCalledWhenDue(t *testing.T) {
+	e := newEnv(2)
+	ids := e.f.shardIDs()
+	assigner := &schedulingAssigner{heldBack: ids[1]}
+	assigner.due.Store(int64(20 * time.Millisecond))
+	opts := e.options(t)
+	opts.Assigner = assigner
+	opts.DiscoveryInterval, opts.AssignInterval = time.Hour, time.Hour
+	c := start(t, opts)
+	require.Eventually(t, func() bool { return readerRunning(c, ids[1]) }, waitFor, tick,
+		"the assigner was not called when it said it was due")
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, int32(2), assigner.calls.Load(), "called again though nothing more was due")
 }
 
 func TestResourceNotFoundRestartsReaderFromCheckpoint(t *testing.T) {

@@ -154,27 +154,53 @@ func (r *shardReader) read() {
 			from = Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: startedAt}
 		}
 	}
-	if c.opts.Replay > 0 && !r.rebuild(from) {
-		return
+	var resume *resumed
+	if c.opts.Replay > 0 {
+		var ok bool
+		if resume, ok = r.rebuild(from); !ok {
+			return
+		}
 	}
-	stream, err := c.opts.Source.Open(ctx, id, from)
-	if err != nil {
-		log.Warn("Cannot open shard", zap.Error(err))
-		return
+	// The replay may have read past where reading resumes: those records are the first
+	// batch, and a replay that reads as this shard is read goes on from there, saving a
+	// failover or restart a GetShardIterator and a GetRecords call.
+	var pending *Batch
+	var stream ShardStream
+	if resume != nil {
+		pending = &resume.batch
+		stream = resume.stream
+		if n := len(pending.Records); n > 0 {
+			from = Position{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: pending.Records[n-1].SequenceNumber}
+		}
 	}
-	defer stream.Close()
+	if stream == nil && (pending == nil || !pending.End) {
+		var err error
+		if stream, err = c.opts.Source.Open(ctx, id, from); err != nil {
+			log.Warn("Cannot open shard", zap.Error(err))
+			return
+		}
+	}
+	if stream != nil {
+		defer stream.Close()
+	}
 
 	readRetry := c.opts.ReadBackoff.Start()
 	failures := 0
 	var failingSince time.Time
-	pushed := pushes(stream)
+	pushed := stream != nil && pushes(stream)
 	for {
-		if !pushed && !r.takeTurn(ctx) {
+		if (!pushed || pending != nil) && !r.takeTurn(ctx) {
 			return
 		}
-		b, err := stream.Next(ctx)
-		if err == nil && pushed && !r.takeTurn(ctx) {
-			return
+		var b Batch
+		var err error
+		if pending != nil {
+			b, pending = *pending, nil
+		} else {
+			b, err = stream.Next(ctx)
+			if err == nil && pushed && !r.takeTurn(ctx) {
+				return
+			}
 		}
 		if err != nil {
 			r.giveTurn()
@@ -260,7 +286,7 @@ func (r *shardReader) read() {
 // from: the tails of its parents, whose agents now send their events here, then the
 // shard's own records of the last Replay before where reading starts. False means the
 // reader was stopped first.
-func (r *shardReader) rebuild(from Position) bool {
+func (r *shardReader) rebuild(from Position) (*resumed, bool) {
 	c := r.c
 	now := c.kinesisNow()
 	since := now.Add(-c.opts.Replay)
@@ -273,8 +299,8 @@ func (r *shardReader) rebuild(from Position) bool {
 		for _, parent := range r.parents {
 			// Only the parent's records whose partition keys now map to this shard: the
 			// others' agents belong to a sibling, perhaps read elsewhere.
-			if !r.replay(parent, now, r.hashes.holds, func(*Record) bool { return false }) {
-				return false
+			if _, ok := r.replay(parent, now, r.hashes.holds, func(*Record) bool { return false }); !ok {
+				return nil, false
 			}
 		}
 	}
@@ -288,7 +314,16 @@ func (r *shardReader) rebuild(from Position) bool {
 		// The checkpoint is recent, so what came before it is needed to rebuild state.
 		return r.replay(r.id, now, nil, func(rec *Record) bool { return CompareSequence(rec.SequenceNumber, from.SequenceNumber) > 0 })
 	}
-	return true
+	return nil, true
+}
+
+// resumed is where a replay of the reader's own shard stopped, once it read past where
+// reading resumes: the rest of its last batch, to hand on as the first batch read, and
+// its stream, to read on from there when replays read as the shard is read (nil when
+// they do not: a subscription is opened after the batch instead).
+type resumed struct {
+	batch  Batch
+	stream ShardStream
 }
 
 // partLen is how many of records, from the first, go into the next Process call: at most
@@ -314,33 +349,39 @@ func (c *Consumer) partLen(records []Record) int {
 // replay hands shard's records of the last Replay before now to the Processor as Replay
 // batches of this reader's shard, up to the first record past where reading resumes
 // (past reports it) or the shard's end; keep, when set, selects the records handed on.
-// False means the reader was stopped first.
-func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) bool, past func(*Record) bool) bool {
+// A replay of the reader's own shard that read past where reading resumes says where it
+// stopped (resumed). False means the reader was stopped first.
+func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) bool, past func(*Record) bool) (*resumed, bool) {
 	c, ctx, log := r.c, r.readCtx, r.log
 	since := now.Add(-c.opts.Replay)
 	stream, err := c.opts.ReplaySource.Open(ctx, shard, Position{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: since})
 	if err != nil {
 		log.Warn("Cannot replay shard; its agents' state will fill in as they send events", zap.String("replayed_shard", shard), zap.Error(err))
-		return ctx.Err() == nil
+		return nil, ctx.Err() == nil
 	}
-	defer stream.Close()
+	handedOn := false
+	defer func() {
+		if !handedOn {
+			stream.Close()
+		}
+	}()
 	retry := c.opts.ReadBackoff.Start()
 	replayed := 0
 	for {
 		if !r.takeTurn(ctx) {
-			return false
+			return nil, false
 		}
 		b, err := stream.Next(ctx)
 		if err != nil {
 			r.giveTurn()
 			if ctx.Err() != nil {
-				return false
+				return nil, false
 			}
 			if _, gone := errors.AsType[*types.ResourceNotFoundException](err); gone {
-				return true // the normal read finds out, and leaves it to the next listing
+				return nil, true // the normal read finds out, and leaves it to the next listing
 			}
 			if !retry.wait(ctx) {
-				return false
+				return nil, false
 			}
 			continue
 		}
@@ -352,8 +393,13 @@ func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) boo
 				break
 			}
 		}
-		reachedResume := end < len(b.Records)
-		b.Records = b.Records[:end]
+		reachedResume, ended := end < len(b.Records), b.End
+		rest := b
+		rest.Records = b.Records[end:]
+		b.Records = b.Records[:end:end]
+		if reachedResume {
+			b.End, b.ChildShards = false, nil // the rest of the batch is the shard's end
+		}
 		if keep != nil {
 			b.Records = slices.DeleteFunc(slices.Clone(b.Records), func(rec Record) bool { return !keep(&rec) })
 		}
@@ -362,19 +408,27 @@ func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) boo
 			// The state rebuilt is this shard's, whichever shard the records were read from.
 			b.ShardID = r.id
 			if !r.deliver(b) {
-				return false
+				return nil, false
 			}
 			replayed += len(b.Records)
 		}
 		// Done once past the resume point, at the shard's end, or caught up with the tip.
-		if reachedResume || b.End || b.MillisBehindLatest == 0 {
+		if reachedResume || ended || b.MillisBehindLatest == 0 {
 			log.Info("Replayed recent records to rebuild state", zap.String("replayed_shard", shard), zap.Int("records", replayed), zap.Time("since", since))
-			return true
+			if !reachedResume || shard != r.id {
+				return nil, true
+			}
+			// Past the resume point, the stream is where the shard's own reading goes on.
+			res := &resumed{batch: rest}
+			if c.replaysAsRead {
+				res.stream, handedOn = stream, true
+			}
+			return res, true
 		}
 		r.giveTurn()
 		// Within Kinesis's 5 GetRecords calls a second per shard.
 		if !sleep(ctx, minPollGap) {
-			return false
+			return nil, false
 		}
 	}
 }

@@ -571,7 +571,9 @@ func TestReplayBatchRefusedIsOfferedAgain(t *testing.T) {
 }
 
 // A replay is over once it has read past the resume point: the batch holding the
-// checkpointed record is the last it reads, even when more records follow.
+// checkpointed record is the last it reads, even when more records follow. The rest of
+// that batch is the first one read normally, and reading goes on from the replay's
+// iterator: no record is read twice, and no second iterator is asked for.
 func TestReplayReadsNoFurtherThanTheCheckpoint(t *testing.T) {
 	e := newEnv(1)
 	shard := e.f.shardIDs()[0]
@@ -602,16 +604,25 @@ func TestReplayReadsNoFurtherThanTheCheckpoint(t *testing.T) {
 
 	assertExactly(t, e.p, logB.accepted(true), e.p.all()[:mark])
 	assertExactly(t, e.p, logB.accepted(false), after)
-	var beyond []string
+	var iterators []types.ShardIteratorType
+	var reads []string
+	lastRead, straddled := "", false
 	for _, c := range e.f.callLog()[calls:] {
-		if c.Op == opGetShardIterator && c.IteratorType == types.ShardIteratorTypeAfterSequenceNumber {
-			break // the replay is over
-		}
-		if c.Op == opGetRecords && c.Err == nil && c.Returned > 0 && compareSeq(c.FirstSeq, cp) > 0 {
-			beyond = append(beyond, c.FirstSeq+".."+c.LastSeq)
+		switch {
+		case c.Op == opGetShardIterator:
+			iterators = append(iterators, c.IteratorType)
+		case c.Op == opGetRecords && c.Err == nil && c.Returned > 0:
+			reads = append(reads, c.FirstSeq+".."+c.LastSeq)
+			if lastRead != "" {
+				assert.Positive(t, compareSeq(c.FirstSeq, lastRead), "records read twice: %s", strings.Join(reads, ", "))
+			}
+			lastRead = c.LastSeq
+			straddled = straddled || (compareSeq(c.FirstSeq, cp) <= 0 && compareSeq(c.LastSeq, cp) > 0)
 		}
 	}
-	assert.Empty(t, beyond, "the replay read on past the checkpoint %s (batches %s)", cp, strings.Join(beyond, ", "))
+	assert.Equal(t, []types.ShardIteratorType{types.ShardIteratorTypeAtTimestamp}, iterators,
+		"reading after the replay did not go on from the replay's iterator")
+	require.True(t, straddled, "no read held both the checkpoint %s and records after it (reads %s): the case is not tested", cp, strings.Join(reads, ", "))
 }
 
 func TestCompareSequence(t *testing.T) {
