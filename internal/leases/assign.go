@@ -103,14 +103,22 @@ func (c *Coordinator) observe(items map[string]*lease, now time.Time) map[string
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	expired := map[string]bool{}
+	c.nextExpiry = time.Time{}
 	for id, l := range items {
 		o, ok := c.seen[id]
 		if !ok || o.counter != l.counter {
 			o = observation{counter: l.counter, since: now}
 			c.seen[id] = o
 		}
-		if l.owner != "" && l.owner != c.cfg.WorkerID && now.Sub(o.since) >= c.cfg.LeaseDuration {
+		if l.owner == "" || l.owner == c.cfg.WorkerID {
+			continue
+		}
+		expiry := o.since.Add(c.cfg.LeaseDuration)
+		switch {
+		case !now.Before(expiry):
 			expired[id] = true
+		case c.nextExpiry.IsZero() || expiry.Before(c.nextExpiry):
+			c.nextExpiry = expiry
 		}
 	}
 	for id := range c.seen {
@@ -119,6 +127,18 @@ func (c *Coordinator) observe(items map[string]*lease, now time.Time) map[string
 		}
 	}
 	return expired
+}
+
+// NextAssignIn implements kinesisconsumer.AssignScheduler: Assign is due again when the
+// first lease held elsewhere expires, if it is not renewed by then, so that it is taken
+// at once rather than at the next interval.
+func (c *Coordinator) NextAssignIn() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nextExpiry.IsZero() {
+		return 0, false
+	}
+	return c.nextExpiry.Sub(c.cfg.Clock()), true
 }
 
 // letGoOfLost drops the held leases the scan shows owned by another worker (or gone),

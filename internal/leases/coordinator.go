@@ -29,6 +29,9 @@ type Coordinator struct {
 	// seen is, for each lease item, the counter last scanned and when (on this worker's
 	// clock) it was first seen at that value: expiry without a shared clock.
 	seen map[string]observation
+	// nextExpiry is when the first lease held elsewhere expires, as the last scan left
+	// them, unless it is renewed first; zero when none will.
+	nextExpiry time.Time
 	// seeded are the shards whose Initial checkpoint was already consulted.
 	seeded map[string]bool
 	// intents are the leases this worker asked for (pendingOwner set to it), with when it
@@ -67,6 +70,7 @@ var (
 	_ kinesisconsumer.Revoker         = (*Coordinator)(nil)
 	_ kinesisconsumer.Releaser        = (*Coordinator)(nil)
 	_ kinesisconsumer.HandOverer      = (*Coordinator)(nil)
+	_ kinesisconsumer.AssignScheduler = (*Coordinator)(nil)
 )
 
 // New checks cfg and returns a Coordinator; Start makes it ready.

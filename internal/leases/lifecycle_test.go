@@ -106,7 +106,8 @@ func TestRenewerRevokesLostLease(t *testing.T) {
 
 // TestExpiredLeasesAreTakenAfterLeaseDurationOnTheTakersClock: a worker that stopped
 // renewing (a crash: no release) loses its leases to another only after the other has
-// seen their counters unchanged for LeaseDuration on its own clock.
+// seen their counters unchanged for LeaseDuration on its own clock; the other asks to
+// assign again the moment they would expire, not at its next interval.
 func TestExpiredLeasesAreTakenAfterLeaseDurationOnTheTakersClock(t *testing.T) {
 	api := start(t)
 	shards := open(2)
@@ -117,14 +118,23 @@ func TestExpiredLeasesAreTakenAfterLeaseDurationOnTheTakersClock(t *testing.T) {
 	clock := newFakeClock()
 	// No stealing, so that only expiry can move the leases.
 	b := worker(t, api, "b", func(c *Config) { c.Clock, c.MaxLeasesToSteal = clock.Now, 0 })
+	_, due := b.NextAssignIn()
+	assert.False(t, due, "nothing is due before the first scan")
 	assert.Empty(t, assign(t, b, shards), "first sight: not expired")
+	in, due := b.NextAssignIn()
+	assert.True(t, due)
+	assert.Equal(t, b.cfg.LeaseDuration, in, "the next assignment is due when the leases would expire")
 	clock.Advance(b.cfg.LeaseDuration - time.Millisecond)
+	in, _ = b.NextAssignIn()
+	assert.Equal(t, time.Millisecond, in, "due on the taker's clock")
 	assert.Empty(t, assign(t, b, shards), "not yet LeaseDuration unchanged")
 	clock.Advance(time.Millisecond)
 	assert.Equal(t, []string{shardID(0), shardID(1)}, assign(t, b, shards))
 	for _, id := range []string{shardID(0), shardID(1)} {
 		assert.Equal(t, "b", rawLease(t, api, id).owner)
 	}
+	_, due = b.NextAssignIn()
+	assert.False(t, due, "leases held here are not due to expire")
 }
 
 // TestRenewedLeasesDoNotExpire: a lease whose counter moves between two scans is not
@@ -138,6 +148,8 @@ func TestRenewedLeasesDoNotExpire(t *testing.T) {
 	b := worker(t, api, "b", func(c *Config) { c.Clock, c.MaxLeasesToSteal = clock.Now, 0 })
 	for range 5 {
 		assert.Empty(t, assign(t, b, shards))
+		in, due := b.NextAssignIn()
+		assert.True(t, due && in == b.cfg.LeaseDuration, "a lease renewed since the last scan is due to expire a LeaseDuration from it, not %s", in)
 		before := rawLease(t, api, shardID(0)).counter
 		require.Eventually(t, func() bool { return rawLease(t, api, shardID(0)).counter > before }, 10*time.Second, 20*time.Millisecond)
 		require.Eventually(t, func() bool { return rawLease(t, api, shardID(1)).counter > before }, 10*time.Second, 20*time.Millisecond)

@@ -63,9 +63,11 @@ func TestFleetReachesAFairSplitAndKeepsIt(t *testing.T) {
 
 // TestFleetSIGKILLFailsOverWithinALease SIGKILLs the collector holding the most shards
 // while events flow: another collector reads each of its shards again within
-// lease_duration + 2 renew intervals (when the expiry is seen, and the next take) + one
-// poll, every event written arrives, and events written again after the failover are
-// dropped: the duplicate window moved with the lease.
+// lease_duration + 2 renew intervals (the last renewal is seen up to one late; the
+// other is room for the scans and the take, the lease being taken the moment it
+// expires) + one poll + a second for the replay's read, which reading goes on from;
+// every event written arrives, and events written again after the failover are dropped:
+// the duplicate window moved with the lease.
 func TestFleetSIGKILLFailsOverWithinALease(t *testing.T) {
 	f := newFleet(t, "sigkill", 4)
 	s := f.settings
