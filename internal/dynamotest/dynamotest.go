@@ -52,6 +52,20 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// survivesAborts is loaded before dynalite. dynalite 4.0.0 throws from a request's
+// 'error' handler, so a client that gives up on a request while sending it (a context
+// cancelled at shutdown) ends the process, and every later call is refused; DynamoDB
+// itself lives on. Those errors are logged and survived; any other still ends it.
+const survivesAborts = `process.on('uncaughtException', (err) => {
+  if (err && (err.code === 'ECONNRESET' || err.message === 'aborted')) {
+    console.error('a client aborted a request: ' + err.message);
+    return;
+  }
+  console.error(err);
+  process.exit(1);
+});
+`
+
 // Launch runs dynalite from the npm packages of the repository at root, on a free port,
 // in memory, with its log in dir; Stop ends it. Tables are created and deleted at once
 // (no CREATING state to wait out).
@@ -80,7 +94,11 @@ func launchOnce(root, dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("node", cli, "--port", fmt.Sprint(port), "--host", "127.0.0.1",
+	shim := filepath.Join(dir, "dynalite-survives-aborts.js")
+	if err := os.WriteFile(shim, []byte(survivesAborts), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("node", "--require", shim, cli, "--port", fmt.Sprint(port), "--host", "127.0.0.1",
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	cmd.Dir = dir
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -2,7 +2,10 @@ package dynamotest
 
 import (
 	"context"
+	"net"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -27,5 +30,40 @@ func TestStartServesTheDynamoDBProtocol(t *testing.T) {
 	}
 	if out.Table.TableStatus != types.TableStatusActive {
 		t.Fatalf("table status %s, want ACTIVE", out.Table.TableStatus)
+	}
+}
+
+// A client that gives up on a request while sending it (a context cancelled at a
+// collector's shutdown) does not end the stand-in, as it does not end DynamoDB.
+func TestARequestAbortedMidBodyLeavesItServing(t *testing.T) {
+	s := Start(t)
+	u, err := url.Parse(s.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = conn.Write([]byte("POST / HTTP/1.1\r\nHost: " + u.Host + "\r\n" +
+			"Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n" +
+			"Content-Length: 1000\r\n\r\n{\"Limit\":"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // the server is reading the body
+		if err := conn.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-s.Exited():
+		t.Fatalf("dynalite exited after a request was aborted:\n%s", s.Report())
+	default:
+	}
+	if _, err := s.Client.ListTables(context.Background(), &dynamodb.ListTablesInput{}); err != nil {
+		t.Fatalf("dynalite stopped serving after a request was aborted: %v", err)
 	}
 }
