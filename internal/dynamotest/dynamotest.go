@@ -94,7 +94,11 @@ func launchOnce(root, dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	shim := filepath.Join(dir, "dynalite-survives-aborts.js")
+	// Absolute: node would take a relative path for a module's name.
+	shim, err := filepath.Abs(filepath.Join(dir, "dynalite-survives-aborts.js"))
+	if err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(shim, []byte(survivesAborts), 0o644); err != nil {
 		return nil, err
 	}

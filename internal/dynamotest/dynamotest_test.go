@@ -24,7 +24,11 @@ func TestStartServesTheDynamoDBProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := s.Client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("leases")})
+	// --createTableMs 0 still leaves the table CREATING until dynalite's next turn, as
+	// DynamoDB leaves it for seconds: wait for it, as the lease code does.
+	out, err := dynamodb.NewTableExistsWaiter(s.Client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
+	}).WaitForOutput(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("leases")}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
