@@ -67,8 +67,8 @@ const survivesAborts = `process.on('uncaughtException', (err) => {
 `
 
 // Launch runs dynalite from the npm packages of the repository at root, on a free port,
-// in memory, with its log in dir; Stop ends it. Tables are created and deleted at once
-// (no CREATING state to wait out).
+// in memory, with its log in dir; Stop ends it. Tables are created and deleted with no
+// delay, though a new table is CREATING until dynalite's next turn: wait for ACTIVE.
 func Launch(root, dir string) (*Server, error) {
 	// Ports are picked free and taken a moment later: a test running at once may take
 	// one first, and then another port is tried.
