@@ -54,6 +54,22 @@ func AnonymousResidentMemory(pid int) (int64, bool) {
 	return statusBytes(pid, "RssAnon:")
 }
 
+// BytesWritten is what a process has passed to write calls so far (wchar of
+// /proc/PID/io): files, sockets and pipes alike, whether or not it reached a disk.
+func BytesWritten(pid int) (int64, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "wchar:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 func statusBytes(pid int, field string) (int64, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

@@ -22,6 +22,17 @@ type Figures struct {
 	// the process's own heap and stacks, without the binary's pages and mapped files
 	// (file_storage's bbolt maps its files) that PeakRSS counts too; 0 when not sampled.
 	PeakAnon int64
+	// Written is what the process passed to write calls (wchar): with the disk queue,
+	// mostly bbolt's writes of its pages; -1 when not measured.
+	Written int64
+}
+
+// WrittenKBPerEvent is Written per event in KB (1,000 bytes), or -1 when not measured.
+func (f Figures) WrittenKBPerEvent() float64 {
+	if f.Written < 0 {
+		return -1
+	}
+	return float64(f.Written) / 1000 / float64(max(1, f.Events))
 }
 
 // CPUPerEvent is CPU time per event in microseconds.
@@ -114,7 +125,7 @@ func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg string, opts ReadOption
 		t.Logf("enhanced fan-out: %d subscriptions pushed %d records in %d events", len(subs), pushed, events)
 		require.GreaterOrEqual(t, pushed, len(bl.IDs), "records pushed through subscriptions: the rest were polled")
 	}
-	return Figures{Events: len(bl.IDs), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS, PeakAnon: peakAnon}
+	return Figures{Events: len(bl.IDs), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS, PeakAnon: peakAnon, Written: use.Written}
 }
 
 // ReadBacklogBare runs the bare loop over the whole backlog; its figures are the whole
@@ -124,5 +135,5 @@ func ReadBacklogBare(t testing.TB, bl *Backlog) Figures {
 	r := StartBareLoop(t, bl.Server.Endpoint, bl.Stream, len(bl.IDs), false)
 	res, use, took := r.Wait(t)
 	require.GreaterOrEqual(t, res.Records, int64(len(bl.IDs)), "the bare loop read fewer records than written")
-	return Figures{Events: int(res.Records), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS}
+	return Figures{Events: int(res.Records), CPU: use.CPU, Wall: took, PeakRSS: use.PeakRSS, Written: use.Written}
 }

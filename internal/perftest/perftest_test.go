@@ -3,6 +3,7 @@ package perftest
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
@@ -89,6 +90,21 @@ func TestFiguresPerEventAndPerCore(t *testing.T) {
 	assert.InDelta(t, 5_000.0, f.EventsPerSecond(), 1e-9)
 	assert.InDelta(t, 10_000.0, f.EventsPerCPUSecond(), 1e-9)
 	assert.InDelta(t, 64.0, f.PeakRSSMiB(), 1e-9)
+	f.Written = 50_000_000
+	assert.InDelta(t, 2.5, f.WrittenKBPerEvent(), 1e-9)
+	f.Written = -1
+	assert.Equal(t, -1.0, f.WrittenKBPerEvent(), "not measured")
+}
+
+// TestSampleCountsBytesWritten: what a process writes to a file shows in its sample.
+func TestSampleCountsBytesWritten(t *testing.T) {
+	before, ok := Sample(os.Getpid())
+	require.True(t, ok)
+	require.GreaterOrEqual(t, before.Written, int64(0))
+	require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), "f"), make([]byte, 1<<20), 0o600))
+	after, ok := Sample(os.Getpid())
+	require.True(t, ok)
+	assert.GreaterOrEqual(t, after.Written-before.Written, int64(1<<20))
 }
 
 // TestReaderOverlayPointsEveryReceiverThroughEnhancedFanOut: with a CA file and enhanced

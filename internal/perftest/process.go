@@ -28,6 +28,8 @@ import (
 type Usage struct {
 	CPU     time.Duration // user + system
 	PeakRSS int64         // bytes
+	// Written is what it passed to write calls (wchar), in bytes; -1 when unknown.
+	Written int64
 }
 
 // AnonPeak is the largest anonymous resident memory a process had while watched.
@@ -68,7 +70,11 @@ func (a *AnonPeak) Stop() int64 {
 func Sample(pid int) (Usage, bool) {
 	cpu, ok1 := collectortest.CPUTime(pid)
 	peak, ok2 := collectortest.PeakResidentMemory(pid)
-	return Usage{CPU: cpu, PeakRSS: peak}, ok1 && ok2
+	written, ok3 := collectortest.BytesWritten(pid)
+	if !ok3 {
+		written = -1
+	}
+	return Usage{CPU: cpu, PeakRSS: peak, Written: written}, ok1 && ok2
 }
 
 // exitedCPU is the CPU time of a process that has exited, from wait4's rusage. (Its
@@ -326,5 +332,5 @@ func (r *BareRun) Wait(t testing.TB) (BareResult, Usage, time.Duration) {
 	require.NoError(t, err, "bare loop: %s", r.out.String())
 	var res BareResult
 	require.NoError(t, json.Unmarshal(r.out.Bytes(), &res), "bare loop printed %q", r.out.String())
-	return res, Usage{CPU: exitedCPU(r.cmd.ProcessState), PeakRSS: res.PeakRSS}, took
+	return res, Usage{CPU: exitedCPU(r.cmd.ProcessState), PeakRSS: res.PeakRSS, Written: -1}, took
 }

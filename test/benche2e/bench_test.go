@@ -196,7 +196,11 @@ func fastRun(b *testing.B, recs []fastkinesis.Record, shards int, start func(srv
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	require.False(b, m.at.IsZero(), "the consumer never read")
-	return perftest.Figures{Events: shards * len(recs), CPU: end.CPU - m.usage.CPU, Wall: done.Sub(m.at), PeakRSS: end.PeakRSS, PeakAnon: peakAnon}
+	written := int64(-1)
+	if end.Written >= 0 && m.usage.Written >= 0 {
+		written = end.Written - m.usage.Written
+	}
+	return perftest.Figures{Events: shards * len(recs), CPU: end.CPU - m.usage.CPU, Wall: done.Sub(m.at), PeakRSS: end.PeakRSS, PeakAnon: peakAnon, Written: written}
 }
 
 // kinesisAsBuffer turns datadog-agent.yaml's disk queue into config/kubernetes-fleet.yaml's
@@ -284,6 +288,9 @@ func (s *summary) add(b *testing.B, r row) {
 	b.ReportMetric(f.EventsPerSecond(), "events/s")
 	b.ReportMetric(f.EventsPerCPUSecond(), "events/cpu-s")
 	b.ReportMetric(f.PeakRSSMiB(), "peak-RSS-MiB")
+	if kb := f.WrittenKBPerEvent(); kb >= 0 {
+		b.ReportMetric(kb, "written-KB/event")
+	}
 	b.Logf("%s, %s: %d events, CPU %s, wall %s, peak RSS %.1f MiB", r.source, r.consumer, f.Events, f.CPU, f.Wall.Round(time.Millisecond), f.PeakRSSMiB())
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -302,17 +309,21 @@ func (s *summary) print(w io.Writer) {
 		fmt.Fprintln(w, "NOT on one core: this machine has a single core, shared by the consumer, the server and the sink.")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| source | shards | consumer | events | CPU µs/event | events/s (wall) | events/CPU-s (per core) | peak RSS MiB | peak anon MiB |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| source | shards | consumer | events | CPU µs/event | events/s (wall) | events/CPU-s (per core) | peak RSS MiB | peak anon MiB | written KB/event |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range s.rows {
 		f := r.f
 		anon := "–"
 		if f.PeakAnon > 0 {
 			anon = fmt.Sprintf("%.1f", f.PeakAnonMiB())
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %d | %.1f | %.0f | %.0f | %.1f | %s |\n", r.source, r.shards, r.consumer, f.Events, f.CPUPerEvent(), f.EventsPerSecond(), f.EventsPerCPUSecond(), f.PeakRSSMiB(), anon)
+		written := "–"
+		if kb := f.WrittenKBPerEvent(); kb >= 0 {
+			written = fmt.Sprintf("%.1f", kb)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %d | %.1f | %.0f | %.0f | %.1f | %s | %s |\n", r.source, r.shards, r.consumer, f.Events, f.CPUPerEvent(), f.EventsPerSecond(), f.EventsPerCPUSecond(), f.PeakRSSMiB(), anon, written)
 	}
-	fmt.Fprintln(w, "\nPeak RSS is VmHWM: it counts the binary's own pages (about 40 MiB of a collector's at start) and files mapped, as file_storage maps its bbolt files. Peak anon is RssAnon sampled every 20 ms: the heap and stacks alone.")
+	fmt.Fprintln(w, "\nPeak RSS is VmHWM: it counts the binary's own pages (about 40 MiB of a collector's at start) and files mapped, as file_storage maps its bbolt files. Peak anon is RssAnon sampled every 20 ms: the heap and stacks alone. Written is what the process passed to write calls (wchar of /proc/PID/io): the OTLP requests to the sink, its logs and, with the disk queue, bbolt's page writes.")
 	perShard := float64(shardReadBytesPerSecond) / goalEventBytes
 	goal := goalShards * perShard
 	fmt.Fprintf(w, "\nKinesis serves a shard's readers 2 MB/s: %.0f events/s of %d B (%.0f of this run's %d B). %d shards at that rate = %.0f events/s of %d B.\n",
