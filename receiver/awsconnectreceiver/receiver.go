@@ -204,9 +204,12 @@ func (r *awsConnectReceiver) exportMetrics(ctx context.Context) {
 	defer close(r.metricsDone)
 	interval := r.cfg.CollectionInterval
 	retry := consumerBackoff(r.cfg).Start()
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
+	// The timer is set from due, never the other way round: a timer started first fires
+	// before due when this goroutine is held up between the two, and the schedule below
+	// would then offer the gauges again as soon as due comes.
 	due := time.Now().Add(interval)
+	timer := time.NewTimer(time.Until(due))
+	defer timer.Stop()
 	refusals := 0
 	for {
 		select {
