@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +188,32 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded differently from the SDK\nSDK:  %s\nhere: %s", dump(want), dump(got))
 		}
 	})
+}
+
+// A response is read into a buffer kept from an earlier call, even after garbage
+// collections: allocating and zeroing megabytes a call is what the kept buffers save. The
+// larger response fills 6.7 MB, which a buffer doubled at its last byte would take past
+// the largest size kept.
+func TestBodyBuffersOutliveGarbageCollections(t *testing.T) {
+	for _, records := range []int{300, 1000} {
+		t.Run(fmt.Sprintf("%d records", records), func(t *testing.T) {
+			body, _ := simulatedResponse(t, records)
+			_, err := fastDecode(body) // a first call makes the buffer
+			require.NoError(t, err)
+
+			runtime.GC()
+			runtime.GC() // a sync.Pool is empty after two
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			out, err := fastDecode(body)
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			require.Len(t, out.Records, records)
+
+			// The decoded data take three quarters of the body; a fresh buffer would add
+			// the whole body again.
+			allocated := after.TotalAlloc - before.TotalAlloc
+			assert.Less(t, allocated, uint64(len(body)), "a call allocated %d bytes for a %d-byte body", allocated, len(body))
+		})
+	}
 }
