@@ -74,6 +74,12 @@ var sdkCases = map[string]string{
 	"sequence in a value": `{"Records":[{"PartitionKey":"\"SequenceNumber\"","SequenceNumber":"1"},{"SequenceNumber":"2"}]}`,
 	"no sequence numbers": `{"Records":[{"PartitionKey":"a"},{"PartitionKey":"b"},{"Data":"` + b64("c") + `"}]}`,
 	"empty body":          ``,
+	// Long enough for the vector loop (45 characters and more), in several shapes of tail.
+	"long data": `{"Records":[{"SequenceNumber":"1","Data":"` + b64(strings.Repeat("agent event ", 40)) + `"},` +
+		`{"SequenceNumber":"2","Data":"` + b64(strings.Repeat("x", 100)) + `"},{"SequenceNumber":"3","Data":"` + b64(strings.Repeat("y", 101)) + `"},` +
+		`{"SequenceNumber":"4","Data":"` + strings.ReplaceAll(b64(strings.Repeat("\xff\xfe?>", 60)), "/", `\/`) + `"}]}`,
+	// encoding/base64 skips CR and LF, and the SDK with it.
+	"long data with line breaks": `{"Records":[{"Data":"` + b64(strings.Repeat("a", 90))[:40] + `\r\n` + b64(strings.Repeat("a", 90))[40:] + `"}]}`,
 }
 
 func TestDecodeReadsWhatTheSDKReads(t *testing.T) {
@@ -140,6 +146,7 @@ func TestDecodeRefusesWhatIsNotAResponse(t *testing.T) {
 		"record not an object":  `{"Records":[1]}`,
 		"bad unknown member":    `{"X":tru}`,
 		"bad escape in a value": `{"Records":[{"PartitionKey":"\x"}]}`,
+		"not base64, long":      `{"Records":[{"Data":"` + b64(strings.Repeat("a", 120))[:100] + `!` + b64(strings.Repeat("a", 120))[101:] + `"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := fastDecode([]byte(body))
@@ -147,6 +154,20 @@ func TestDecodeRefusesWhatIsNotAResponse(t *testing.T) {
 			var de *smithy.DeserializationError
 			require.ErrorAs(t, err, &de, "a deserialization error, as the SDK's")
 		})
+	}
+}
+
+// Bad data is reported where encoding/base64 reports it, from the start of the record's
+// data, however much of it the vector loop decoded first.
+func TestBadDataIsReportedAtItsOffset(t *testing.T) {
+	text := b64(strings.Repeat("agent event ", 40))
+	for _, at := range []int{0, 44, 45, 100, len(text) - 2} {
+		bad := text[:at] + "!" + text[at+1:]
+		_, want := base64.StdEncoding.DecodeString(bad)
+		require.Error(t, want)
+		_, err := fastDecode([]byte(`{"Records":[{"Data":"` + bad + `"}]}`))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "record data: "+want.Error())
 	}
 }
 
