@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/efotest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/getrecords"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
@@ -103,6 +104,8 @@ func (e *env) source(t *testing.T, name string) *Source {
 	return &Source{
 		API: e.c, Stream: kinesisconsumer.StreamRef{Name: e.stream}, Registrar: e.registrar(name),
 		Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
+		// As the receiver: events decoded by getrecords, over efotest's real event stream.
+		StreamClientOptions: []func(*kinesis.Options){getrecords.Use},
 	}
 }
 

@@ -43,6 +43,10 @@ type Source struct {
 	Logger      *zap.Logger
 	// Clock is time.Now by default.
 	Clock func() time.Time
+	// StreamClientOptions are applied to the client each subscription opens (see
+	// streamClient), as API's own were given when it was made: kinesis.New does not carry
+	// them over.
+	StreamClientOptions []func(*kinesis.Options)
 
 	// ensuring serializes the Registrar's work: shards starting together wait for one
 	// registration rather than each make one.
@@ -112,7 +116,7 @@ func (s *Source) consumerARN(ctx context.Context) (string, error) {
 // original's HTTP transport and credentials, with a codec of its own.
 func (s *Source) streamClient() API {
 	if c, ok := s.API.(*kinesis.Client); ok {
-		return kinesis.New(c.Options())
+		return kinesis.New(c.Options(), s.StreamClientOptions...)
 	}
 	return s.API
 }

@@ -288,3 +288,15 @@ func TestReplayAfterRestartPollsThenSubscribes(t *testing.T) {
 		assert.Equal(t, string(types.ShardIteratorTypeAfterSequenceNumber), s.StartingPosition, "a subscription replayed")
 	}
 }
+
+// A subscription's own client gets the options Source was given: kinesis.New does not
+// carry over those its API was made with.
+func TestSubscriptionClientsTakeTheStreamClientOptions(t *testing.T) {
+	var applied int
+	s := &Source{API: kinesis.New(kinesis.Options{Region: "eu-west-2"}),
+		StreamClientOptions: []func(*kinesis.Options){func(*kinesis.Options) { applied++ }}}
+	c, ok := s.streamClient().(*kinesis.Client)
+	require.True(t, ok)
+	assert.NotSame(t, s.API, c, "a client of its own")
+	assert.Equal(t, 1, applied)
+}

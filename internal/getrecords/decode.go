@@ -21,6 +21,33 @@ import (
 // keeps nothing of body, which the caller may reuse. Members it does not know are skipped,
 // as the SDK skips them; null members are left unset.
 func Decode(body []byte, out *kinesis.GetRecordsOutput) error {
+	return decodeBatch(body, batchFields{
+		records: &out.Records, children: &out.ChildShards, millisBehind: &out.MillisBehindLatest,
+		positionKey: "NextShardIterator", position: &out.NextShardIterator,
+	})
+}
+
+// DecodeEvent fills ev from payload, a SubscribeToShardEvent's JSON, as Decode does a
+// GetRecords response: the same records, with a continuation sequence number for an
+// iterator.
+func DecodeEvent(payload []byte, ev *types.SubscribeToShardEvent) error {
+	return decodeBatch(payload, batchFields{
+		records: &ev.Records, children: &ev.ChildShards, millisBehind: &ev.MillisBehindLatest,
+		positionKey: "ContinuationSequenceNumber", position: &ev.ContinuationSequenceNumber,
+	})
+}
+
+// batchFields are where a batch of records goes: a GetRecords response and a
+// SubscribeToShard event differ only in the member that says where to go on.
+type batchFields struct {
+	records      *[]types.Record
+	children     *[]types.ChildShard
+	millisBehind **int64
+	positionKey  string
+	position     **string
+}
+
+func decodeBatch(body []byte, out batchFields) error {
 	if len(body) == 0 {
 		return nil // as the SDK: an empty body is an empty output
 	}
@@ -28,17 +55,17 @@ func Decode(body []byte, out *kinesis.GetRecordsOutput) error {
 	err := d.object(func(key []byte) error {
 		switch string(key) {
 		case "Records":
-			return d.records(out)
-		case "NextShardIterator":
-			return d.stringPtr(&out.NextShardIterator)
+			return d.records(out.records)
+		case out.positionKey:
+			return d.stringPtr(out.position)
 		case "MillisBehindLatest":
 			n, ok, err := d.int64()
 			if ok {
-				out.MillisBehindLatest = &n
+				*out.millisBehind = &n
 			}
 			return err
 		case "ChildShards":
-			return d.childShards(out)
+			return d.childShards(out.children)
 		}
 		_, err := d.skip()
 		return err
@@ -50,11 +77,11 @@ func Decode(body []byte, out *kinesis.GetRecordsOutput) error {
 }
 
 // childShards decodes the ChildShards array, which a shard's last response holds.
-func (d *decoder) childShards(out *kinesis.GetRecordsOutput) error {
+func (d *decoder) childShards(out *[]types.ChildShard) error {
 	if d.isNull() {
 		return nil
 	}
-	out.ChildShards = []types.ChildShard{}
+	*out = []types.ChildShard{}
 	return d.array(func() error {
 		var c types.ChildShard
 		if !d.isNull() {
@@ -95,7 +122,7 @@ func (d *decoder) childShards(out *kinesis.GetRecordsOutput) error {
 				return err
 			}
 		}
-		out.ChildShards = append(out.ChildShards, c)
+		*out = append(*out, c)
 		return nil
 	})
 }
@@ -123,8 +150,8 @@ type span struct{ from, to int32 }
 
 func (s span) set() bool { return s.to > 0 }
 
-// records decodes the Records array into out.Records.
-func (d *decoder) records(out *kinesis.GetRecordsOutput) error {
+// records decodes the Records array into *out.
+func (d *decoder) records(out *[]types.Record) error {
 	if d.isNull() {
 		return nil
 	}
@@ -196,9 +223,9 @@ func (d *decoder) records(out *kinesis.GetRecordsOutput) error {
 		strs = append(strs, all[s.from-1:s.to-1])
 		return &strs[len(strs)-1]
 	}
-	out.Records = make([]types.Record, len(recs))
+	*out = make([]types.Record, len(recs))
 	for i := range recs {
-		rt, r := &recs[i], &out.Records[i]
+		rt, r := &recs[i], &(*out)[i]
 		if rt.hasData {
 			r.Data = slab[rt.data.from:rt.data.to:rt.data.to]
 		}

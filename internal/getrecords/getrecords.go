@@ -1,9 +1,10 @@
-// Package getrecords decodes Kinesis GetRecords responses in one pass and a handful of
-// allocations a response, where the SDK's generic JSON deserializer allocates several
-// times a record (each record's base64 text, then its data, then each field's pointer).
-// It plugs into the SDK's Kinesis client as a wrapper of the client's protocol, so the
-// SDK still serializes requests, signs, retries, resolves endpoints and decodes errors:
-// only a successful GetRecords response takes the fast path.
+// Package getrecords decodes Kinesis GetRecords responses, and the SubscribeToShard
+// events of enhanced fan-out, in one pass and a handful of allocations each, where the
+// SDK's generic JSON deserializer allocates several times a record (each record's base64
+// text, then its data, then each field's pointer). It plugs into the SDK's Kinesis client
+// as a wrapper of the client's protocol, so the SDK still serializes requests, signs,
+// retries, resolves endpoints and decodes errors: only a successful GetRecords response
+// and a well-formed SubscribeToShardEvent take the fast path.
 package getrecords
 
 import (

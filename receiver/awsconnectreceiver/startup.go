@@ -5,11 +5,13 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/featuregate"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fanout"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/getrecords"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
 )
@@ -158,7 +160,9 @@ func (r *awsConnectReceiver) awaitFanOut(ctx context.Context, api fanout.API, st
 		return nil, false
 	}
 	log.Info("Reading the stream through enhanced fan-out", zap.String("consumer_arn", arn))
-	src := &fanout.Source{API: api, Stream: r.stream(), Registrar: reg, Logger: r.set.Logger}
+	// Each subscription's client decodes its events as the receiver's decodes GetRecords.
+	src := &fanout.Source{API: api, Stream: r.stream(), Registrar: reg, Logger: r.set.Logger,
+		StreamClientOptions: []func(*kinesis.Options){getrecords.Use}}
 	src.SetConsumerARN(arn)
 	return src, true
 }
