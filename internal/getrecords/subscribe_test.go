@@ -161,3 +161,20 @@ func BenchmarkEvent(b *testing.B) {
 		})
 	}
 }
+
+// FuzzEventStream reads any bytes as a stream both ways: whatever the SDK makes of them,
+// events or the error that ends the stream, is what comes out here.
+func FuzzEventStream(f *testing.F) {
+	f.Add(event(f, asEvent(sdkCases["records"])))
+	f.Add(event(f, asEvent(sdkCases["shard end"])))
+	f.Add(append(event(f, `{"Records":[]}`), message(f, map[string]string{":message-type": "exception",
+		":exception-type": "ResourceInUseException", ":content-type": "application/json"}, `{"message":"x"}`)...))
+	f.Add(message(f, map[string]string{":message-type": "event", ":event-type": "Other"}, `{}`))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		want := readStream(sdkProtocol(), stream)
+		got := readStream(fastProtocol(), stream)
+		if !slices.Equal(want, got) {
+			t.Fatalf("read differently from the SDK\nSDK:  %q\nhere: %q", want, got)
+		}
+	})
+}
