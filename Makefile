@@ -83,6 +83,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactrecord/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/contactlog/
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadBucket$$' -fuzztime $(FUZZTIME) ./internal/contactstate/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/getrecords/
+	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' -fuzztime $(FUZZTIME) ./internal/getrecords/
 
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or
