@@ -10,6 +10,7 @@ package getrecords
 import (
 	"bytes"
 	"context"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	smithy "github.com/aws/smithy-go"
@@ -37,12 +38,11 @@ func (p *protocol) DeserializeResponse(ctx context.Context, schema *smithy.Opera
 	}
 	buf := takeBody()
 	defer keepBody(buf)
+	var size int64
 	if resp.ContentLength > 0 && resp.ContentLength <= maxResponse {
-		// MinRead more, or ReadFrom doubles a buffer filled to the last byte before it
-		// sees the end.
-		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+		size = resp.ContentLength
 	}
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
+	if err := readInto(buf, resp.Body, size); err != nil {
 		return &smithy.DeserializationError{Err: err}
 	}
 	if err := Decode(buf.Bytes(), o); err != nil {
@@ -89,6 +89,17 @@ func keepBody(buf *bytes.Buffer) {
 	case bodies <- buf:
 	default:
 	}
+}
+
+// readInto appends r, to its end, to buf, grown first for size bytes (0 when unknown).
+// MinRead more, or ReadFrom doubles a buffer filled to its last byte before it sees the
+// end.
+func readInto(buf *bytes.Buffer, r io.Reader, size int64) error {
+	if size > 0 {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(r)
+	return err
 }
 
 // snapshot is the start of a body that could not be decoded, for the error.

@@ -56,9 +56,8 @@ func readEvent(r io.Reader, buf *bytes.Buffer) (ev *types.SubscribeToShardEvent,
 		total-preludeLen-headersLen-crcLen > maxPayloadLen {
 		return nil, false
 	}
-	// MinRead more, or ReadFrom grows the buffer at its last byte.
-	buf.Grow(int(total) - preludeLen + bytes.MinRead)
-	if _, err := buf.ReadFrom(io.LimitReader(r, int64(total)-preludeLen)); err != nil || buf.Len() != int(total) {
+	rest := int64(total) - preludeLen
+	if err := readInto(buf, io.LimitReader(r, rest), rest); err != nil || buf.Len() != int(total) {
 		return nil, false
 	}
 	whole := buf.Bytes()
