@@ -22,21 +22,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sdkDecode decodes body the SDK's own way: the protocol a Kinesis client has by default.
-func sdkDecode(body []byte) (*kinesis.GetRecordsOutput, error) {
-	out := &kinesis.GetRecordsOutput{}
-	err := awsjson.New11(schemas.Kinesis_20131202).DeserializeResponse(context.Background(),
-		smithy.NewOperationSchema(schemas.GetRecords, schemas.GetRecordsInput, schemas.GetRecordsOutput),
-		kinesis.TypeRegistry, response(200, body), out)
-	return out, err
+// sdkProtocol is the protocol a Kinesis client has by default.
+func sdkProtocol() *awsjson.Protocol { return awsjson.New11(schemas.Kinesis_20131202) }
+
+// fastProtocol is the same wrapped, as a client with Use has it.
+func fastProtocol() *protocol {
+	o := kinesis.Options{Protocol: sdkProtocol()}
+	Use(&o)
+	return o.Protocol.(*protocol)
 }
 
-// fastDecode decodes body through the wrapped protocol, as a client with Use does.
+// sdkDecode decodes body the SDK's own way.
+func sdkDecode(body []byte) (*kinesis.GetRecordsOutput, error) {
+	return decodeWith(sdkProtocol(), body)
+}
+
+// fastDecode decodes body through the wrapped protocol.
 func fastDecode(body []byte) (*kinesis.GetRecordsOutput, error) {
-	o := kinesis.Options{Protocol: awsjson.New11(schemas.Kinesis_20131202)}
-	Use(&o)
+	return decodeWith(fastProtocol(), body)
+}
+
+func decodeWith(p smithyhttp.ClientProtocol, body []byte) (*kinesis.GetRecordsOutput, error) {
 	out := &kinesis.GetRecordsOutput{}
-	err := o.Protocol.DeserializeResponse(context.Background(),
+	err := p.DeserializeResponse(context.Background(),
 		smithy.NewOperationSchema(schemas.GetRecords, schemas.GetRecordsInput, schemas.GetRecordsOutput),
 		kinesis.TypeRegistry, response(200, body), out)
 	return out, err

@@ -14,17 +14,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	smithy "github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/eventstream"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
+// eventReader is the part of a protocol that reads an event stream's messages.
+type eventReader interface {
+	DeserializeEventMessage(*smithy.Schema, *smithy.TypeRegistry, io.Reader) (smithy.Deserializable, error)
+}
+
 // readStream reads every message of stream through a protocol, as the SDK's event
 // stream reader does, and renders what each call gave: an event, or the error that ends
 // the stream.
-func readStream(p interface {
-	DeserializeEventMessage(*smithy.Schema, *smithy.TypeRegistry, io.Reader) (smithy.Deserializable, error)
-}, stream []byte) []string {
+func readStream(p eventReader, stream []byte) []string {
 	r := bytes.NewReader(stream)
 	var got []string
 	for {
@@ -42,14 +44,6 @@ func readStream(p interface {
 			got = append(got, fmt.Sprintf("%T %+v", ev, ev))
 		}
 	}
-}
-
-func sdkProtocol() *awsjson.Protocol { return awsjson.New11(schemas.Kinesis_20131202) }
-
-func fastProtocol() *protocol {
-	o := kinesis.Options{Protocol: sdkProtocol()}
-	Use(&o)
-	return o.Protocol.(*protocol)
 }
 
 // message encodes one event stream message with the SDK's encoder.
@@ -127,9 +121,7 @@ func TestEventsReadAsTheSDKReadsThem(t *testing.T) {
 func TestEventsAreDecodedHere(t *testing.T) {
 	simulated, _ := simulatedResponse(t, 100)
 	msg := event(t, asEvent(string(simulated)))
-	read := func(p interface {
-		DeserializeEventMessage(*smithy.Schema, *smithy.TypeRegistry, io.Reader) (smithy.Deserializable, error)
-	}) float64 {
+	read := func(p eventReader) float64 {
 		return testing.AllocsPerRun(20, func() {
 			ev, err := p.DeserializeEventMessage(schemas.SubscribeToShardEventStream, kinesis.TypeRegistry, bytes.NewReader(msg))
 			require.NoError(t, err)
@@ -146,20 +138,13 @@ func TestEventsAreDecodedHere(t *testing.T) {
 func BenchmarkEvent(b *testing.B) {
 	simulated, dataBytes := simulatedResponse(b, 1000)
 	msg := event(b, asEvent(string(simulated)))
-	for name, p := range map[string]interface {
-		DeserializeEventMessage(*smithy.Schema, *smithy.TypeRegistry, io.Reader) (smithy.Deserializable, error)
-	}{"fast": fastProtocol(), "sdk": sdkProtocol()} {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(dataBytes))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := p.DeserializeEventMessage(schemas.SubscribeToShardEventStream, kinesis.TypeRegistry, bytes.NewReader(msg)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/record")
-		})
+	read := func(p eventReader) func() error {
+		return func() error {
+			_, err := p.DeserializeEventMessage(schemas.SubscribeToShardEventStream, kinesis.TypeRegistry, bytes.NewReader(msg))
+			return err
+		}
 	}
+	benchPerRecord(b, dataBytes, map[string]func() error{"fast": read(fastProtocol()), "sdk": read(sdkProtocol())})
 }
 
 // FuzzEventStream reads any bytes as a stream both ways: whatever the SDK makes of them,
