@@ -138,3 +138,39 @@ func TestReaderOverlayPointsEveryReceiverThroughEnhancedFanOut(t *testing.T) {
 		assert.False(t, r.EnhancedFanOut.Enabled, id)
 	}
 }
+
+// TestPinningReachesThreadsStartedMeanwhile: threads the runtime starts while the
+// threads are being set (a thread inherits its creator's set) are set too.
+func TestPinningReachesThreadsStartedMeanwhile(t *testing.T) {
+	if !CanPin() {
+		assert.Equal(t, 1, runtime.NumCPU(), "CanPin is false only on a single core")
+		return
+	}
+	rest, all := allowed, allowed
+	rest.Clear(ConsumerCore)
+	t.Cleanup(func() { _ = setAffinity(&all) })
+	// Goroutines that lock their thread and wait keep it, so the runtime starts a new
+	// thread for each, from whichever thread runs the scheduler at that moment.
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		for range 1000 {
+			held := make(chan struct{})
+			go func() { runtime.LockOSThread(); close(held); <-release }()
+			<-held
+		}
+	}()
+	for round := 0; ; round++ {
+		require.NoError(t, setAffinity(&rest))
+		require.NoError(t, setAffinity(&all))
+		on, threads := threadsOnConsumerCore(t)
+		require.Equal(t, threads, on, "round %d", round)
+		select {
+		case <-started:
+			return
+		default:
+		}
+	}
+}
