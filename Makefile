@@ -56,9 +56,12 @@ test: npm build lint
 # slabs beside pdata's setters), decode and decode + map per contact event and per contact
 # record, GetRecords decoding beside the SDK's, the agent state, the contact state (per event, and
 # its memory at its bound), and duplicate removal (per
-# record, per checkpoint saved, and a window's memory).
+# record, per checkpoint saved, and a window's memory). Then the export path alone, on every
+# core: the receiver's requests through config/datadog-agent.yaml's exporter, its queue on
+# disk, on a storage that costs nothing, without the queue's batching, and in memory.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/contactstate/ ./receiver/awsconnectreceiver/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
+	$(GO) test -run '^$$' -bench . -benchtime 50x -count 3 ./receiver/awsconnectreceiver/internal/exportbench/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
 # through the disk queue; the queue in memory; the queue in memory reading through
