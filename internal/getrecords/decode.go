@@ -21,6 +21,13 @@ import (
 // keeps nothing of body, which the caller may reuse. Members it does not know are skipped,
 // as the SDK skips them; null members are left unset.
 func Decode(body []byte, out *kinesis.GetRecordsOutput) error {
+	_, err := decodeResponse(body, out)
+	return err
+}
+
+// decodeResponse is Decode, and returns the slab the records' data were decoded into,
+// for Recycle.
+func decodeResponse(body []byte, out *kinesis.GetRecordsOutput) ([]byte, error) {
 	return decodeBatch(body, batchFields{
 		records: &out.Records, children: &out.ChildShards, millisBehind: &out.MillisBehindLatest,
 		positionKey: "NextShardIterator", position: &out.NextShardIterator,
@@ -31,10 +38,11 @@ func Decode(body []byte, out *kinesis.GetRecordsOutput) error {
 // GetRecords response: the same records, with a continuation sequence number for an
 // iterator.
 func DecodeEvent(payload []byte, ev *types.SubscribeToShardEvent) error {
-	return decodeBatch(payload, batchFields{
+	_, err := decodeBatch(payload, batchFields{
 		records: &ev.Records, children: &ev.ChildShards, millisBehind: &ev.MillisBehindLatest,
 		positionKey: "ContinuationSequenceNumber", position: &ev.ContinuationSequenceNumber,
 	})
+	return err
 }
 
 // batchFields are where a batch of records goes: a GetRecords response and a
@@ -47,9 +55,11 @@ type batchFields struct {
 	position     **string
 }
 
-func decodeBatch(body []byte, out batchFields) error {
+// decodeBatch decodes a batch into out, and returns the slab its records' data were
+// decoded into (nil without records).
+func decodeBatch(body []byte, out batchFields) ([]byte, error) {
 	if len(body) == 0 {
-		return nil // as the SDK: an empty body is an empty output
+		return nil, nil // as the SDK: an empty body is an empty output
 	}
 	d := decoder{b: body}
 	err := d.object(func(key []byte) error {
@@ -70,10 +80,10 @@ func decodeBatch(body []byte, out batchFields) error {
 		_, err := d.skip()
 		return err
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		err = d.end()
 	}
-	return d.end()
+	return d.slab, err
 }
 
 // childShards decodes the ChildShards array, which a shard's last response holds.
@@ -162,7 +172,8 @@ func (d *decoder) records(out *[]types.Record) error {
 	recs := make([]recordText, 0, n)
 	// The data decode into one slab: base64 takes 4 bytes for 3, and the body holds all
 	// of it.
-	slab := make([]byte, 0, (len(d.b)-d.i)/4*3+3)
+	slab := takeSlab((len(d.b)-d.i)/4*3 + 3)
+	d.slab = slab
 	text := make([]byte, 0, n*96) // a sequence number and a partition key
 
 	err := d.array(func() error {
@@ -279,6 +290,8 @@ type decoder struct {
 	last int
 	// depth is how deep skip is in nested values.
 	depth int
+	// slab is what the records' data were decoded into.
+	slab []byte
 }
 
 // maxDepth bounds the nesting of skipped values, so that no body can exhaust the stack.

@@ -24,6 +24,7 @@ func Use(o *kinesis.Options) {
 		return
 	}
 	o.Protocol = &protocol{ClientProtocol: o.Protocol}
+	o.APIOptions = append(o.APIOptions, addSlabMiddleware)
 }
 
 // protocol is the client's protocol with GetRecords' successful responses decoded here.
@@ -45,9 +46,11 @@ func (p *protocol) DeserializeResponse(ctx context.Context, schema *smithy.Opera
 	if err := readInto(buf, resp.Body, size); err != nil {
 		return &smithy.DeserializationError{Err: err}
 	}
-	if err := Decode(buf.Bytes(), o); err != nil {
+	slab, err := decodeResponse(buf.Bytes(), o)
+	if err != nil {
 		return &smithy.DeserializationError{Err: err, Snapshot: snapshot(buf.Bytes())}
 	}
+	holdSlab(ctx, slab)
 	return nil
 }
 

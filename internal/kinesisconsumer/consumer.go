@@ -47,9 +47,10 @@ type Options struct {
 	Stream    StreamRef
 	Processor Processor
 
-	// Source defaults to a PollingSource over API with MaxRecords.
+	// Source defaults to a PollingSource over API with MaxRecords and Recycle.
 	Source     Source
 	MaxRecords int32
+	Recycle    func(middleware.Metadata)
 	// ReplaySource reads the records replayed to rebuild state (Replay); it defaults to
 	// Source. A subscription Source reads its replays better by polling: a replay is a
 	// short read of history, and a subscription of its own would collide with the
@@ -181,7 +182,7 @@ func New(opts Options) (*Consumer, error) {
 		opts.MaxRecords = 10000
 	}
 	if opts.Source == nil {
-		opts.Source = &PollingSource{API: opts.API, Stream: opts.Stream, MaxRecords: opts.MaxRecords}
+		opts.Source = &PollingSource{API: opts.API, Stream: opts.Stream, MaxRecords: opts.MaxRecords, Recycle: opts.Recycle}
 	}
 	replaysAsRead := opts.ReplaySource == nil
 	if replaysAsRead {

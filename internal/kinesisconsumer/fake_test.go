@@ -627,6 +627,12 @@ func (f *fakeKinesis) newIteratorLocked(s *fakeShard, pos int) string {
 }
 
 // GetRecords implements KinesisAPI.
+// readSpan is the first and last sequence numbers a GetRecords call of the fake
+// returned, in its output's ResultMetadata under readSpanKey.
+type readSpan struct{ first, last string }
+
+type readSpanKey struct{}
+
 func (f *fakeKinesis) GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, _ ...func(*kinesis.Options)) (out *kinesis.GetRecordsOutput, err error) {
 	call := fakeCall{Op: opGetRecords, StreamARN: aws.ToString(in.StreamARN)}
 	// Resolve the shard before faults are looked at, so a fault can target a shard.
@@ -674,6 +680,7 @@ func (f *fakeKinesis) GetRecords(ctx context.Context, in *kinesis.GetRecordsInpu
 		call.Returned = n
 		call.FirstSeq = aws.ToString(out.Records[0].SequenceNumber)
 		call.LastSeq = aws.ToString(out.Records[n-1].SequenceNumber)
+		out.ResultMetadata.Set(readSpanKey{}, readSpan{call.FirstSeq, call.LastSeq})
 	}
 	var behind int64
 	if end < len(s.records) {

@@ -10,6 +10,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // PollingSource reads shards with GetShardIterator and GetRecords.
@@ -18,6 +19,10 @@ type PollingSource struct {
 	Stream StreamRef
 	// MaxRecords is the Limit of each GetRecords call (at most 10,000).
 	MaxRecords int32
+	// Recycle, if set, is given the ResultMetadata of each GetRecords output once every
+	// record of it has been accepted: the API's decoder may then reuse the memory of the
+	// records' data (getrecords.Recycle).
+	Recycle func(middleware.Metadata)
 }
 
 // Open implements Source. It asks for no iterator yet: the first Next does, so an Open
@@ -121,6 +126,10 @@ func (s *pollingStream) Next(ctx context.Context) (Batch, error) {
 	}
 	if n := len(b.Records); n > 0 {
 		s.lastSeq = b.Records[n-1].SequenceNumber
+		if recycle := s.src.Recycle; recycle != nil {
+			md := out.ResultMetadata
+			b.done = func() { recycle(md) }
+		}
 	}
 	s.iterator = out.NextShardIterator
 	if s.iterator == nil {

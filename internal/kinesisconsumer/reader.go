@@ -255,6 +255,7 @@ func (r *shardReader) read() {
 				return
 			}
 		}
+		b.finish()
 		if b.End {
 			c.noteChildren(b.ChildShards)
 			// Children start from this window: a retried write may have landed on them.
@@ -425,6 +426,7 @@ func (r *shardReader) replay(shard string, now time.Time, keep func(*Record) boo
 			}
 			return res, true
 		}
+		b.finish()
 		r.giveTurn()
 		// Within Kinesis's 5 GetRecords calls a second per shard.
 		if !sleep(ctx, minPollGap) {

@@ -37,6 +37,18 @@ type Batch struct {
 	// Recent is the shard's window of recently handed-on keys, for the Processor to drop
 	// records it has handed on before; nil without duplicate removal, and for replays.
 	Recent *RecentKeys
+
+	// done is called once every record of the batch has been accepted, when its source
+	// can reuse what the records' data lie in; nil when it cannot.
+	done func()
+}
+
+// finish says that the batch's records are done with: their data may be overwritten.
+func (b *Batch) finish() {
+	if b.done != nil {
+		b.done()
+		b.done = nil
+	}
 }
 
 // Position is where reading a shard starts.

@@ -168,10 +168,13 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 	warnIfHealthCheckIgnoresStatus(host, r.set.Logger)
 	backoff := consumerBackoff(r.cfg)
 	opts := kinesisconsumer.Options{
-		API:                api,
-		Stream:             r.stream(),
-		Processor:          r,
-		MaxRecords:         r.cfg.MaxRecordsPerCall,
+		API:        api,
+		Stream:     r.stream(),
+		Processor:  r,
+		MaxRecords: r.cfg.MaxRecordsPerCall,
+		// Process keeps nothing of a record's data: the records decode into strings of
+		// their own (copies, interned, or carved from the decoder's buffers).
+		Recycle:            getrecords.Recycle,
 		MaxBatchRecords:    r.cfg.MaxRecordsPerRequest,
 		MaxBatchBytes:      r.cfg.MaxBytesPerRequest,
 		MaxBatchesInFlight: r.cfg.MaxBatchesInFlight,
