@@ -2,6 +2,7 @@ package getrecords
 
 import (
 	"context"
+	"math/bits"
 	"sync"
 
 	"github.com/aws/smithy-go/middleware"
@@ -41,21 +42,40 @@ const (
 	maxKeptSlab = 8 << 20
 )
 
-// takeSlab returns an empty slab of at least size bytes: a recycled one if one is large
-// enough, else a new one.
+// takeSlab returns an empty slab of at least size bytes: the smallest recycled one that
+// is large enough, else a new one.
 func takeSlab(size int) []byte {
 	idle.Lock()
 	defer idle.Unlock()
+	best := -1
 	for i, s := range idle.slabs {
-		if cap(s) >= size {
-			last := len(idle.slabs) - 1
-			idle.slabs[i], idle.slabs[last] = idle.slabs[last], nil
-			idle.slabs = idle.slabs[:last]
-			return s
+		if cap(s) >= size && (best < 0 || cap(s) < cap(idle.slabs[best])) {
+			best = i
 		}
 	}
-	return make([]byte, 0, size)
+	if best < 0 {
+		return make([]byte, 0, slabSize(size))
+	}
+	s := idle.slabs[best]
+	last := len(idle.slabs) - 1
+	idle.slabs[best], idle.slabs[last] = idle.slabs[last], nil
+	idle.slabs = idle.slabs[:last]
+	return s
 }
+
+// slabSize is the capacity of a new slab for size bytes: an eighth more, rounded up to an
+// eighth of its power of two, so that the next responses, a few records more or a little
+// larger, fit it too. At least minSlab: a quiet shard's responses are small.
+func slabSize(size int) int {
+	size += size / 8
+	if size <= minSlab {
+		return minSlab
+	}
+	step := 1 << (bits.Len(uint(size)) - 3)
+	return (size + step - 1) &^ (step - 1)
+}
+
+const minSlab = 64 << 10
 
 // Recycle hands back the slab of the GetRecords response whose output's ResultMetadata
 // md is, for the next response to be decoded into. The caller must be done with the Data
@@ -83,6 +103,18 @@ func Recycle(md middleware.Metadata) {
 	}
 	if len(idle.slabs) < idleSlabs {
 		idle.slabs = append(idle.slabs, slab[:0])
+		return
+	}
+	// Full: this one takes the place of the smallest, which fewer responses fit (those of
+	// a quiet spell, say, before a backlog).
+	smallest := 0
+	for i, s := range idle.slabs {
+		if cap(s) < cap(idle.slabs[smallest]) {
+			smallest = i
+		}
+	}
+	if cap(slab) > cap(idle.slabs[smallest]) {
+		idle.slabs[smallest] = slab[:0]
 	}
 }
 

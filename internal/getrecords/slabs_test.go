@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -100,4 +101,45 @@ func TestOutputsOfOtherDecodersAreNotRecycled(t *testing.T) {
 	stock.ResultMetadata.Set("other", 1)
 	Recycle(stock.ResultMetadata)
 	assert.Zero(t, idleCount())
+}
+
+// recycled hands slab back as Recycle would a response's.
+func recycled(slab []byte) {
+	var md middleware.Metadata
+	md.Set(slabKey{}, &slabRef{slab: slab})
+	Recycle(md)
+}
+
+// TestSlabsFitTheNextResponses: a slab made for one response fits the next ones a little
+// larger, and the smallest that fits is taken.
+func TestSlabsFitTheNextResponses(t *testing.T) {
+	drainIdle()
+	const size = 2_500_000
+	first := takeSlab(size)
+	assert.GreaterOrEqual(t, cap(first), size*9/8, "no room for a response an eighth larger")
+	assert.LessOrEqual(t, cap(first), size*13/10)
+	small := takeSlab(1000)
+	assert.Equal(t, minSlab, cap(small))
+	recycled(first)
+	recycled(small)
+	assert.Same(t, unsafe.SliceData(small[:1]), unsafe.SliceData(takeSlab(900)[:1]), "the small slab fits a small response")
+	assert.Same(t, unsafe.SliceData(first[:1]), unsafe.SliceData(takeSlab(size * 9 / 8)[:1]), "the large slab fits a response an eighth larger")
+}
+
+// TestLargerSlabsReplaceSmallerIdleOnes: with the idle slabs all small (a quiet spell),
+// a large one recycled still takes a place, so that a backlog's responses reuse it.
+func TestLargerSlabsReplaceSmallerIdleOnes(t *testing.T) {
+	drainIdle()
+	var small [idleSlabs][]byte
+	for i := range small {
+		small[i] = takeSlab(1000)
+	}
+	for _, s := range small {
+		recycled(s)
+	}
+	require.Equal(t, idleSlabs, idleCount())
+	large := takeSlab(3_000_000)
+	recycled(large)
+	assert.Equal(t, idleSlabs, idleCount())
+	assert.Same(t, unsafe.SliceData(large[:1]), unsafe.SliceData(takeSlab(3_000_000)[:1]))
 }
