@@ -9,8 +9,8 @@ import (
 )
 
 // The data of a response's records are decoded into one slab. A new slab of megabytes
-// is zeroed by make before the data are written over it: that zeroing was a tenth of the
-// collector's CPU profile on kinesis-local (docs/performance.md, "GetRecords decoding").
+// is zeroed by make before the data are written over it: that zeroing was 12 to 15% of
+// the collector's CPU profile on kinesis-local (docs/performance.md, "GetRecords decoding").
 // So a caller done with every record of a response hands its slab back with Recycle,
 // and the next response is decoded into it, unzeroed: a record's data cover only what
 // was written for it.

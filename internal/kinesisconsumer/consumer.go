@@ -47,7 +47,8 @@ type Options struct {
 	Stream    StreamRef
 	Processor Processor
 
-	// Source defaults to a PollingSource over API with MaxRecords and Recycle.
+	// Source defaults to a PollingSource over API with MaxRecords and Recycle (see
+	// PollingSource.Recycle: the hand-back of each read's memory once it is done with).
 	Source     Source
 	MaxRecords int32
 	Recycle    func(middleware.Metadata)

@@ -626,13 +626,13 @@ func (f *fakeKinesis) newIteratorLocked(s *fakeShard, pos int) string {
 	return tok
 }
 
-// GetRecords implements KinesisAPI.
 // readSpan is the first and last sequence numbers a GetRecords call of the fake
 // returned, in its output's ResultMetadata under readSpanKey.
 type readSpan struct{ first, last string }
 
 type readSpanKey struct{}
 
+// GetRecords implements KinesisAPI.
 func (f *fakeKinesis) GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, _ ...func(*kinesis.Options)) (out *kinesis.GetRecordsOutput, err error) {
 	call := fakeCall{Op: opGetRecords, StreamARN: aws.ToString(in.StreamARN)}
 	// Resolve the shard before faults are looked at, so a fault can target a shard.
