@@ -94,7 +94,11 @@ func BenchmarkExport(b *testing.B) {
 			var pushed int
 			events := measure(b, requests, func(ld plog.Logs) {
 				pushed += ld.LogRecordCount()
-				for exp.ConsumeLogs(context.Background(), ld) != nil {
+				deadline := time.Now().Add(time.Minute)
+				for err := exp.ConsumeLogs(context.Background(), ld); err != nil; err = exp.ConsumeLogs(context.Background(), ld) {
+					if time.Now().After(deadline) {
+						b.Fatalf("the exporter refused a request for a minute: %v", err)
+					}
 					time.Sleep(time.Millisecond) // the queue is full: wait as the receiver does
 				}
 			}, func() { sink.waitFor(b, pushed) })
