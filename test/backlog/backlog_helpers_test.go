@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,19 +89,33 @@ func startGateway(t testing.TB) *gateway {
 	addr, err := be.Serve("127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(be.Down)
-	g := &gateway{
-		grpcAddr:      fmt.Sprintf("127.0.0.1:%d", kinesistest.FreePort(t)),
-		httpAddr:      fmt.Sprintf("127.0.0.1:%d", kinesistest.FreePort(t)),
-		backend:       be,
-		telemetryPort: kinesistest.FreePort(t),
-	}
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "gateway.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, gatewayConfig, g.grpcAddr, g.httpAddr, addr, g.telemetryPort), 0o600))
-	g.proc = collectortest.Start(t, cfgPath)
-	waitListening(t, g.grpcAddr, g.proc)
-	waitListening(t, g.httpAddr, g.proc)
-	return g
+	// The ports are free when picked, but another process may take one before the
+	// gateway binds it (the unit tests run beside this package): then pick again.
+	for attempt := 1; ; attempt++ {
+		g := &gateway{
+			grpcAddr:      fmt.Sprintf("127.0.0.1:%d", kinesistest.FreePort(t)),
+			httpAddr:      fmt.Sprintf("127.0.0.1:%d", kinesistest.FreePort(t)),
+			backend:       be,
+			telemetryPort: kinesistest.FreePort(t),
+		}
+		cfgPath := filepath.Join(dir, fmt.Sprintf("gateway-%d.yaml", attempt))
+		require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, gatewayConfig, g.grpcAddr, g.httpAddr, addr, g.telemetryPort), 0o600))
+		g.proc = collectortest.Start(t, cfgPath)
+		err := listening(g.grpcAddr, g.proc)
+		if err == nil {
+			err = listening(g.httpAddr, g.proc)
+		}
+		if err == nil {
+			return g
+		}
+		if attempt < 3 && strings.Contains(g.proc.Output(), "address already in use") {
+			t.Logf("gateway: %v, a port was taken meanwhile; picking others", err)
+			g.proc.Kill()
+			continue
+		}
+		t.Fatal(err)
+	}
 }
 
 // remoteWrite is a Prometheus remote-write endpoint that takes every request and counts
@@ -132,11 +147,12 @@ func startRemoteWrite(t testing.TB) *remoteWrite {
 		rw.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	port := kinesistest.FreePort(t)
-	srv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.ListenAndServe() }()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	rw.url = fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", port)
+	rw.url = fmt.Sprintf("http://%s/api/v1/write", l.Addr())
 	return rw
 }
 
@@ -146,22 +162,21 @@ func (rw *remoteWrite) counts() (requests, maxBody int) {
 	return rw.requests, rw.maxBody
 }
 
-// waitListening waits until something accepts connections on addr.
-func waitListening(t testing.TB, addr string, p *collectortest.Process) {
-	t.Helper()
+// listening waits until something accepts connections on addr, or says why not.
+func listening(addr string, p *collectortest.Process) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.Exited:
-			t.Fatalf("the collector exited before listening on %s", addr)
+			return fmt.Errorf("the collector exited before listening on %s", addr)
 		default:
 		}
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			conn.Close()
-			return
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("nothing listens on %s", addr)
+	return fmt.Errorf("nothing listens on %s", addr)
 }
