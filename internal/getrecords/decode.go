@@ -21,16 +21,17 @@ import (
 // keeps nothing of body, which the caller may reuse. Members it does not know are skipped,
 // as the SDK skips them; null members are left unset.
 func Decode(body []byte, out *kinesis.GetRecordsOutput) error {
-	_, err := decodeResponse(body, out)
+	_, err := decodeResponse(body, out, false)
 	return err
 }
 
-// decodeResponse is Decode, and returns the slab the records' data were decoded into,
-// for Recycle.
-func decodeResponse(body []byte, out *kinesis.GetRecordsOutput) ([]byte, error) {
+// decodeResponse is Decode, and returns the slab the records' data were decoded into.
+// With recycled, the slab is one of the idle ones, with room for later responses, as a
+// slab that Recycle may hand back.
+func decodeResponse(body []byte, out *kinesis.GetRecordsOutput, recycled bool) ([]byte, error) {
 	return decodeBatch(body, batchFields{
 		records: &out.Records, children: &out.ChildShards, millisBehind: &out.MillisBehindLatest,
-		positionKey: "NextShardIterator", position: &out.NextShardIterator,
+		positionKey: "NextShardIterator", position: &out.NextShardIterator, recycled: recycled,
 	})
 }
 
@@ -53,6 +54,8 @@ type batchFields struct {
 	millisBehind **int64
 	positionKey  string
 	position     **string
+	// recycled takes the data's slab from the idle ones (decodeResponse).
+	recycled bool
 }
 
 // decodeBatch decodes a batch into out, and returns the slab its records' data were
@@ -61,7 +64,7 @@ func decodeBatch(body []byte, out batchFields) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, nil // as the SDK: an empty body is an empty output
 	}
-	d := decoder{b: body}
+	d := decoder{b: body, recycled: out.recycled}
 	err := d.object(func(key []byte) error {
 		switch string(key) {
 		case "Records":
@@ -172,7 +175,12 @@ func (d *decoder) records(out *[]types.Record) error {
 	recs := make([]recordText, 0, n)
 	// The data decode into one slab: base64 takes 4 bytes for 3, and the body holds all
 	// of it.
-	slab := takeSlab((len(d.b)-d.i)/4*3 + 3)
+	var slab []byte
+	if size := (len(d.b)-d.i)/4*3 + 3; d.recycled {
+		slab = takeSlab(size)
+	} else {
+		slab = make([]byte, 0, size)
+	}
 	d.slab = slab
 	text := make([]byte, 0, n*96) // a sequence number and a partition key
 
@@ -290,8 +298,10 @@ type decoder struct {
 	last int
 	// depth is how deep skip is in nested values.
 	depth int
-	// slab is what the records' data were decoded into.
-	slab []byte
+	// slab is what the records' data were decoded into; recycled, whether it is taken
+	// from the idle slabs.
+	slab     []byte
+	recycled bool
 }
 
 // maxDepth bounds the nesting of skipped values, so that no body can exhaust the stack.

@@ -46,11 +46,15 @@ func (p *protocol) DeserializeResponse(ctx context.Context, schema *smithy.Opera
 	if err := readInto(buf, resp.Body, size); err != nil {
 		return &smithy.DeserializationError{Err: err}
 	}
-	slab, err := decodeResponse(buf.Bytes(), o)
+	// Only a slab the caller can hand back is taken from the idle ones.
+	holder := slabHolderOf(ctx)
+	slab, err := decodeResponse(buf.Bytes(), o, holder != nil)
 	if err != nil {
 		return &smithy.DeserializationError{Err: err, Snapshot: snapshot(buf.Bytes())}
 	}
-	holdSlab(ctx, slab)
+	if holder != nil {
+		holder.slab = slab
+	}
 	return nil
 }
 

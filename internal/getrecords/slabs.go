@@ -147,11 +147,11 @@ func (slabMiddleware) HandleDeserialize(ctx context.Context, in middleware.Deser
 	return out, md, err
 }
 
-// holdSlab gives DeserializeResponse's slab to the slabMiddleware around it, if any.
-func holdSlab(ctx context.Context, slab []byte) {
-	if h, ok := ctx.Value(holderKey{}).(*slabHolder); ok {
-		h.slab = slab
-	}
+// slabHolderOf is where DeserializeResponse leaves its slab for the slabMiddleware
+// around it; nil without one (the slab could not be recycled).
+func slabHolderOf(ctx context.Context) *slabHolder {
+	h, _ := ctx.Value(holderKey{}).(*slabHolder)
+	return h
 }
 
 // addSlabMiddleware places slabMiddleware around the SDK's deserializer.

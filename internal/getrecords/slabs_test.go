@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -142,4 +143,16 @@ func TestLargerSlabsReplaceSmallerIdleOnes(t *testing.T) {
 	recycled(large)
 	assert.Equal(t, idleSlabs, idleCount())
 	assert.Same(t, unsafe.SliceData(large[:1]), unsafe.SliceData(takeSlab(3_000_000)[:1]))
+}
+
+// TestDecodesThatCannotRecycleLeaveTheIdleSlabs: Decode and DecodeEvent, whose callers
+// cannot hand a slab back, neither take an idle slab nor make one with room to spare.
+func TestDecodesThatCannotRecycleLeaveTheIdleSlabs(t *testing.T) {
+	drainIdle()
+	recycled(takeSlab(1 << 20))
+	var out kinesis.GetRecordsOutput
+	require.NoError(t, Decode([]byte(sdkCases["records"]), &out))
+	var ev types.SubscribeToShardEvent
+	require.NoError(t, DecodeEvent([]byte(sdkCases["records"]), &ev))
+	assert.Equal(t, 1, idleCount(), "a decode took the idle slab")
 }
