@@ -120,6 +120,17 @@ type Options struct {
 	Logger *zap.Logger
 }
 
+// Polling is the PollingSource the options describe: API, Stream, MaxRecords (10,000
+// when unset) and Recycle. It is the default Source; a subscribing Source's caller can
+// take it for ReplaySource.
+func (o Options) Polling() *PollingSource {
+	maxRecords := o.MaxRecords
+	if maxRecords <= 0 {
+		maxRecords = 10000
+	}
+	return &PollingSource{API: o.API, Stream: o.Stream, MaxRecords: maxRecords, Recycle: o.Recycle}
+}
+
 // Consumer reads a stream's assigned shards and hands their records to a Processor.
 type Consumer struct {
 	opts   Options
@@ -179,11 +190,8 @@ func New(opts Options) (*Consumer, error) {
 	if opts.Stream.Name == "" && opts.Stream.ARN == "" {
 		return nil, errors.New("kinesisconsumer: a stream name or ARN is required")
 	}
-	if opts.MaxRecords <= 0 {
-		opts.MaxRecords = 10000
-	}
 	if opts.Source == nil {
-		opts.Source = &PollingSource{API: opts.API, Stream: opts.Stream, MaxRecords: opts.MaxRecords, Recycle: opts.Recycle}
+		opts.Source = opts.Polling()
 	}
 	replaysAsRead := opts.ReplaySource == nil
 	if replaysAsRead {

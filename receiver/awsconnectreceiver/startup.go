@@ -40,7 +40,7 @@ func (r *awsConnectReceiver) connect(ctx context.Context, api streamAPI, opts ki
 		}
 		// Replays read a little history once, by polling: a subscription of their own
 		// would collide with the shard's, one being allowed per consumer and shard.
-		opts.ReplaySource = &kinesisconsumer.PollingSource{API: api, Stream: r.stream(), MaxRecords: opts.MaxRecords, Recycle: opts.Recycle}
+		opts.ReplaySource = opts.Polling()
 	}
 	var coord *leases.Coordinator
 	if r.leaseTable != nil {
