@@ -19,7 +19,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
-	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -280,8 +279,6 @@ func (f *freeStorage) Batch(_ context.Context, ops ...*storage.Operation) error 
 }
 
 func (*freeStorage) Close(context.Context) error { return nil }
-
-var _ extension.Extension = (*freeStorage)(nil)
 
 // sink is an OTLP/gRPC logs endpoint that counts the requests and records it is sent.
 type sink struct {
