@@ -123,6 +123,9 @@ type Config struct {
 	// Redact drops or hashes agents' names and usernames, for teams that may not export
 	// personal data.
 	Redact RedactConfig `mapstructure:"redact"`
+	// LogBody is what a log record's body holds: map (the record as a structured map) or
+	// json (its JSON text, a string).
+	LogBody eventlog.BodyFormat `mapstructure:"log_body"`
 
 	// ResourceAttributes turns each resource attribute on or off.
 	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
@@ -269,6 +272,7 @@ func createDefaultConfig() component.Config {
 		ContactTTL:             24 * time.Hour,
 		StartPosition:          StartLatest,
 		Redact:                 RedactConfig{Mode: eventlog.RedactNone},
+		LogBody:                eventlog.BodyMap,
 		TLS:                    configtls.NewDefaultClientConfig(),
 		PollInterval:           time.Second,
 		MaxRecordsPerCall:      defaultMaxRecordsPerCall,
@@ -402,6 +406,11 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Redact.AgentARN && cfg.Redact.Mode != eventlog.RedactHash {
 		add("redact::agent_arn needs redact::mode hash (it is %q): agent ARNs are replaced by a keyed hash, so that one agent's events stay linked", cfg.Redact.Mode)
+	}
+	switch cfg.LogBody {
+	case eventlog.BodyMap, eventlog.BodyJSON:
+	default:
+		add("log_body %q is not one of %s, %s", cfg.LogBody, eventlog.BodyMap, eventlog.BodyJSON)
 	}
 	if cfg.CollectionInterval < time.Second {
 		add("collection_interval %s is below 1s: gauges change with agent events, which come in at most a few a second per agent", cfg.CollectionInterval)

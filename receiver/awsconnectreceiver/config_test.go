@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -62,6 +63,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.InDelta(t, configretry.NewDefaultBackOffConfig().RandomizationFactor, cfg.ErrorBackoff.RandomizationFactor, 0)
 	assert.Equal(t, DeduplicationConfig{Enabled: true, WindowSize: 10000}, cfg.Deduplication)
 	assert.Equal(t, 10000, cfg.dedupWindow())
+	assert.Equal(t, eventlog.BodyMap, cfg.LogBody, "bodies are structured maps, as before log_body existed")
 	assert.Equal(t, metadata.DefaultResourceAttributesConfig(), cfg.ResourceAttributes)
 	for _, ra := range []metadata.ResourceAttributeConfig{
 		cfg.ResourceAttributes.AwsConnectInstanceID, cfg.ResourceAttributes.CloudAccountID,
@@ -119,6 +121,7 @@ func TestLoadConfigFull(t *testing.T) {
 		MaxElapsedTime:      0,
 	}, cfg.ErrorBackoff)
 	assert.Equal(t, DeduplicationConfig{Enabled: true, WindowSize: 2000}, cfg.Deduplication)
+	assert.Equal(t, eventlog.BodyJSON, cfg.LogBody)
 	assert.False(t, cfg.ResourceAttributes.CloudAccountID.Enabled)
 	assert.False(t, cfg.ResourceAttributes.AwsConnectInstanceID.Enabled)
 	assert.True(t, cfg.ResourceAttributes.CloudProvider.Enabled)
@@ -202,6 +205,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"bad_queue_names", []string{"queue_names", `"BasicQueue" is not a queue ARN`}},
 		{"empty_queue_name", []string{"queue_names", "is empty"}},
 		{"contact_ttl_too_short", []string{"contact_ttl", "10m0s", "1h0m0s"}},
+		{"bad_log_body", []string{"log_body", `"text"`, "map, json"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

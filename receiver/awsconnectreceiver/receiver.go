@@ -85,7 +85,8 @@ func newReceiver(cfg *Config, set receiver.Settings) (*awsConnectReceiver, error
 		return nil, err
 	}
 	builder := eventlog.NewBuilder(cfg.ResourceAttributes,
-		eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)).HashingAgentARN(cfg.Redact.AgentARN)))
+		eventlog.WithRedactor(eventlog.NewRedactor(cfg.Redact.Mode, string(cfg.Redact.Salt)).HashingAgentARN(cfg.Redact.AgentARN)),
+		eventlog.WithBodyFormat(cfg.LogBody))
 	return &awsConnectReceiver{
 		cfg:       cfg,
 		set:       set,

@@ -66,6 +66,10 @@ func BenchmarkEndToEnd(b *testing.B) {
 				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: profile(b, "kinesis-local-disk-queue", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f})
 			})
+			b.Run("collector-otlp-disk-queue-map-body/"+filepath.Base(bin), func(b *testing.B) {
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: mapBodies + profile(b, "kinesis-local-disk-queue-map-body", 2, bin, productionExtensions...)})
+				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with `log_body: map` (OTLP, disk queue)", f: f})
+			})
 			b.Run("collector-otlp-kinesis-buffer/"+filepath.Base(bin), func(b *testing.B) {
 				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory (Kinesis as the buffer)", f: f})
@@ -215,6 +219,18 @@ exporters:
       wait_for_result: true
       sizer: requests
       queue_size: 1000
+`
+
+// mapBodies gives datadog-agent.yaml's receivers structured map bodies, the receiver's
+// default, instead of the JSON text the config asks for: what the text saves.
+const mapBodies = `
+receivers:
+  aws_connect:
+    log_body: map
+  aws_connect/contacts:
+    log_body: map
+  aws_connect/ctr:
+    log_body: map
 `
 
 // productionExtensions are config/datadog-agent.yaml's service::extensions.

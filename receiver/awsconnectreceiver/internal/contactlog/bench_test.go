@@ -27,11 +27,21 @@ func compact(b *testing.B, name string) []byte {
 	return out.Bytes()
 }
 
+// bodyFormats are the log_body settings the benchmarks run with.
+var bodyFormats = []eventlog.BodyFormat{eventlog.BodyMap, eventlog.BodyJSON}
+
 // BenchmarkBuildEvent is decode + map of the reference's CONNECTED_TO_AGENT sample,
-// compacted: one op is one event, to a log record with its attributes and whole body.
+// compacted: one op is one event, to a log record with its attributes and whole body,
+// a map or its text.
 func BenchmarkBuildEvent(b *testing.B) {
+	for _, format := range bodyFormats {
+		b.Run("body="+string(format), func(b *testing.B) { benchEvent(b, format) })
+	}
+}
+
+func benchEvent(b *testing.B, format eventlog.BodyFormat) {
 	data := compact(b, "events/connected_to_agent.json")
-	builder := eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig())
+	builder := eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig(), eventlog.WithBodyFormat(format))
 	src := eventlog.Source{Stream: "connect-contact-events", Shard: "shardId-000000000000"}
 	now := time.Now()
 	recs := NewRecords(builder, src, benchBatch, now)
@@ -52,8 +62,14 @@ func BenchmarkBuildEvent(b *testing.B) {
 // BenchmarkBuildRecord is decode + map of the reference's sample CTR, compacted: one op
 // is one contact record.
 func BenchmarkBuildRecord(b *testing.B) {
+	for _, format := range bodyFormats {
+		b.Run("body="+string(format), func(b *testing.B) { benchRecord(b, format) })
+	}
+}
+
+func benchRecord(b *testing.B, format eventlog.BodyFormat) {
 	data := compact(b, "records/sample_ctr.json")
-	builder := eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig())
+	builder := eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig(), eventlog.WithBodyFormat(format))
 	src := eventlog.Source{Stream: "connect-contact-records", Shard: "shardId-000000000000"}
 	now := time.Now()
 	recs := NewRecords(builder, src, benchBatch, now)

@@ -64,23 +64,29 @@ const noInstance = ""
 // instance, each instance under the resource eventlog's Builder gives it. Not safe for
 // concurrent use. A nil *Records adds nothing: for a receiver without a logs pipeline.
 type Records struct {
-	redact   *eventlog.Redactor
-	src      eventlog.Source
-	observed pcommon.Timestamp
-	groups   *eventlog.Groups
+	redact *eventlog.Redactor
+	// recordText and jsonOfBuilt are the Builder's body format (eventlog.BodyFormat).
+	recordText, jsonOfBuilt bool
+	src                     eventlog.Source
+	observed                pcommon.Timestamp
+	groups                  *eventlog.Groups
 	// slab holds the values of the bodies and attributes built here.
 	slab pdataslab.Slab
 	body bodyBuilder
+	// json is scratch space for bodies written as JSON text.
+	json []byte
 }
 
 // NewRecords starts a batch of about capacity records read from src at observed. b
 // gives the resources and the redactor.
 func NewRecords(b *eventlog.Builder, src eventlog.Source, capacity int, observed time.Time) *Records {
 	r := &Records{
-		redact:   b.Redactor(),
-		src:      src,
-		observed: pcommon.NewTimestampFromTime(observed),
-		groups:   b.NewGroups(capacity),
+		redact:      b.Redactor(),
+		recordText:  b.RecordText(),
+		jsonOfBuilt: b.JSONOfBuilt(),
+		src:         src,
+		observed:    pcommon.NewTimestampFromTime(observed),
+		groups:      b.NewGroups(capacity),
 	}
 	r.body = bodyBuilder{redact: r.redact, slab: &r.slab}
 	return r
@@ -115,7 +121,7 @@ func (r *Records) AddEvent(ev *contactevent.Event, data []byte, sequenceNumber s
 	if ev.Agent != nil {
 		r.putARN(attrs, eventlog.AttrAgentARN, ev.Agent.ARN)
 	}
-	r.body.build(lr.Body(), data)
+	r.setBody(lr.Body(), data)
 	r.add(lr, ev.InstanceARN, sequenceNumber)
 }
 
@@ -144,8 +150,20 @@ func (r *Records) AddRecord(rec *contactrecord.Record, data []byte, sequenceNumb
 	if rec.Agent != nil {
 		r.putARN(attrs, eventlog.AttrAgentARN, rec.Agent.ARN)
 	}
-	r.body.build(lr.Body(), data)
+	r.setBody(lr.Body(), data)
 	r.add(lr, rec.InstanceARN, sequenceNumber)
+}
+
+// setBody makes body of a decoded record's data, in the Builder's body format.
+func (r *Records) setBody(body pcommon.Value, data []byte) {
+	if r.recordText {
+		body.SetStr(string(data))
+		return
+	}
+	r.body.build(body, data)
+	if r.jsonOfBuilt {
+		r.json = eventlog.SetJSON(body, r.json)
+	}
 }
 
 // AddMalformed adds the log record of a record that could not be decoded, as eventlog

@@ -47,8 +47,29 @@ func reportPerEvent(b *testing.B) {
 // BenchmarkBuild is decode + map: each record to a log record with its attributes and the
 // whole event as a structured body. One op is a batch of 100 events.
 func BenchmarkBuild(b *testing.B) {
+	benchBuilder(b, NewBuilder(metadata.DefaultResourceAttributesConfig()))
+}
+
+// BenchmarkBuildJSONBody is BenchmarkBuild with log_body: json: the record's text as the
+// body, so only the typed event is decoded.
+func BenchmarkBuildJSONBody(b *testing.B) {
+	benchBuilder(b, NewBuilder(metadata.DefaultResourceAttributesConfig(), WithBodyFormat(BodyJSON)))
+}
+
+// BenchmarkBuildJSONBodyRedacted is log_body: json under redact: hash: the redacted body
+// is built as a map, then written as JSON.
+func BenchmarkBuildJSONBodyRedacted(b *testing.B) {
+	benchBuilder(b, NewBuilder(metadata.DefaultResourceAttributesConfig(),
+		WithRedactor(NewRedactor(RedactHash, "pepper")), WithBodyFormat(BodyJSON)))
+}
+
+// BenchmarkBuildRedacted is BenchmarkBuild under redact: hash, beside the one above.
+func BenchmarkBuildRedacted(b *testing.B) {
+	benchBuilder(b, NewBuilder(metadata.DefaultResourceAttributesConfig(), WithRedactor(NewRedactor(RedactHash, "pepper"))))
+}
+
+func benchBuilder(b *testing.B, builder *Builder) {
 	batch := benchRecords(b)
-	builder := NewBuilder(metadata.DefaultResourceAttributesConfig())
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {

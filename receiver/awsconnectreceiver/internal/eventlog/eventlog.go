@@ -61,6 +61,7 @@ func EventName(eventType string) string {
 type Builder struct {
 	resourceConfig metadata.ResourceAttributesConfig
 	redact         *Redactor
+	bodyFormat     BodyFormat
 	decoders       sync.Pool
 
 	mu        sync.Mutex
@@ -75,7 +76,7 @@ func WithRedactor(r *Redactor) Option { return func(b *Builder) { b.redact = r }
 
 // NewBuilder returns a Builder whose resources carry the attributes rac enables.
 func NewBuilder(rac metadata.ResourceAttributesConfig, opts ...Option) *Builder {
-	b := &Builder{resourceConfig: rac, resources: map[string]pcommon.Resource{}}
+	b := &Builder{resourceConfig: rac, bodyFormat: BodyMap, resources: map[string]pcommon.Resource{}}
 	for _, opt := range opts {
 		opt(b)
 	}
@@ -100,6 +101,8 @@ type decoder struct {
 	scratch plog.LogRecord
 	// slab holds the values of the bodies and attributes built here.
 	slab *pdataslab.Slab
+	// json is scratch space for bodies written as JSON text.
+	json []byte
 }
 
 // Source is where a batch's records were read: their aws.kinesis.* attributes.
@@ -119,6 +122,8 @@ type Records struct {
 	// groups is nil when no log records are wanted: Decode then builds no body, and the
 	// Add methods do nothing.
 	groups *Groups
+	// data is the record last decoded, for a body that is its text; valid until Release.
+	data []byte
 }
 
 // Groups holds a batch's log records by Amazon Connect instance, each instance's under
@@ -169,10 +174,15 @@ func (b *Builder) NewRecords(src Source, capacity int, observed time.Time, withL
 }
 
 // Decode decodes a record's data into the event it returns, valid until the next
-// Decode, and builds its log record's body in the same pass.
+// Decode, and builds its log record's body in the same pass (a body that is the record's
+// text is made of data by AddEvent).
 func (r *Records) Decode(data []byte) (*agentevent.Event, error) {
 	dec := r.dec
 	if r.groups == nil {
+		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
+	}
+	if r.b.RecordText() {
+		r.data = data
 		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
 	}
 	dec.body.reset(dec.scratch.Body())
@@ -184,9 +194,16 @@ func (r *Records) AddEvent(sequenceNumber string) {
 	if r.groups == nil {
 		return
 	}
-	lr := r.dec.scratch
-	fillEvent(lr, &r.dec.ev, r.b.redact, r.dec.slab)
-	r.add(lr, r.dec.ev.InstanceARN, sequenceNumber)
+	dec := r.dec
+	lr := dec.scratch
+	switch {
+	case r.b.RecordText():
+		lr.Body().SetStr(string(r.data))
+	case r.b.JSONOfBuilt():
+		dec.json = SetJSON(lr.Body(), dec.json)
+	}
+	fillEvent(lr, &dec.ev, r.b.redact, dec.slab)
+	r.add(lr, dec.ev.InstanceARN, sequenceNumber)
 }
 
 // AddMalformed adds the log record of a record that is not an agent event: severity
@@ -221,7 +238,7 @@ func (r *Records) Logs() plog.Logs {
 // Release returns the decoder for another batch; the Records is not to be used after.
 func (r *Records) Release() {
 	r.b.decoders.Put(r.dec)
-	r.dec = nil
+	r.dec, r.data = nil, nil
 }
 
 // Redactor is the Builder's redactor, nil if none: log records of other kinds built

@@ -1,8 +1,10 @@
 package eventlog
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -59,6 +61,49 @@ func FuzzBuild(f *testing.F) {
 		}
 		if back.LogRecordCount() != 2 {
 			t.Fatal("records lost through OTLP")
+		}
+	})
+}
+
+// FuzzJSONBody maps arbitrary records with JSON bodies, redacted and not. An event's body
+// is then always valid JSON: the record itself, or the same document as the redacted map
+// body, read back by encoding/json.
+func FuzzJSONBody(f *testing.F) {
+	for _, pattern := range []string{"../../../../testdata/events/*.json", "../../../../testdata/events/malformed/*"} {
+		files, _ := filepath.Glob(pattern)
+		for _, file := range files {
+			if data, err := os.ReadFile(file); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	rac := metadata.DefaultResourceAttributesConfig()
+	redactor := func() *Redactor { return NewRedactor(RedactHash, "pepper").HashingAgentARN(true) }
+	plain := NewBuilder(rac, WithBodyFormat(BodyJSON))
+	asMap := NewBuilder(rac, WithRedactor(redactor()))
+	asJSON := NewBuilder(rac, WithRedactor(redactor()), WithBodyFormat(BodyJSON))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		batch := batchOf(data)
+		res := plain.build(batch, time.Unix(1, 0))
+		if res.Malformed == 1 {
+			return
+		}
+		_, lr := onlyRecord(t, res.Logs)
+		if lr.Body().Str() != string(data) {
+			t.Fatal("the body is not the record's text")
+		}
+		_, want := onlyRecord(t, asMap.build(batch, time.Unix(1, 0)).Logs)
+		_, got := onlyRecord(t, asJSON.build(batch, time.Unix(1, 0)).Logs)
+		text := got.Body().Str()
+		if !json.Valid([]byte(text)) {
+			t.Fatalf("not JSON: %q", text)
+		}
+		var back any
+		if err := json.Unmarshal([]byte(text), &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normalizeNumbers(want.Body().AsRaw()), back) {
+			t.Fatalf("the JSON body %s is not the map body %v", text, want.Body().AsRaw())
 		}
 	})
 }

@@ -51,6 +51,8 @@ type shape struct {
 	// small sends requests of smallRequest records, as a quiet stream gives them: a few
 	// records a GetRecords call.
 	small bool
+	// jsonBody builds the requests with log_body: json, each body the record's text.
+	jsonBody bool
 }
 
 var shapes = []shape{
@@ -60,6 +62,9 @@ var shapes = []shape{
 	{name: "disk-queue-small-requests", storage: "file_storage", batch: true, small: true},
 	{name: "disk-queue-small-requests-no-batch", storage: "file_storage", small: true},
 	{name: "queue-in-memory-wait", storage: "none", batch: true, wait: true},
+	{name: "disk-queue-json-body", storage: "file_storage", batch: true, jsonBody: true},
+	{name: "disk-queue-free-storage-json-body", storage: "free", batch: true, jsonBody: true},
+	{name: "queue-in-memory-wait-json-body", storage: "none", batch: true, wait: true, jsonBody: true},
 }
 
 // smallRequest is the records of a small request; opEvents, of an op, whatever the
@@ -78,17 +83,24 @@ const (
 // build-only is the building alone, to take from the others.
 func BenchmarkExport(b *testing.B) {
 	events := perftest.Simulate(b, 4000)
-	large, small := buildRequests(b, events, recordsPerRequest), buildRequests(b, events, smallRequest)
+	large, small := buildRequests(b, events, recordsPerRequest, eventlog.BodyMap), buildRequests(b, events, smallRequest, eventlog.BodyMap)
+	largeJSON := buildRequests(b, events, recordsPerRequest, eventlog.BodyJSON)
 	b.Run("build-only", func(b *testing.B) {
 		measure(b, large, func(plog.Logs) {}, func() {})
+	})
+	b.Run("build-only-json-body", func(b *testing.B) {
+		measure(b, largeJSON, func(plog.Logs) {}, func() {})
 	})
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
 			sink := startSink(b)
 			exp := startExporter(b, s, sink.addr)
 			requests := large
-			if s.small {
+			switch {
+			case s.small:
 				requests = small
+			case s.jsonBody:
+				requests = largeJSON
 			}
 			var pushed int
 			events := measure(b, requests, func(ld plog.Logs) {
@@ -144,9 +156,9 @@ type request struct {
 }
 
 // buildRequests cuts the events into requests as the receiver does, of at most
-// perRequest records and bytesPerRequest bytes.
-func buildRequests(b *testing.B, ev perftest.Events, perRequest int) []request {
-	builder := eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig())
+// perRequest records and bytesPerRequest bytes, their bodies in format.
+func buildRequests(b *testing.B, ev perftest.Events, perRequest int, format eventlog.BodyFormat) []request {
+	builder := eventlog.NewBuilder(metadata.DefaultResourceAttributesConfig(), eventlog.WithBodyFormat(format))
 	var out []request
 	for lo := 0; lo < len(ev.Data); {
 		hi, size := lo, 0
