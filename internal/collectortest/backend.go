@@ -2,10 +2,13 @@ package collectortest
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
@@ -29,11 +32,15 @@ type Backend struct {
 	seqs       map[string]map[string]int // EventId -> sequence number -> times received
 	received   int
 	dataPoints int
+	// bodies counts the agent events' log records by body type (Map, Str); unreadBodies,
+	// those whose body does not carry their EventId.
+	bodies       map[string]int
+	unreadBodies int
 }
 
 // NewBackend returns a Backend that serves nothing yet: see Serve.
 func NewBackend() *Backend {
-	return &Backend{ids: map[string]int{}, seqs: map[string]map[string]int{}}
+	return &Backend{ids: map[string]int{}, seqs: map[string]map[string]int{}, bodies: map[string]int{}}
 }
 
 // Serve listens on addr ("127.0.0.1:0" for any port) and returns the address; Down and
@@ -80,6 +87,11 @@ func (b *Backend) Export(_ context.Context, req plogotlp.ExportRequest) (plogotl
 					continue
 				}
 				b.ids[id.Str()]++
+				body := lrs.At(k).Body()
+				b.bodies[body.Type().String()]++
+				if bodyEventID(body) != id.Str() {
+					b.unreadBodies++
+				}
 				seq, _ := attrs.Get("aws.kinesis.sequence_number")
 				if b.seqs[id.Str()] == nil {
 					b.seqs[id.Str()] = map[string]int{}
@@ -89,6 +101,31 @@ func (b *Backend) Export(_ context.Context, req plogotlp.ExportRequest) (plogotl
 		}
 	}
 	return plogotlp.NewExportResponse(), nil
+}
+
+// bodyEventID is the EventId an agent event's body holds: a map's member, or the
+// member of the JSON text.
+func bodyEventID(body pcommon.Value) string {
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		id, _ := body.Map().Get("EventId")
+		return id.Str()
+	case pcommon.ValueTypeStr:
+		var ev struct{ EventId string } //nolint:revive // the data model's name
+		if json.Unmarshal([]byte(body.Str()), &ev) != nil {
+			return ""
+		}
+		return ev.EventId
+	}
+	return ""
+}
+
+// Bodies counts the agent events' log records by body type ("Map", "Str"), and those
+// whose body does not carry the record's EventId.
+func (b *Backend) Bodies() (byType map[string]int, unread int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.bodies), b.unreadBodies
 }
 
 type metricsService struct {

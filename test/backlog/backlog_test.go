@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
@@ -94,6 +96,28 @@ func configDir(t testing.TB) string {
 		return dir
 	}
 	return filepath.Join(collectortest.RepoRoot(t), "config")
+}
+
+// bodyType is the body type the agent events of a config's log records have: "Str"
+// with its aws_connect receiver's log_body: json, else "Map".
+func bodyType(t *testing.T, sc shippedConfig) string {
+	t.Helper()
+	cfg := sc.file
+	if !filepath.IsAbs(cfg) {
+		cfg = filepath.Join(configDir(t), sc.file)
+	}
+	data, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	var parsed struct {
+		Receivers map[string]struct {
+			LogBody string `yaml:"log_body"`
+		} `yaml:"receivers"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &parsed))
+	if parsed.Receivers["aws_connect"].LogBody == "json" {
+		return "Str"
+	}
+	return "Map"
 }
 
 // run is one shipped config reading the backlog.
@@ -221,6 +245,12 @@ func TestShippedConfigsDeliverABacklog(t *testing.T) {
 			assert.Empty(t, missing, "%s lost %d of %d events", sc.file, len(missing), len(b.IDs))
 			assert.Zero(t, o.dropped, "%s dropped data", sc.file)
 			assert.Positive(t, to.gw.backend.DataPoints(), "%s: no metric data points reached the gateway", sc.file)
+			// Each event's body is what the config's log_body says, and carries its event.
+			bodies, unread := to.gw.backend.Bodies()
+			want := bodyType(t, sc)
+			assert.Len(t, bodies, 1, "%s: the events' bodies are all %s: %v", sc.file, want, bodies)
+			assert.GreaterOrEqual(t, bodies[want], o.delivered, "%s: the events' bodies are all %s: %v", sc.file, want, bodies)
+			assert.Zero(t, unread, "%s: bodies without their EventId", sc.file)
 		})
 	}
 }

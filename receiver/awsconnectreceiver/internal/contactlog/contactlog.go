@@ -65,11 +65,12 @@ const noInstance = ""
 // concurrent use. A nil *Records adds nothing: for a receiver without a logs pipeline.
 type Records struct {
 	redact *eventlog.Redactor
-	// recordText and jsonOfBuilt are the Builder's body format (eventlog.BodyFormat).
-	recordText, jsonOfBuilt bool
-	src                     eventlog.Source
-	observed                pcommon.Timestamp
-	groups                  *eventlog.Groups
+	// recordText and redactedJSON say what the body is: eventlog.Builder.BodyIsRecordText
+	// and BodyIsRedactedJSON.
+	recordText, redactedJSON bool
+	src                      eventlog.Source
+	observed                 pcommon.Timestamp
+	groups                   *eventlog.Groups
 	// slab holds the values of the bodies and attributes built here.
 	slab pdataslab.Slab
 	body bodyBuilder
@@ -81,12 +82,12 @@ type Records struct {
 // gives the resources and the redactor.
 func NewRecords(b *eventlog.Builder, src eventlog.Source, capacity int, observed time.Time) *Records {
 	r := &Records{
-		redact:      b.Redactor(),
-		recordText:  b.RecordText(),
-		jsonOfBuilt: b.JSONOfBuilt(),
-		src:         src,
-		observed:    pcommon.NewTimestampFromTime(observed),
-		groups:      b.NewGroups(capacity),
+		redact:       b.Redactor(),
+		recordText:   b.BodyIsRecordText(),
+		redactedJSON: b.BodyIsRedactedJSON(),
+		src:          src,
+		observed:     pcommon.NewTimestampFromTime(observed),
+		groups:       b.NewGroups(capacity),
 	}
 	r.body = bodyBuilder{redact: r.redact, slab: &r.slab}
 	return r
@@ -161,7 +162,7 @@ func (r *Records) setBody(body pcommon.Value, data []byte) {
 		return
 	}
 	r.body.build(body, data)
-	if r.jsonOfBuilt {
+	if r.redactedJSON {
 		r.json = eventlog.SetJSON(body, r.json)
 	}
 }

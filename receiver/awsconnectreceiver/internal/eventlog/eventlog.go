@@ -181,7 +181,7 @@ func (r *Records) Decode(data []byte) (*agentevent.Event, error) {
 	if r.groups == nil {
 		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
 	}
-	if r.b.RecordText() {
+	if r.b.BodyIsRecordText() {
 		r.data = data
 		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
 	}
@@ -197,9 +197,9 @@ func (r *Records) AddEvent(sequenceNumber string) {
 	dec := r.dec
 	lr := dec.scratch
 	switch {
-	case r.b.RecordText():
+	case r.b.BodyIsRecordText():
 		lr.Body().SetStr(string(r.data))
-	case r.b.JSONOfBuilt():
+	case r.b.BodyIsRedactedJSON():
 		dec.json = SetJSON(lr.Body(), dec.json)
 	}
 	fillEvent(lr, &dec.ev, r.b.redact, dec.slab)

@@ -27,13 +27,13 @@ const (
 // records hold; BodyMap without it. Malformed records' bodies are their text either way.
 func WithBodyFormat(f BodyFormat) Option { return func(b *Builder) { b.bodyFormat = f } }
 
-// RecordText reports whether a decoded record's body is its own text, unchanged: JSON
-// bodies without redaction, which need no body built while decoding.
-func (b *Builder) RecordText() bool { return b.bodyFormat == BodyJSON && !b.redact.Active() }
+// BodyIsRecordText reports whether a decoded record's body is its own text, unchanged:
+// JSON bodies without redaction, which need no body built while decoding.
+func (b *Builder) BodyIsRecordText() bool { return b.bodyFormat == BodyJSON && !b.redact.Active() }
 
-// JSONOfBuilt reports whether a body built as a map is then to be written as JSON text:
+// BodyIsRedactedJSON reports whether a body built as a map is then written as JSON text:
 // JSON bodies under redaction, whose text must not carry what was redacted.
-func (b *Builder) JSONOfBuilt() bool { return b.bodyFormat == BodyJSON && b.redact.Active() }
+func (b *Builder) BodyIsRedactedJSON() bool { return b.bodyFormat == BodyJSON && b.redact.Active() }
 
 // SetJSON replaces a map or slice body by its compact JSON text, members in their order;
 // any other body stays as it is. buf is scratch space, returned for the next call unless
