@@ -70,4 +70,3 @@ func TestLogBodyJSONCarriesTheRecordsText(t *testing.T) {
 		assert.Equal(t, string(rec.Data), asJSON[rec.SequenceNumber].Str(), rec.SequenceNumber)
 	}
 }
-
