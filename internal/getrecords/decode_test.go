@@ -246,3 +246,26 @@ func TestBodyBuffersOutliveGarbageCollections(t *testing.T) {
 		})
 	}
 }
+
+// A kept buffer too small for a response is replaced by one of about the response's size
+// (an eighth more, rounded), not doubled as bytes.Buffer.Grow would: two kept buffers
+// of twice the responses' size held 12 MB of a collector's 34 MB live heap.
+func TestBodyBuffersGrowToTheResponse(t *testing.T) {
+	buf := bytes.NewBuffer(make([]byte, 0, 3<<20))
+	body := bytes.Repeat([]byte("x"), 3<<20+100_000)
+	require.NoError(t, readInto(buf, bytes.NewReader(body), int64(len(body))))
+	assert.Equal(t, body, buf.Bytes())
+	assert.Equal(t, slabSize(len(body)+bytes.MinRead), buf.Cap())
+	assert.Less(t, buf.Cap(), len(body)*5/4)
+
+	// What is already in the buffer stays, ahead of what is read.
+	buf = bytes.NewBufferString("prelude")
+	require.NoError(t, readInto(buf, bytes.NewReader(body), int64(len(body))))
+	assert.Equal(t, append([]byte("prelude"), body...), buf.Bytes())
+
+	// A buffer large enough is read into as it is.
+	buf = bytes.NewBuffer(make([]byte, 0, 8<<20))
+	before := &buf.Bytes()[:1][0]
+	require.NoError(t, readInto(buf, bytes.NewReader(body), int64(len(body))))
+	assert.Same(t, before, &buf.Bytes()[0])
+}

@@ -98,12 +98,17 @@ func keepBody(buf *bytes.Buffer) {
 	}
 }
 
-// readInto appends r, to its end, to buf, grown first for size bytes (0 when unknown).
+// readInto appends r, to its end, to buf, grown first for size bytes (0 when unknown):
 // MinRead more, or ReadFrom doubles a buffer filled to its last byte before it sees the
-// end.
+// end. A buffer too small is replaced by one of slabSize, as slabs are: Grow would double
+// it, and a kept buffer twice its responses' size holds megabytes for nothing.
 func readInto(buf *bytes.Buffer, r io.Reader, size int64) error {
 	if size > 0 {
-		buf.Grow(int(size) + bytes.MinRead)
+		if need := int(size) + bytes.MinRead; buf.Available() < need {
+			grown := make([]byte, buf.Len(), slabSize(buf.Len()+need))
+			copy(grown, buf.Bytes())
+			*buf = *bytes.NewBuffer(grown)
+		}
 	}
 	_, err := buf.ReadFrom(r)
 	return err
