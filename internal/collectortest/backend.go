@@ -2,7 +2,6 @@ package collectortest
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // the otlp exporter compresses with gzip
+
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
 )
 
 // Backend is an OTLP/gRPC endpoint for the collector's otlp exporter. It counts the agent
@@ -36,11 +37,15 @@ type Backend struct {
 	// those whose body does not carry their EventId.
 	bodies       map[string]int
 	unreadBodies int
+	// decoder reads the EventId of a body that is JSON text: the receiver's own decoder,
+	// a few µs an event, so that a busy sink keeps up.
+	decoder *agentevent.Decoder
+	event   agentevent.Event
 }
 
 // NewBackend returns a Backend that serves nothing yet: see Serve.
 func NewBackend() *Backend {
-	return &Backend{ids: map[string]int{}, seqs: map[string]map[string]int{}, bodies: map[string]int{}}
+	return &Backend{ids: map[string]int{}, seqs: map[string]map[string]int{}, bodies: map[string]int{}, decoder: agentevent.NewDecoder()}
 }
 
 // Serve listens on addr ("127.0.0.1:0" for any port) and returns the address; Down and
@@ -89,7 +94,7 @@ func (b *Backend) Export(_ context.Context, req plogotlp.ExportRequest) (plogotl
 				b.ids[id.Str()]++
 				body := lrs.At(k).Body()
 				b.bodies[body.Type().String()]++
-				if bodyEventID(body) != id.Str() {
+				if b.bodyEventID(body) != id.Str() {
 					b.unreadBodies++
 				}
 				seq, _ := attrs.Get("aws.kinesis.sequence_number")
@@ -104,18 +109,17 @@ func (b *Backend) Export(_ context.Context, req plogotlp.ExportRequest) (plogotl
 }
 
 // bodyEventID is the EventId an agent event's body holds: a map's member, or the
-// member of the JSON text.
-func bodyEventID(body pcommon.Value) string {
+// member of the JSON text. The caller holds b.mu.
+func (b *Backend) bodyEventID(body pcommon.Value) string {
 	switch body.Type() {
 	case pcommon.ValueTypeMap:
 		id, _ := body.Map().Get("EventId")
 		return id.Str()
 	case pcommon.ValueTypeStr:
-		var ev struct{ EventId string } //nolint:revive // the data model's name
-		if json.Unmarshal([]byte(body.Str()), &ev) != nil {
+		if b.decoder.Decode([]byte(body.Str()), &b.event, nil) != nil {
 			return ""
 		}
-		return ev.EventId
+		return b.event.EventID
 	}
 	return ""
 }
