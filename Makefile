@@ -72,7 +72,9 @@ bench:
 # RSS), logs to debug and to OTLP. Prints a markdown summary, also left in
 # .tmp/bench-e2e/summary.md. Any build: OTELCOL_BINARY, or BACKLOG_BINARIES=a,b to compare.
 # Sizes: E2E_BACKLOG_EVENTS (20000), E2E_FAST_EVENTS (32000, the same total at every
-# shard count). Not part of `make test`: benchmarks are not tests.
+# shard count). Profiles: E2E_PPROF_DIR (CPU), E2E_HEAP_DIR (heap, every 2 s); the
+# collector's own environment: E2E_COLLECTOR_ENV (e.g. GOMEMLIMIT=40MiB). Not part of
+# `make test`: benchmarks are not tests.
 bench-e2e: npm build
 	OTELCOL_BINARY=$${OTELCOL_BINARY:-$(CURDIR)/$(BINARY)} $(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 1x -timeout 30m ./test/benche2e
 

@@ -64,6 +64,8 @@ func ReadBacklog(t testing.TB, bl *Backlog, bin, cfg string) Figures {
 type ReadOptions struct {
 	// Overlay is YAML merged over the config.
 	Overlay string
+	// Env is more of the collector's environment, e.g. GOMEMLIMIT=40MiB.
+	Env []string
 	// EnhancedFanOut reads the backlog through enhanced fan-out: an efotest server in
 	// front of the backlog's kinesis-local, every receiver pointed at it with
 	// enhanced_fan_out on. The run fails unless the server saw no breach of the protocol
@@ -89,7 +91,7 @@ func ReadBacklogWith(t testing.TB, bl *Backlog, bin, cfg string, opts ReadOption
 	defer be.Down()
 	spec := CollectorSpec{
 		Binary: bin, Config: cfg, Overlay: opts.Overlay, Endpoint: bl.Server.Endpoint, Stream: bl.Stream,
-		Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr},
+		Env: append([]string{"DD_AGENT_OTLP_ENDPOINT=" + addr}, opts.Env...),
 	}
 	var efo *efotest.Server
 	if opts.EnhancedFanOut {

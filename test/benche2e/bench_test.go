@@ -11,6 +11,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -48,7 +50,8 @@ const (
 //
 // E2E_BACKLOG_EVENTS (default 20,000) sizes the kinesis-local backlog, E2E_FAST_EVENTS
 // (default 32,000) the fast server's total. E2E_PPROF_DIR saves a CPU profile of each
-// collector run there, on kinesis-local and on the fast server.
+// collector run there, on kinesis-local and on the fast server; E2E_HEAP_DIR, heap
+// profiles every 2 s. E2E_COLLECTOR_ENV adds variables to each collector's environment.
 func BenchmarkEndToEnd(b *testing.B) {
 	bins := perftest.Binaries(b)
 	root := collectortest.RepoRoot(b)
@@ -63,22 +66,22 @@ func BenchmarkEndToEnd(b *testing.B) {
 		source := fmt.Sprintf("kinesis-local, %d-event backlog", len(bl.IDs))
 		for _, bin := range bins {
 			b.Run("collector-otlp-disk-queue/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: profile(b, "kinesis-local-disk-queue", 2, bin, productionExtensions...)})
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Env: collectorEnv(), Overlay: profile(b, "kinesis-local-disk-queue", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml (OTLP, disk queue)", f: f})
 			})
 			b.Run("collector-otlp-disk-queue-map-body/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: mapBodies + profile(b, "kinesis-local-disk-queue-map-body", 2, bin, productionExtensions...)})
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Env: collectorEnv(), Overlay: mapBodies + profile(b, "kinesis-local-disk-queue-map-body", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with `log_body: map` (OTLP, disk queue)", f: f})
 			})
 			b.Run("collector-otlp-kinesis-buffer/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer", 2, bin, productionExtensions...)})
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Env: collectorEnv(), Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer", 2, bin, productionExtensions...)})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory (Kinesis as the buffer)", f: f})
 			})
 			// The same through enhanced fan-out: an efotest server in front of the backlog
 			// pushes it over SubscribeToShard. The server runs in this process, so the
 			// row is the collector's cost alone (see perftest.ReadOptions).
 			b.Run("collector-otlp-kinesis-buffer-efo/"+filepath.Base(bin), func(b *testing.B) {
-				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer-efo", 2, bin, productionExtensions...), EnhancedFanOut: true})
+				f := perftest.ReadBacklogWith(b, bl, bin, productionConfig, perftest.ReadOptions{Env: collectorEnv(), Overlay: kinesisAsBuffer + profile(b, "kinesis-local-kinesis-buffer-efo", 2, bin, productionExtensions...), EnhancedFanOut: true})
 				sum.add(b, row{source: source, shards: 2, consumer: "collector" + label(bins, bin) + ", datadog-agent.yaml with the queue in memory, enhanced fan-out (SubscribeToShard)", f: f})
 			})
 		}
@@ -110,7 +113,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 				b.Run("collector-debug/"+filepath.Base(bin), func(b *testing.B) {
 					f := fastRun(b, recs, shards, func(srv *fastkinesis.Server, m *firstRead) func() perftest.Usage {
 						c := perftest.StartCollector(b, perftest.CollectorSpec{Binary: bin, Config: debugConfig, Overlay: profile(b, "debug", shards, bin, "file_storage"),
-							Endpoint: srv.Endpoint, Stream: stream, OneCore: oneCore})
+							Endpoint: srv.Endpoint, Stream: stream, OneCore: oneCore, Env: collectorEnv()})
 						m.pid.Store(int64(c.Proc.PID()))
 						want := shards * perShard
 						// The collector's own metrics are asked for only once every record was
@@ -132,7 +135,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 						require.NoError(b, err)
 						b.Cleanup(be.Down)
 						c := perftest.StartCollector(b, perftest.CollectorSpec{Binary: bin, Config: productionConfig, Overlay: profile(b, "otlp", shards, bin, productionExtensions...),
-							Endpoint: srv.Endpoint, Stream: stream, OneCore: oneCore, Env: []string{"DD_AGENT_OTLP_ENDPOINT=" + addr}})
+							Endpoint: srv.Endpoint, Stream: stream, OneCore: oneCore, Env: append(collectorEnv(), "DD_AGENT_OTLP_ENDPOINT="+addr)})
 						m.pid.Store(int64(c.Proc.PID()))
 						return waitCollector(b, c, be.Received, shards*perShard)
 					})
@@ -236,27 +239,84 @@ receivers:
 // productionExtensions are config/datadog-agent.yaml's service::extensions.
 var productionExtensions = []string{"health_check", "file_storage"}
 
-// profile is an overlay that saves a CPU profile of the whole run, start included, to
-// E2E_PPROF_DIR (the pprof extension's save_to_file), or nothing without it. extensions
-// are the config's own: an overlay's list replaces the config's.
+// collectorEnv is E2E_COLLECTOR_ENV's variables (NAME=value, space-separated), given to
+// each collector run and to no other process: GOMEMLIMIT=40MiB, say.
+func collectorEnv() []string { return strings.Fields(os.Getenv("E2E_COLLECTOR_ENV")) }
+
+// profile is an overlay with the pprof extension, or nothing if neither E2E_PPROF_DIR
+// nor E2E_HEAP_DIR is set. With E2E_PPROF_DIR it saves a CPU profile of the whole run,
+// start included (save_to_file); with E2E_HEAP_DIR, a heap profile is fetched from it
+// every 2 s until the run ends. extensions are the config's own: an overlay's list
+// replaces the config's.
 func profile(b *testing.B, variant string, shards int, bin string, extensions ...string) string {
-	dir := os.Getenv("E2E_PPROF_DIR")
-	if dir == "" {
+	cpuDir, heapDir := os.Getenv("E2E_PPROF_DIR"), os.Getenv("E2E_HEAP_DIR")
+	if cpuDir == "" && heapDir == "" {
 		return ""
 	}
-	dir, err := filepath.Abs(dir)
-	require.NoError(b, err)
-	require.NoError(b, os.MkdirAll(dir, 0o755))
-	file := filepath.Join(dir, fmt.Sprintf("%s-%s-%d-shards.pprof", filepath.Base(bin), variant, shards))
-	b.Logf("CPU profile: %s", file)
+	name := fmt.Sprintf("%s-%s-%d-shards", filepath.Base(bin), variant, shards)
+	endpoint, save := "127.0.0.1:0", ""
+	if cpuDir != "" {
+		file := filepath.Join(absDir(b, cpuDir), name+".pprof")
+		b.Logf("CPU profile: %s", file)
+		save = "\n    save_to_file: " + file
+	}
+	if heapDir != "" {
+		endpoint = freeAddr(b)
+		prefix := filepath.Join(absDir(b, heapDir), name+"-heap-")
+		b.Logf("heap profiles: %s*.pprof", prefix)
+		sampleHeap(b, "http://"+endpoint+"/debug/pprof/heap", prefix)
+	}
 	return fmt.Sprintf(`
 extensions:
   pprof:
-    endpoint: 127.0.0.1:0
-    save_to_file: %s
+    endpoint: %s%s
 service:
   extensions: [%s, pprof]
-`, file, strings.Join(extensions, ", "))
+`, endpoint, save, strings.Join(extensions, ", "))
+}
+
+func absDir(b *testing.B, dir string) string {
+	dir, err := filepath.Abs(dir)
+	require.NoError(b, err)
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// freeAddr is a local address nothing listens on, for the collector's pprof endpoint.
+func freeAddr(b *testing.B) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	addr := lis.Addr().String()
+	require.NoError(b, lis.Close())
+	return addr
+}
+
+// sampleHeap saves the heap profile at url to prefix + a number, every 2 s, until the
+// benchmark ends. A fetch that fails (the collector not yet up, or gone) is skipped.
+func sampleHeap(b *testing.B, url, prefix string) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	b.Cleanup(func() { close(stop); <-done })
+	go func() {
+		defer close(done)
+		for i := 0; ; {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Second):
+			}
+			resp, err := http.Get(url) //nolint:gosec,noctx // a local benchmark's own endpoint
+			if err != nil {
+				continue
+			}
+			data, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode == http.StatusOK {
+				_ = os.WriteFile(fmt.Sprintf("%s%03d.pprof", prefix, i), data, 0o644)
+				i++
+			}
+		}
+	}()
 }
 
 // waitCollector returns a wait until delivered() reaches want, which then reads the
