@@ -50,8 +50,8 @@ func SetJSON(body pcommon.Value, buf []byte) []byte {
 	return buf
 }
 
-// maxKeptScratch bounds the scratch space a decoder keeps: four times the largest event
-// Amazon Connect writes, far below a record's 1 MiB.
+// maxKeptScratch bounds the scratch space a decoder keeps: room for agent events of a
+// few KB many times over, far below a record's 1 MiB.
 const maxKeptScratch = 64 << 10
 
 func appendJSON(buf []byte, v pcommon.Value) []byte {
