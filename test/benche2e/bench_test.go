@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/fastkinesis"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 )
 
@@ -261,7 +261,7 @@ func profile(b *testing.B, variant string, shards int, bin string, extensions ..
 		save = "\n    save_to_file: " + file
 	}
 	if heapDir != "" {
-		endpoint = freeAddr(b)
+		endpoint = fmt.Sprintf("127.0.0.1:%d", kinesistest.FreePort(b))
 		prefix := filepath.Join(absDir(b, heapDir), name+"-heap-")
 		b.Logf("heap profiles: %s*.pprof", prefix)
 		sampleHeap(b, "http://"+endpoint+"/debug/pprof/heap", prefix)
@@ -280,15 +280,6 @@ func absDir(b *testing.B, dir string) string {
 	require.NoError(b, err)
 	require.NoError(b, os.MkdirAll(dir, 0o755))
 	return dir
-}
-
-// freeAddr is a local address nothing listens on, for the collector's pprof endpoint.
-func freeAddr(b *testing.B) string {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	addr := lis.Addr().String()
-	require.NoError(b, lis.Close())
-	return addr
 }
 
 // sampleHeap saves the heap profile at url to prefix + a number, every 2 s, until the

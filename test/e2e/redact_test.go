@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,15 +47,6 @@ func withNames(t *testing.T, data [][]byte) (agentIDs []string) {
 	return agentIDs
 }
 
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // TestRedactNeverLeaks runs the built collector with redact (hash, agent ARNs too), the
 // most talkative settings (debug logs, the detailed debug exporter), the file exporter
 // and an OTLP exporter whose backend is down, so that everything waits in its queue in
@@ -89,7 +79,7 @@ func TestRedactNeverLeaks(t *testing.T) {
 			"file":  collectortest.FileExporter(out),
 			"debug": map[string]any{"verbosity": "detailed"},
 			// Nothing listens there: the queue on disk fills with what it could not send.
-			"otlp_grpc": collectortest.OTLPExporter(freeAddr(t), nil, nil),
+			"otlp_grpc": collectortest.OTLPExporter(fmt.Sprintf("127.0.0.1:%d", kinesistest.FreePort(t)), nil, nil),
 		},
 		Logs:      &collectortest.Pipeline{Exporters: []string{"file", "debug", "otlp_grpc"}},
 		Telemetry: map[string]any{"logs": map[string]any{"level": "debug"}, "metrics": map[string]any{"level": "none"}},
