@@ -178,10 +178,7 @@ func (b *Builder) NewRecords(src Source, capacity int, observed time.Time, withL
 // text is made of data by AddEvent).
 func (r *Records) Decode(data []byte) (*agentevent.Event, error) {
 	dec := r.dec
-	if r.groups == nil {
-		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
-	}
-	if r.b.BodyIsRecordText() {
+	if r.groups == nil || r.b.BodyIsRecordText() {
 		r.data = data
 		return &dec.ev, dec.d.Decode(data, &dec.ev, nil)
 	}
