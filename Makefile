@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 GO ?= go
 OCB_VERSION := v0.161.0
-MDATAGEN_VERSION := v0.161.0
 TOOLS := $(CURDIR)/.tmp/bin
 OCB := $(TOOLS)/builder
 BINARY := _build/otelcol-amazonconnect
@@ -58,13 +57,15 @@ test: npm build lint
 # its memory at its bound), and duplicate removal (per
 # record, per checkpoint saved, and a window's memory). Then the export path alone, on every
 # core: the receiver's requests through config/datadog-agent.yaml's exporter, its queue on
-# disk, on a storage that costs nothing, without the queue's batching, and in memory.
+# disk (file_storage, and queue_storage as shipped), on a storage that costs nothing,
+# without the queue's batching, and in memory.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./receiver/awsconnectreceiver/internal/eventlog/ ./receiver/awsconnectreceiver/internal/pdataslab/ ./internal/contactevent/ ./internal/contactrecord/ ./receiver/awsconnectreceiver/internal/contactlog/ ./internal/contactstate/ ./receiver/awsconnectreceiver/ ./internal/getrecords/ ./internal/agentstate/ ./internal/kinesisconsumer/
 	$(GO) test -run '^$$' -bench . -benchtime 50x -count 3 ./receiver/awsconnectreceiver/internal/exportbench/
 
 # Whole processes, end to end, in one run: the built collector (production config: OTLP
-# through the disk queue; the queue in memory; the queue in memory reading through
+# through the disk queue in queue_storage; the same in file_storage; the same with map
+# bodies; the queue in memory; the queue in memory reading through
 # enhanced fan-out, internal/efotest in front of kinesis-local) and the bare SDK loop
 # (test/bareloop) on a 20,000-event backlog in kinesis-local (CPU per event, peak RSS),
 # then on the in-process fast Kinesis at 1, 8,
@@ -79,7 +80,8 @@ bench-e2e: npm build
 	OTELCOL_BINARY=$${OTELCOL_BINARY:-$(CURDIR)/$(BINARY)} $(GO) test -run '^$$' -bench '^BenchmarkEndToEnd$$' -benchtime 1x -timeout 30m ./test/benche2e
 
 # Fuzz the decoders and the record-to-log mappings, of agent events and of contact events
-# and records, for FUZZTIME each (their seed corpus runs with every go test).
+# and records, and queue_storage's reading of damaged segment files, for FUZZTIME each
+# (their seed corpus runs with every go test).
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
@@ -91,6 +93,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadBucket$$' -fuzztime $(FUZZTIME) ./internal/contactstate/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/getrecords/
 	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' -fuzztime $(FUZZTIME) ./internal/getrecords/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./extension/queuestorage/
 
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or
@@ -104,10 +107,12 @@ KILL_EVERY ?= 1m
 soak: npm build
 	$(GO) run ./test/soak --duration $(DURATION) $(if $(FLEET),--collectors 3 --kill-every $(KILL_EVERY))
 
-# mdatagen v0.161.0 needs go.opentelemetry.io/collector/internal/schemagen, which some
-# module proxies do not serve; generated code is committed.
+# The components' generated code (committed), from their metadata.yaml, by mdatagen at
+# the pinned version (internal/tools/mdatagen says how it builds here).
 generate:
-	cd receiver/awsconnectreceiver && $(GO) run go.opentelemetry.io/collector/cmd/mdatagen@$(MDATAGEN_VERSION) metadata.yaml
+	cd internal/tools/mdatagen && $(GO) build -o $(CURDIR)/.tmp/mdatagen go.opentelemetry.io/collector/cmd/mdatagen
+	cd receiver/awsconnectreceiver && $(CURDIR)/.tmp/mdatagen metadata.yaml
+	cd extension/queuestorage && $(CURDIR)/.tmp/mdatagen metadata.yaml
 
 clean:
 	rm -rf _build .tmp

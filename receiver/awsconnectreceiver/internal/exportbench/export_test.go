@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
+	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -26,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
 
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/extension/queuestorage"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/collectortest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/eventlog"
@@ -41,8 +43,9 @@ const (
 // shape is a way to export: the shipped exporter with its sending_queue changed.
 type shape struct {
 	name string
-	// storage is the queue's storage: file_storage (bbolt, as shipped), free (a map in
-	// memory: what any storage at all would cost beyond nothing) or none (in memory).
+	// storage is the queue's storage: file_storage (bbolt, as shipped), queue_storage
+	// (this project's segment files), free (a map in memory: what any storage at all
+	// would cost beyond nothing) or none (in memory).
 	storage string
 	// batch keeps the queue's batch section; without, each request is sent as it came.
 	batch bool
@@ -65,6 +68,8 @@ var shapes = []shape{
 	{name: "disk-queue-json-body", storage: "file_storage", batch: true, jsonBody: true},
 	{name: "disk-queue-free-storage-json-body", storage: "free", batch: true, jsonBody: true},
 	{name: "queue-in-memory-wait-json-body", storage: "none", batch: true, wait: true, jsonBody: true},
+	{name: "disk-queue-queue-storage", storage: "queue_storage", batch: true},
+	{name: "disk-queue-queue-storage-json-body", storage: "queue_storage", batch: true, jsonBody: true},
 }
 
 // smallRequest is the records of a small request; opEvents, of an op, whatever the
@@ -213,16 +218,17 @@ func startExporter(b *testing.B, s shape, endpoint string) exporter.Logs {
 	case "free":
 		queue["storage"] = "free_storage"
 		host.extensions[component.MustNewID("free_storage")] = &freeStorage{}
+	case "queue_storage":
+		queue["storage"] = "queue_storage"
+		f := queuestorage.NewFactory()
+		cfg := f.CreateDefaultConfig()
+		require.NoError(b, confmap.NewFromStringMap(map[string]any{"directory": b.TempDir()}).Unmarshal(cfg))
+		startExtension(b, host, f, cfg)
 	default:
-		id := component.MustNewID("file_storage")
 		f := filestorage.NewFactory()
 		cfg := f.CreateDefaultConfig().(*filestorage.Config)
 		cfg.Directory = b.TempDir()
-		ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
-		require.NoError(b, err)
-		require.NoError(b, ext.Start(context.Background(), host))
-		b.Cleanup(func() { require.NoError(b, ext.Shutdown(context.Background())) })
-		host.extensions[id] = ext
+		startExtension(b, host, f, cfg)
 	}
 	f := otlpexporter.NewFactory()
 	cfg := f.CreateDefaultConfig()
@@ -232,6 +238,14 @@ func startExporter(b *testing.B, s shape, endpoint string) exporter.Logs {
 	require.NoError(b, exp.Start(context.Background(), host))
 	b.Cleanup(func() { require.NoError(b, exp.Shutdown(context.Background())) })
 	return exp
+}
+
+func startExtension(b *testing.B, host *host, f extension.Factory, cfg component.Config) {
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
+	require.NoError(b, err)
+	require.NoError(b, ext.Start(context.Background(), host))
+	b.Cleanup(func() { require.NoError(b, ext.Shutdown(context.Background())) })
+	host.extensions[component.NewID(f.Type())] = ext
 }
 
 type host struct {
