@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -447,4 +448,51 @@ func FuzzOpen(f *testing.F) {
 		kept["after"] = []byte("v")
 		require.Equal(t, kept, contents(t, s))
 	})
+}
+
+// A full disk refuses the write as storage.ErrStorageFull, which the exporter passes
+// back to the receiver (that then retries, with no checkpoint), and leaves the store as
+// it was: the next write goes where the failed one would have.
+func TestFullDiskRefusesTheWrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	require.NoError(t, s.Set(ctx, "kept", []byte("v")))
+	end := s.active().size
+	s.writeAt = func(f *os.File, b []byte, off int64) (int, error) {
+		n, _ := f.WriteAt(b[:len(b)/2], off)
+		return n, syscall.ENOSPC
+	}
+	err := s.Batch(ctx, storage.SetOperation("qmv0", []byte{1}), storage.SetOperation("0", value(5000, 1)))
+	require.ErrorIs(t, err, storage.ErrStorageFull)
+	info, err := os.Stat(segmentFiles(t, dir)[0])
+	require.NoError(t, err)
+	assert.Equal(t, end, info.Size(), "the half-written record is cut off")
+
+	s.writeAt = (*os.File).WriteAt
+	require.NoError(t, s.Set(ctx, "next", []byte("w")))
+	require.NoError(t, s.Close(ctx))
+	s = open(t, dir)
+	defer s.Close(ctx)
+	assert.Equal(t, map[string][]byte{"kept": []byte("v"), "next": []byte("w")}, contents(t, s))
+}
+
+// With fsync, every write and every new segment is flushed; what is kept is the same.
+func TestFsync(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := openStore(dir, testSegmentSize, true, zap.NewNop())
+	require.NoError(t, err)
+	want := map[string][]byte{}
+	for i := range 30 {
+		k := fmt.Sprint(i)
+		want[k] = value(100_000, byte(i))
+		require.NoError(t, s.Set(ctx, k, want[k]))
+	}
+	require.Greater(t, len(s.segments), 2)
+	require.NoError(t, s.Close(ctx))
+	s, err = openStore(dir, testSegmentSize, true, zap.NewNop())
+	require.NoError(t, err)
+	defer s.Close(ctx)
+	assert.Equal(t, want, contents(t, s))
 }

@@ -4,23 +4,25 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
 
 // Config is a collector configuration for the tests of the built binary, made of the
 // pieces they share: the aws_connect receiver reading a kinesis-local stream from
-// trim_horizon, checkpoints in file_storage, an OTLP exporter with its queue on disk, and
-// the collector's own telemetry off or served on a port.
+// trim_horizon, checkpoints in file_storage, an OTLP exporter with its queue on disk in
+// queue_storage, and the collector's own telemetry off or served on a port.
 type Config struct {
 	// Stream and Endpoint are the stream the receiver reads and kinesis-local's address.
 	Stream, Endpoint string
-	// StorageDir, when set, holds the file_storage extension's files, and the receiver's
-	// checkpoints go there.
+	// StorageDir, when set, holds the file_storage extension's files, where the
+	// receiver's checkpoints go, and in its queue directory the queue_storage
+	// extension's, where OTLPExporter's queue goes.
 	StorageDir string
 	// Receiver holds aws_connect settings beside the shared ones, or in their place.
 	Receiver map[string]any
-	// Extensions beside file_storage, by ID.
+	// Extensions beside file_storage and queue_storage, by ID.
 	Extensions map[string]any
 	Processors map[string]any
 	Exporters  map[string]any
@@ -67,6 +69,7 @@ func (c Config) document() map[string]any {
 	maps.Copy(extensions, c.Extensions)
 	if c.StorageDir != "" {
 		extensions["file_storage"] = map[string]any{"directory": c.StorageDir, "create_directory": true}
+		extensions["queue_storage"] = map[string]any{"directory": filepath.Join(c.StorageDir, "queue"), "create_directory": true}
 		receiver["storage"] = "file_storage"
 	}
 	maps.Copy(receiver, c.Receiver)
@@ -114,10 +117,11 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // OTLPExporter is an otlp_grpc exporter to a plain-text endpoint whose queue is kept in
-// file_storage and whose retries never give up, as the shipped configs have it; queue
-// adds to or overrides sending_queue's settings, retry to retry_on_failure's.
+// queue_storage (Config.StorageDir) and whose retries never give up, as the shipped
+// configs have it; queue adds to or overrides sending_queue's settings, retry to
+// retry_on_failure's.
 func OTLPExporter(endpoint string, queue, retry map[string]any) map[string]any {
-	q := map[string]any{"enabled": true, "storage": "file_storage"}
+	q := map[string]any{"enabled": true, "storage": "queue_storage"}
 	maps.Copy(q, queue)
 	r := map[string]any{"max_elapsed_time": 0}
 	maps.Copy(r, retry)

@@ -14,7 +14,7 @@ import (
 // BenchmarkCollectorReadsBacklog measures the built collector reading the backlog
 // (BACKLOG_EVENTS, default 20,000) from trim_horizon with a production config (default
 // config/datadog-agent.yaml: logs and gauges over OTLP/gRPC through a queue in
-// file_storage) into an in-process backend. It reports the CPU time the collector used
+// queue_storage) into an in-process backend. It reports the CPU time the collector used
 // per event (utime + stime from /proc/PID/stat) and its peak resident memory (VmHWM),
 // read once every event arrived. The backend takes requests of any size, so configs with
 // and without a byte bound do the same work.

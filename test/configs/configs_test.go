@@ -152,8 +152,8 @@ service:
 // (stream names from the environment, with defaults), a logs and a
 // metrics pipeline each starting with memory_limiter and without the batch processor
 // (which acknowledges data still in memory, so a crash would lose what the receiver
-// already checkpointed), logs exported through a queue kept in file_storage, and the
-// health_check and file_storage extensions. A fleet config keeps its checkpoints in the
+// already checkpointed), logs exported through a queue kept on disk in queue_storage, and
+// the health_check, file_storage and queue_storage extensions. A fleet config keeps its checkpoints in the
 // lease table instead, and its exporter's queue in memory with the caller waiting for
 // the export, so a killed replica loses nothing without a volume.
 func TestReadyConfigsShape(t *testing.T) {
@@ -189,7 +189,10 @@ func TestReadyConfigsShape(t *testing.T) {
 				assert.Equal(t, "file_storage", dig(cfg, "receivers", "aws_connect", "storage"))
 				dir, _ := dig(cfg, "extensions", "file_storage", "directory").(string)
 				assert.Contains(t, dir, "${env:", "file_storage::directory should come from the environment")
-				assert.ElementsMatch(t, []string{"health_check", "file_storage"}, stringList(dig(cfg, "service", "extensions")))
+				queueDir, _ := dig(cfg, "extensions", "queue_storage", "directory").(string)
+				assert.Contains(t, queueDir, "${env:", "queue_storage::directory should come from the environment")
+				assert.NotEqual(t, dir, queueDir, "queue_storage has a directory of its own")
+				assert.ElementsMatch(t, []string{"health_check", "file_storage", "queue_storage"}, stringList(dig(cfg, "service", "extensions")))
 			}
 			for _, pipeline := range []string{"logs", "metrics"} {
 				p := dig(cfg, "service", "pipelines", pipeline)
@@ -214,7 +217,7 @@ func TestReadyConfigsShape(t *testing.T) {
 						assert.Equal(t, true, dig(cfg, "exporters", exp, "sending_queue", "wait_for_result"), "exporter %s: the receiver waits for the export", exp)
 						assert.Nil(t, dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s: wait_for_result excludes storage", exp)
 					} else {
-						assert.Equal(t, "file_storage", dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s queues on disk", exp)
+						assert.Equal(t, "queue_storage", dig(cfg, "exporters", exp, "sending_queue", "storage"), "exporter %s queues on disk", exp)
 					}
 					assert.NotNil(t, dig(cfg, "exporters", exp, "sending_queue", "batch"), "exporter %s batches in its queue", exp)
 					assert.EqualValues(t, 0, dig(cfg, "exporters", exp, "retry_on_failure", "max_elapsed_time"), "exporter %s never gives up on logs", exp)

@@ -225,6 +225,7 @@ func startExporter(b *testing.B, s shape, endpoint string) exporter.Logs {
 		require.NoError(b, confmap.NewFromStringMap(map[string]any{"directory": b.TempDir()}).Unmarshal(cfg))
 		startExtension(b, host, f, cfg)
 	default:
+		queue["storage"] = "file_storage"
 		f := filestorage.NewFactory()
 		cfg := f.CreateDefaultConfig().(*filestorage.Config)
 		cfg.Directory = b.TempDir()
