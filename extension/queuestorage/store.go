@@ -111,10 +111,10 @@ func openStore(dir string, segmentSize int64, fsync bool, logger *zap.Logger) (*
 	return s, nil
 }
 
-// replay reads every segment in order and rebuilds the index. A damaged record ends its
-// segment: the rest is cut off. At the end of the newest segment that is a write the
-// process did not finish; anywhere else the data was damaged on disk, and it is logged as
-// an error.
+// replay reads every segment in order and rebuilds the index. A record that fails its
+// checksum is skipped and logged as an error: the data were damaged on disk. A record
+// cut short ends its segment, and is cut off: at the end of the newest segment that is a
+// write the process did not finish, anywhere else damage again.
 func (s *store) replay() error {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -144,21 +144,23 @@ func (s *store) replay() error {
 		}
 		seg := &segment{id: id, file: f}
 		s.segments = append(s.segments, seg)
-		valid, damaged, err := s.replaySegment(seg, &payload)
+		end, cut, damaged, err := s.replaySegment(seg, &payload)
 		if err != nil {
 			return fmt.Errorf("queue_storage: reading %s: %w", f.Name(), err)
 		}
-		seg.size = valid
-		if damaged > 0 {
-			msg := "Cut off an unfinished write at the end of the queue storage"
-			level := s.logger.Warn
-			if i < len(ids)-1 {
-				msg = "The queue storage was damaged on disk; what followed the damage in this segment is lost"
-				level = s.logger.Error
+		if len(damaged) > 0 {
+			s.logger.Error("Records of the queue storage failed their checksum, damaged on disk, and were skipped: what they wrote or deleted is lost",
+				zap.String("file", f.Name()), zap.Int("records", len(damaged)), zap.Int64("first_offset", damaged[0]))
+		}
+		seg.size = end
+		if cut > 0 {
+			if i == len(ids)-1 {
+				s.logger.Warn("Cut off an unfinished write at the end of the queue storage", zap.String("file", f.Name()), zap.Int64("offset", end), zap.Int64("bytes", cut))
+			} else {
+				s.logger.Error("The queue storage was damaged on disk: the rest of this segment is unreadable and lost", zap.String("file", f.Name()), zap.Int64("offset", end), zap.Int64("bytes", cut))
 			}
-			level(msg, zap.String("file", f.Name()), zap.Int64("offset", valid), zap.Int64("bytes", damaged))
-			if err := f.Truncate(valid); err != nil {
-				return fmt.Errorf("queue_storage: cutting %s at %d: %w", f.Name(), valid, err)
+			if err := f.Truncate(end); err != nil {
+				return fmt.Errorf("queue_storage: cutting %s at %d: %w", f.Name(), end, err)
 			}
 		}
 	}
@@ -166,48 +168,47 @@ func (s *store) replay() error {
 	return nil
 }
 
-// replaySegment applies seg's records to the index. It returns the length of the valid
-// records and how many bytes follow them.
-func (s *store) replaySegment(seg *segment, payload *[]byte) (valid, damaged int64, err error) {
+// replaySegment applies seg's records to the index. It returns where its last readable
+// record ends, how many bytes follow (a record cut short, or no record at all), and
+// where the records that failed their checksum start.
+func (s *store) replaySegment(seg *segment, payload *[]byte) (end, cut int64, damaged []int64, err error) {
 	info, err := seg.file.Stat()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	size := info.Size()
 	var header [recordHeaderSize]byte
-	for valid < size {
-		if size-valid < recordHeaderSize {
-			break
-		}
-		if _, err := seg.file.ReadAt(header[:], valid); err != nil {
-			return 0, 0, err
+	for size-end >= recordHeaderSize {
+		if _, err := seg.file.ReadAt(header[:], end); err != nil {
+			return 0, 0, nil, err
 		}
 		n := int64(binary.LittleEndian.Uint32(header[0:4]))
 		sum := binary.LittleEndian.Uint32(header[4:8])
-		// No record is empty: zeros where a record should be are damage.
-		if n == 0 || n > maxRecordSize || valid+recordHeaderSize+n > size {
+		// No record is empty: zeros where a record should be end what can be read.
+		if n == 0 || n > maxRecordSize || end+recordHeaderSize+n > size {
 			break
 		}
 		if int64(cap(*payload)) < n {
 			*payload = make([]byte, n)
 		}
 		p := (*payload)[:n]
-		if _, err := seg.file.ReadAt(p, valid+recordHeaderSize); err != nil && !errors.Is(err, io.EOF) {
-			return 0, 0, err
+		if _, err := seg.file.ReadAt(p, end+recordHeaderSize); err != nil && !errors.Is(err, io.EOF) {
+			return 0, 0, nil, err
 		}
-		if crc32.Checksum(p, crcTable) != sum {
-			break
+		var ops []recordOp
+		ok := crc32.Checksum(p, crcTable) == sum
+		if ok {
+			ops, ok = decodeRecord(p)
 		}
-		ops, ok := decodeRecord(p)
 		if !ok {
-			break
+			damaged = append(damaged, end)
 		}
 		for _, op := range ops {
-			s.apply(op, seg, valid+recordHeaderSize)
+			s.apply(op, seg, end+recordHeaderSize)
 		}
-		valid += recordHeaderSize + n
+		end += recordHeaderSize + n
 	}
-	return valid, size - valid, nil
+	return end, size - end, damaged, nil
 }
 
 // recordOp is one write of a record: for a set, where its value starts in the payload.

@@ -179,35 +179,42 @@ func TestUnfinishedWriteIsCutOff(t *testing.T) {
 	}
 }
 
-// Damage inside an older segment loses what follows it there, says so, and keeps the
-// newer segments.
-func TestDamageInAnOlderSegmentIsLogged(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	queue(t, dir, 40, 100_000)
-	segs := segmentFiles(t, dir)
-	require.GreaterOrEqual(t, len(segs), 3)
+// A record damaged on disk is skipped, and said so at error level; the records after it,
+// in its segment and the newer ones, are kept.
+func TestDamagedRecordIsSkipped(t *testing.T) {
+	for _, segment := range []string{"older", "newest"} {
+		t.Run(segment, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			queue(t, dir, 40, 100_000)
+			segs := segmentFiles(t, dir)
+			require.GreaterOrEqual(t, len(segs), 3)
+			damage := segs[0]
+			if segment == "newest" {
+				damage = segs[len(segs)-1]
+			}
+			data, err := os.ReadFile(damage)
+			require.NoError(t, err)
+			require.Greater(t, len(data), 250_000, "at least two records")
+			data[recordHeaderSize+50_000] ^= 0xff // inside the segment's first value
+			require.NoError(t, os.WriteFile(damage, data, 0o640))
 
-	data, err := os.ReadFile(segs[0])
-	require.NoError(t, err)
-	data[len(data)/2] ^= 0xff
-	require.NoError(t, os.WriteFile(segs[0], data, 0o640))
-
-	core, logs := observer.New(zapcore.WarnLevel)
-	s, err := openStore(dir, testSegmentSize, false, zap.New(core))
-	require.NoError(t, err)
-	defer s.Close(ctx)
-	require.Equal(t, 1, logs.FilterMessageSnippet("damaged on disk").Len())
-	assert.Equal(t, zapcore.ErrorLevel, logs.All()[0].Level)
-	got := contents(t, s)
-	assert.Less(t, len(got), 40)
-	assert.Greater(t, len(got), 30, "only keys of the damaged segment are lost")
-	for i := range 40 {
-		if v, ok := got[fmt.Sprint(i)]; ok {
-			assert.Equal(t, value(100_000, byte(i)), v)
-		}
+			core, logs := observer.New(zapcore.WarnLevel)
+			s, err := openStore(dir, testSegmentSize, false, zap.New(core))
+			require.NoError(t, err)
+			defer s.Close(ctx)
+			require.Equal(t, 1, logs.Len(), "one line: %v", logs.All())
+			assert.Equal(t, zapcore.ErrorLevel, logs.All()[0].Level)
+			assert.Contains(t, logs.All()[0].Message, "failed their checksum")
+			got := contents(t, s)
+			assert.Len(t, got, 39, "only the damaged record's key is lost")
+			for i := range 40 {
+				if v, ok := got[fmt.Sprint(i)]; ok {
+					assert.Equal(t, value(100_000, byte(i)), v)
+				}
+			}
+		})
 	}
-	assert.Contains(t, got, "39")
 }
 
 // A queue's traffic (set, read, delete) leaves no more than a few segments behind, and
