@@ -18,7 +18,7 @@ import (
 )
 
 // The production-safe shape: no batch processor; the exporter batches in a queue kept in
-// file_storage and never gives up.
+// queue_storage and never gives up.
 
 // TestCollectorSurvivesSIGKILL runs the crash test with duplicate removal off, then on:
 // every event arrives either way; with it on, no event arrives from two records.

@@ -50,7 +50,7 @@ func withNames(t *testing.T, data [][]byte) (agentIDs []string) {
 // TestRedactNeverLeaks runs the built collector with redact (hash, agent ARNs too), the
 // most talkative settings (debug logs, the detailed debug exporter), the file exporter
 // and an OTLP exporter whose backend is down, so that everything waits in its queue in
-// file_storage. Events carry known names, and malformed records hold names too; no name
+// queue_storage. Events carry known names, and malformed records hold names too; no name
 // and no agent ID may show in the collector's output, the exported file, or any file of
 // the storage directory.
 func TestRedactNeverLeaks(t *testing.T) {
@@ -95,7 +95,7 @@ func TestRedactNeverLeaks(t *testing.T) {
 	require.Contains(t, printed, "aws.connect.event.id", "the debug exporter printed the events, so the check looks at real output")
 	require.Contains(t, printed, "duplicate_key", "and the malformed records")
 	stored := storageFiles(t, filepath.Join(dir, "storage"))
-	require.Contains(t, stored, ids[0], "the exporter queue in file_storage holds the events")
+	require.Contains(t, stored, ids[0], "the exporter queue in queue_storage holds the events")
 
 	for _, secret := range append(append([]string{}, personalData...), agentIDs...) {
 		assert.NotContains(t, printed, secret, "the collector's output")
@@ -121,6 +121,6 @@ func storageFiles(t *testing.T, dir string) string {
 		all.Write(b)
 		return nil
 	}))
-	require.Positive(t, n, "file_storage wrote files")
+	require.Positive(t, n, "the storage extensions wrote files")
 	return all.String()
 }

@@ -28,8 +28,8 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
 
-// The production shape of the README: checkpoints and the exporter queue in
-// file_storage, the memory limiter, logs and metrics to one OTLP backend.
+// The production shape of the README: checkpoints in file_storage, the exporter queue in
+// queue_storage, the memory limiter, logs and metrics to one OTLP backend.
 
 const mib = 1 << 20
 
@@ -165,7 +165,7 @@ func run(o options) error {
 	}
 	cfgPath := filepath.Join(o.out, "config.yaml")
 	// The README's production shape: logs and gauges through the memory limiter to OTLP,
-	// the exporter's queue and the checkpoints in file_storage.
+	// the exporter's queue in queue_storage and the checkpoints in file_storage.
 	pipeline := &collectortest.Pipeline{Processors: []string{"memory_limiter"}, Exporters: []string{"otlp_grpc"}}
 	err = collectortest.Config{
 		Stream: stream, Endpoint: srv.Endpoint, StorageDir: filepath.Join(o.out, "state"),
