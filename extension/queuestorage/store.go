@@ -86,6 +86,9 @@ type store struct {
 	record []byte
 	// writeAt writes to segment files; tests put failures in its place.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
+	// rotateFailing is set while new segments cannot be started, so that it is logged
+	// once.
+	rotateFailing bool
 	// onClose is called once, when the client is closed.
 	onClose func()
 	closed  bool
@@ -346,15 +349,25 @@ func (s *store) getAt(earlier []*storage.Operation, key string) ([]byte, error) 
 }
 
 // write appends the sets and deletes among ops as one record, applies them, and starts
-// a new segment when the active one is full.
+// a new segment when the active one is full. Once the record is written the batch is
+// done: a segment that cannot be started or compacted now is tried again at the next
+// write, and the active one grows meanwhile.
 func (s *store) write(ops []*storage.Operation) error {
 	if err := s.writeRecord(ops); err != nil {
 		return err
 	}
-	if s.active().size >= s.segmentSize {
-		return s.rotate()
+	if s.active().size < s.segmentSize {
+		s.removeDeadHead()
+		return nil
 	}
-	s.removeDeadHead()
+	err := s.rotate()
+	switch {
+	case err != nil && !s.rotateFailing:
+		s.logger.Warn("Could not start or compact a queue storage segment; trying again at the next write", zap.Error(err))
+	case err == nil && s.rotateFailing:
+		s.logger.Info("Started a queue storage segment again")
+	}
+	s.rotateFailing = err != nil
 	return nil
 }
 
@@ -473,12 +486,12 @@ func (s *store) rotate() error {
 	if err != nil {
 		return fmt.Errorf("queue_storage: starting a segment: %w", err)
 	}
+	s.segments = append(s.segments, &segment{id: id, file: f})
 	if s.fsync {
 		if err := syncDir(s.dir); err != nil {
 			return err
 		}
 	}
-	s.segments = append(s.segments, &segment{id: id, file: f})
 	s.removeDeadHead()
 	return s.compactHead()
 }
