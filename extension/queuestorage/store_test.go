@@ -403,14 +403,6 @@ func TestStoreAgainstAModel(t *testing.T) {
 	assert.LessOrEqual(t, len(segmentFiles(t, dir)), 8, "used segments are removed")
 }
 
-func maps(m map[string][]byte) map[string][]byte {
-	c := make(map[string][]byte, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
 // A segment holding only a delete stays while the value it deletes is on disk in an
 // older one; otherwise the value would come back at the next open.
 func TestDeletesOutliveTheirValues(t *testing.T) {
