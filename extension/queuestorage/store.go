@@ -265,14 +265,20 @@ func (s *store) apply(op recordOp, seg *segment, payloadOff int64) {
 	}
 	loc := location{seg: seg, off: payloadOff + int64(op.valOff), n: len(op.value)}
 	if len(op.value) <= smallValue {
-		loc.value = slices.Clone(op.value)
-		if loc.value == nil {
-			loc.value = []byte{}
-		}
+		loc.value = present(op.value)
 	}
 	seg.live++
 	seg.liveBytes += int64(loc.n)
 	s.index[op.key] = loc
+}
+
+// present returns a copy of a value that is set: never nil, even when empty, since nil
+// is what a missing key reads as.
+func present(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return slices.Clone(v)
 }
 
 // read returns a copy of the value at loc.
@@ -332,11 +338,7 @@ func (s *store) getAt(earlier []*storage.Operation, key string) ([]byte, error) 
 		}
 		switch op.Type {
 		case storage.Set:
-			v := slices.Clone(op.Value)
-			if v == nil {
-				v = []byte{}
-			}
-			return v, nil
+			return present(op.Value), nil
 		case storage.Delete:
 			return nil, nil
 		}
@@ -531,8 +533,6 @@ func (s *store) compactHead() error {
 		}
 		ops = append(ops, storage.SetOperation(key, v))
 	}
-	// Keys in order, so that the record is the same for the same content.
-	slices.SortFunc(ops, func(a, b *storage.Operation) int { return strings.Compare(a.Key, b.Key) })
 	if err := s.writeRecord(ops); err != nil {
 		return err
 	}
