@@ -207,8 +207,9 @@ func (s *Snapshot) reuse() Snapshot {
 		Configuration: Configuration{
 			Proficiencies: s.Configuration.Proficiencies[:0],
 			RoutingProfile: RoutingProfile{
-				InboundQueues: s.Configuration.RoutingProfile.InboundQueues[:0],
-				Concurrency:   s.Configuration.RoutingProfile.Concurrency[:0],
+				InboundQueues:        s.Configuration.RoutingProfile.InboundQueues[:0],
+				DefaultOutboundQueue: s.Configuration.RoutingProfile.DefaultOutboundQueue.reuse(),
+				Concurrency:          s.Configuration.RoutingProfile.Concurrency[:0],
 			},
 		},
 	}
@@ -583,7 +584,7 @@ func (d *Decoder) snapshot(field string, s *Snapshot) bool {
 			d.configuration("Configuration", &s.Configuration)
 		case "Contacts":
 			d.each("Contacts", 2, func() {
-				s.Contacts = append(s.Contacts, Contact{})
+				s.Contacts = extend(s.Contacts, func(c *Contact) { *c = Contact{Queue: c.Queue.reuse()} })
 				d.contact(&s.Contacts[len(s.Contacts)-1])
 			})
 		default:
@@ -709,7 +710,7 @@ func (d *Decoder) routingProfile(field string, rp *RoutingProfile) {
 			d.queue("DefaultOutboundQueue", &rp.DefaultOutboundQueue)
 		case "InboundQueues":
 			d.each("InboundQueues", 2, func() {
-				rp.InboundQueues = append(rp.InboundQueues, Queue{})
+				rp.InboundQueues = extend(rp.InboundQueues, func(q *Queue) { *q = q.reuse() })
 				d.queue("", &rp.InboundQueues[len(rp.InboundQueues)-1])
 			})
 		case "Concurrency":
@@ -739,6 +740,22 @@ func (d *Decoder) concurrency(c *Concurrency) {
 		return true
 	})
 }
+
+// extend adds an element to s. An element left past len(s) by an earlier record is
+// cleared by clear, which may keep its slices' arrays: the queues of a routing profile
+// then cost no allocation per event once the first events have sized them.
+func extend[T any](s []T, clear func(*T)) []T {
+	if len(s) == cap(s) {
+		var zero T
+		return append(s, zero)
+	}
+	s = s[:len(s)+1]
+	clear(&s[len(s)-1])
+	return s
+}
+
+// reuse returns an empty queue that keeps the array of q's channels.
+func (q *Queue) reuse() Queue { return Queue{Channels: q.Channels[:0]} }
 
 func (d *Decoder) queue(field string, q *Queue) {
 	d.members(field, 3, func(key []byte) bool {

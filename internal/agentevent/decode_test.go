@@ -1020,7 +1020,52 @@ func assertEmptySnapshot(t *testing.T, s *Snapshot) {
 	assert.Empty(t, rp.Name)
 	assert.Empty(t, rp.InboundQueues)
 	assert.Empty(t, rp.Concurrency)
-	assert.Equal(t, Queue{}, rp.DefaultOutboundQueue)
+	assert.Empty(t, rp.DefaultOutboundQueue.ARN)
+	assert.Empty(t, rp.DefaultOutboundQueue.Name)
+	assert.Empty(t, rp.DefaultOutboundQueue.Channels)
+}
+
+// The queues' channel lists keep their arrays from one record to the next (no
+// allocation per queue), and never carry a channel over.
+func TestDecoderReusesQueueChannels(t *testing.T) {
+	d := NewDecoder()
+	var ev Event
+	decodeString(t, d, &ev, `{"EventType":"HEART_BEAT","CurrentAgentSnapshot":{"Configuration":{"RoutingProfile":{`+
+		`"InboundQueues":[{"ARN":"a","Channels":["VOICE","CHAT"]},{"ARN":"b","Channels":["TASK"]}],`+
+		`"DefaultOutboundQueue":{"ARN":"o","Channels":["VOICE","CHAT"]}}},`+
+		`"Contacts":[{"ContactId":"c1","Queue":{"ARN":"q"}}]}}`)
+	decodeString(t, d, &ev, `{"EventType":"HEART_BEAT","CurrentAgentSnapshot":{"Configuration":{"RoutingProfile":{`+
+		`"InboundQueues":[{"ARN":"c"},{"ARN":"d","Channels":["EMAIL"]},{"ARN":"e","Channels":["CHAT"]}],`+
+		`"DefaultOutboundQueue":{"ARN":"p"}}},`+
+		`"Contacts":[{"ContactId":"c2"}]}}`)
+	rp := ev.Current.Configuration.RoutingProfile
+	assert.Equal(t, []Queue{{ARN: "c"}, {ARN: "d", Channels: []string{"EMAIL"}}, {ARN: "e", Channels: []string{"CHAT"}}},
+		normalizeQueues(rp.InboundQueues))
+	assert.Equal(t, Queue{ARN: "p"}, normalizeQueues([]Queue{rp.DefaultOutboundQueue})[0])
+	assert.Equal(t, Queue{}, ev.Current.Contacts[0].Queue)
+
+	record := readFixture(t, "heart_beat.json")
+	require.NoError(t, d.Decode(record, &ev, nil))
+	require.NotEmpty(t, ev.Current.Configuration.RoutingProfile.InboundQueues)
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := d.Decode(record, &ev, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "allocations per record, once the event's arrays are sized")
+}
+
+// normalizeQueues makes empty channel lists nil, for comparison: a reused list is empty,
+// not nil.
+func normalizeQueues(qs []Queue) []Queue {
+	out := make([]Queue, len(qs))
+	for i, q := range qs {
+		out[i] = q
+		if len(q.Channels) == 0 {
+			out[i].Channels = nil
+		}
+	}
+	return out
 }
 
 // Decoded strings must alias neither the record's bytes, which the caller may reuse,

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/agentevent"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/perftest"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/metadata"
 )
 
@@ -68,8 +69,26 @@ func BenchmarkBuildRedacted(b *testing.B) {
 	benchBuilder(b, NewBuilder(metadata.DefaultResourceAttributesConfig(), WithRedactor(NewRedactor(RedactHash, "pepper"))))
 }
 
+// BenchmarkBuildSimulatedJSONBody is BenchmarkBuildJSONBody on the simulator's events
+// (100 agents, about 5 KB each, heartbeats and state changes with routing profiles of
+// several queues): the events `make bench-e2e` reads.
+func BenchmarkBuildSimulatedJSONBody(b *testing.B) {
+	events := perftest.Simulate(b, benchBatch)
+	batch := testBatch{StreamName: "connect-agent-events", ShardID: "shardId-000000000000"}
+	size := 0
+	for i, data := range events.Data {
+		batch.Records = append(batch.Records, testRecord{Data: data, SequenceNumber: fmt.Sprintf("49680502941279841831465640889109774228551502682038%05d", i)})
+		size += len(data)
+	}
+	b.SetBytes(int64(size))
+	runBuilder(b, NewBuilder(metadata.DefaultResourceAttributesConfig(), WithBodyFormat(BodyJSON)), batch)
+}
+
 func benchBuilder(b *testing.B, builder *Builder) {
-	batch := benchRecords(b)
+	runBuilder(b, builder, benchRecords(b))
+}
+
+func runBuilder(b *testing.B, builder *Builder, batch testBatch) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
