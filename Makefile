@@ -85,6 +85,7 @@ bench-e2e: npm build
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCached$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/eventlog/
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONBody$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/eventlog/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactevent/

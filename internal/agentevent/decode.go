@@ -81,6 +81,7 @@ type Decoder struct {
 	keys  keySet
 	// lastEnum is the value each enum site had last.
 	lastEnum [enumSites]string
+	cache    *Cache
 }
 
 type pathElem struct {
@@ -90,9 +91,14 @@ type pathElem struct {
 	own bool
 }
 
-// NewDecoder returns a ready Decoder.
-func NewDecoder() *Decoder {
-	return &Decoder{intern: make(map[string]string, 256)}
+// NewDecoder returns a ready Decoder, with a Cache of its own.
+func NewDecoder() *Decoder { return NewDecoderSharing(NewCache()) }
+
+// NewDecoderSharing returns a ready Decoder that shares cache with others, as the
+// decoders of a pool should: a pool may drop its decoders at any garbage collection. A
+// nil cache decodes every value in full.
+func NewDecoderSharing(cache *Cache) *Decoder {
+	return &Decoder{intern: make(map[string]string, 256), cache: cache}
 }
 
 const (
@@ -647,7 +653,7 @@ func (d *Decoder) configuration(field string, c *Configuration) {
 		case "RoutingProfile":
 			d.routingProfile("RoutingProfile", &c.RoutingProfile)
 		case "AgentHierarchyGroups":
-			d.hierarchyGroups("AgentHierarchyGroups", &c.HierarchyGroups)
+			d.hierarchyGroupsOf(c)
 		case "Proficiencies":
 			d.each("Proficiencies", 3, func() {
 				c.Proficiencies = append(c.Proficiencies, Proficiency{})
@@ -707,17 +713,11 @@ func (d *Decoder) routingProfile(field string, rp *RoutingProfile) {
 		case "Name":
 			rp.Name = d.enum("Name", siteProfileName)
 		case "DefaultOutboundQueue":
-			d.queue("DefaultOutboundQueue", &rp.DefaultOutboundQueue)
+			d.outboundQueue(rp)
 		case "InboundQueues":
-			d.each("InboundQueues", 2, func() {
-				rp.InboundQueues = extend(rp.InboundQueues, func(q *Queue) { *q = q.reuse() })
-				d.queue("", &rp.InboundQueues[len(rp.InboundQueues)-1])
-			})
+			d.inboundQueues(rp)
 		case "Concurrency":
-			d.each("Concurrency", 3, func() {
-				rp.Concurrency = append(rp.Concurrency, Concurrency{})
-				d.concurrency(&rp.Concurrency[len(rp.Concurrency)-1])
-			})
+			d.concurrencies(rp)
 		default:
 			return false
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 )
@@ -92,4 +93,30 @@ func jsonEqual(a, b any) bool {
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
+// FuzzDecodeCached checks that a decoder with a cache decodes every record as one
+// without does: the record decoded twice (the second time from the cache, where its
+// values went), by a decoder whose cache already holds the fixtures' values.
+func FuzzDecodeCached(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/events/*.json")
+	cached := NewDecoder()
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		var ev Event
+		_ = cached.Decode(data, &ev, nil)
+	}
+	reference := NewDecoderSharing(nil)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := decodeWith(reference, data)
+		for round := range 2 {
+			if got := decodeWith(cached, data); !reflect.DeepEqual(want, got) {
+				t.Fatalf("round %d: with the cache %#v, without %#v", round, got, want)
+			}
+		}
+	})
 }

@@ -80,10 +80,13 @@ func NewBuilder(rac metadata.ResourceAttributesConfig, opts ...Option) *Builder 
 	for _, opt := range opts {
 		opt(b)
 	}
+	// The pool's decoders share one cache of the events' repeated parts: the pool may
+	// drop a decoder at any garbage collection, and its cache with it.
+	cache := agentevent.NewCache()
 	b.decoders.New = func() any {
 		slab := &pdataslab.Slab{}
 		return &decoder{
-			d:       agentevent.NewDecoder(),
+			d:       agentevent.NewDecoderSharing(cache),
 			scratch: plog.NewLogRecord(),
 			slab:    slab,
 			body:    bodySink{redact: b.redact, discard: pcommon.NewValueEmpty(), slab: slab},
