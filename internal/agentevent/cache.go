@@ -215,7 +215,7 @@ func (d *Decoder) outboundQueue(rp *RoutingProfile) {
 		func() Queue { return q.owned() })
 }
 
-// concurrency reads a routing profile's Concurrency.
+// concurrencies reads a routing profile's Concurrency.
 func (d *Decoder) concurrencies(rp *RoutingProfile) {
 	cached(d, kindArray, (*Cache).concurrency,
 		func(cs []Concurrency) { rp.Concurrency = append(rp.Concurrency[:0], cs...) },
