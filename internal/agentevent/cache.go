@@ -1,8 +1,6 @@
 package agentevent
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"strings"
 	"sync"
 )
@@ -12,9 +10,9 @@ import (
 // queue and concurrency (which changes only with the slots in use), and an agent's
 // hierarchy groups. Every agent on a routing profile sends the same queues in every
 // event, twice in a state change (current and previous snapshot), and decoding them was
-// most of decoding an event. Identical text decodes identically, so a
-// value found here is taken as it is, with no second check: its text was read and found
-// valid when it was put here.
+// most of decoding an event. Identical text decodes identically, so a value found here is
+// taken as it is, with no second check: its text was read and found valid when it was put
+// here.
 //
 // Only a decoder without a sink uses it: a sink is handed every value. It is safe for
 // concurrent use, so one can serve a pool of decoders; its memory is bounded by
@@ -90,10 +88,14 @@ func copyQueues(dst, src []Queue) []Queue {
 	dst = dst[:0]
 	for _, q := range src {
 		dst = extend(dst, func(d *Queue) { *d = d.reuse() })
-		d := &dst[len(dst)-1]
-		d.ARN, d.Name, d.Channels = q.ARN, q.Name, append(d.Channels, q.Channels...)
+		dst[len(dst)-1].setFrom(q)
 	}
 	return dst
+}
+
+// setFrom makes q a copy of the cached c, keeping the array of q's channels.
+func (q *Queue) setFrom(c Queue) {
+	*q = Queue{ARN: c.ARN, Name: c.Name, Channels: append(q.Channels[:0], c.Channels...)}
 }
 
 // cachedText returns the text of the value at the decoder's position when it may be
@@ -141,15 +143,7 @@ func (s *scanner) span() (end int, ok bool) {
 // stringEnd returns the index of the quote that ends the string whose text starts at i,
 // or -1 if none does.
 func stringEnd(d []byte, i int) int {
-	for i < len(d) {
-		if i+8 <= len(d) {
-			m := lookMask(binary.LittleEndian.Uint64(d[i:]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) / 8
-		}
+	for i = skipPlain(d, i); i < len(d); i = skipPlain(d, i) {
 		switch d[i] {
 		case '"':
 			return i
@@ -210,7 +204,7 @@ func (d *Decoder) inboundQueues(rp *RoutingProfile) {
 func (d *Decoder) outboundQueue(rp *RoutingProfile) {
 	q := &rp.DefaultOutboundQueue
 	cached(d, kindObject, (*Cache).outboundQueue,
-		func(c Queue) { *q = Queue{ARN: c.ARN, Name: c.Name, Channels: append(q.Channels[:0], c.Channels...)} },
+		q.setFrom,
 		func() { d.queue("DefaultOutboundQueue", q) },
 		func() Queue { return q.owned() })
 }

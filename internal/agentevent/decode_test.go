@@ -1038,10 +1038,9 @@ func TestDecoderReusesQueueChannels(t *testing.T) {
 		`"InboundQueues":[{"ARN":"c"},{"ARN":"d","Channels":["EMAIL"]},{"ARN":"e","Channels":["CHAT"]}],`+
 		`"DefaultOutboundQueue":{"ARN":"p"}}},`+
 		`"Contacts":[{"ContactId":"c2"}]}}`)
-	rp := ev.Current.Configuration.RoutingProfile
-	assert.Equal(t, []Queue{{ARN: "c"}, {ARN: "d", Channels: []string{"EMAIL"}}, {ARN: "e", Channels: []string{"CHAT"}}},
-		normalizeQueues(rp.InboundQueues))
-	assert.Equal(t, Queue{ARN: "p"}, normalizeQueues([]Queue{rp.DefaultOutboundQueue})[0])
+	rp := withNilSlices(ev).Current.Configuration.RoutingProfile
+	assert.Equal(t, []Queue{{ARN: "c"}, {ARN: "d", Channels: []string{"EMAIL"}}, {ARN: "e", Channels: []string{"CHAT"}}}, rp.InboundQueues)
+	assert.Equal(t, Queue{ARN: "p"}, rp.DefaultOutboundQueue)
 	assert.Equal(t, Queue{}, ev.Current.Contacts[0].Queue)
 
 	record := readFixture(t, "heart_beat.json")
@@ -1053,19 +1052,6 @@ func TestDecoderReusesQueueChannels(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs, "allocations per record, once the event's arrays are sized")
-}
-
-// normalizeQueues makes empty channel lists nil, for comparison: a reused list is empty,
-// not nil.
-func normalizeQueues(qs []Queue) []Queue {
-	out := make([]Queue, len(qs))
-	for i, q := range qs {
-		out[i] = q
-		if len(q.Channels) == 0 {
-			out[i].Channels = nil
-		}
-	}
-	return out
 }
 
 // Decoded strings must alias neither the record's bytes, which the caller may reuse,

@@ -170,17 +170,7 @@ func (s *scanner) nextElement(first *bool) bool {
 // next string read into the same buffer.
 func (s *scanner) readString(buf *[]byte) []byte {
 	start := s.pos + 1
-	i := start
-	// Eight bytes at a time; the first that needs a look is found from the word's bits,
-	// and only a string's last few bytes before the end of the record go one by one.
-	for i+8 <= len(s.data) {
-		if m := lookMask(binary.LittleEndian.Uint64(s.data[i:])); m != 0 {
-			i += bits.TrailingZeros64(m) / 8
-			break
-		}
-		i += 8
-	}
-	for ; i < len(s.data); i++ {
+	for i := skipPlain(s.data, start); i < len(s.data); i++ {
 		switch c := s.data[i]; {
 		case c == '"':
 			s.pos = i + 1
@@ -195,6 +185,19 @@ func (s *scanner) readString(buf *[]byte) []byte {
 	s.pos = len(s.data)
 	s.fail("unterminated string")
 	return nil
+}
+
+// skipPlain returns the index of the first byte from i on that may need a look inside a
+// string (see lookMask), going eight bytes at a time; only the last few bytes before the
+// end of d, where no whole word is left, are for the caller to go through one by one.
+func skipPlain(d []byte, i int) int {
+	for i+8 <= len(d) {
+		if m := lookMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
+	return i
 }
 
 const (
