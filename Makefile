@@ -81,20 +81,24 @@ bench-e2e: npm build
 
 # Fuzz the decoders and the record-to-log mappings, of agent events and of contact events
 # and records, and queue_storage's reading of damaged segment files, for FUZZTIME each
-# (their seed corpus runs with every go test).
+# (their seed corpus runs with every go test). Each new input the fuzzer finds interesting is
+# minimised first, by default for up to 60 s: on records of a few KB that ate whole runs,
+# the exec count standing still while both workers were busy. FUZZMINIMIZETIME bounds it.
 FUZZTIME ?= 1m
+FUZZMINIMIZETIME ?= 1000x
+FUZZFLAGS = -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCached$$' -fuzztime $(FUZZTIME) ./internal/agentevent/
-	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/eventlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzJSONBody$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/eventlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactevent/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/contactrecord/
-	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./receiver/awsconnectreceiver/internal/contactlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzLoadBucket$$' -fuzztime $(FUZZTIME) ./internal/contactstate/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/getrecords/
-	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' -fuzztime $(FUZZTIME) ./internal/getrecords/
-	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./extension/queuestorage/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' $(FUZZFLAGS) ./internal/agentevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCached$$' $(FUZZFLAGS) ./internal/agentevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' $(FUZZFLAGS) ./receiver/awsconnectreceiver/internal/eventlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONBody$$' $(FUZZFLAGS) ./receiver/awsconnectreceiver/internal/eventlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' $(FUZZFLAGS) ./internal/contactevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' $(FUZZFLAGS) ./internal/contactrecord/
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' $(FUZZFLAGS) ./receiver/awsconnectreceiver/internal/contactlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadBucket$$' $(FUZZFLAGS) ./internal/contactstate/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' $(FUZZFLAGS) ./internal/getrecords/
+	$(GO) test -run '^$$' -fuzz '^FuzzEventStream$$' $(FUZZFLAGS) ./internal/getrecords/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' $(FUZZFLAGS) ./extension/queuestorage/
 
 # The simulator (2,000 agents at 5x real time) and the built collector against
 # kinesis-local for DURATION; it reports the collector's memory over time (which must stay flat) and fails if it grew or
