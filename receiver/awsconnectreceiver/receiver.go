@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
@@ -167,6 +168,7 @@ func (r *awsConnectReceiver) Start(ctx context.Context, host component.Host) err
 		r.warnIfContactStateIsVolatile()
 	}
 	warnIfHealthCheckIgnoresStatus(host, r.set.Logger)
+	warnIfPdataPooling(featuregate.GlobalRegistry(), r.set.Logger)
 	backoff := consumerBackoff(r.cfg)
 	opts := kinesisconsumer.Options{
 		API:        api,

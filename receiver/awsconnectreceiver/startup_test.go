@@ -15,7 +15,10 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
 )
@@ -193,4 +196,37 @@ func TestHeldShardIsARecoverableError(t *testing.T) {
 	assert.Contains(t, msg, "shardId-000000000001")
 	assert.Contains(t, msg, "unreadable")
 	assert.NotContains(t, msg, "shardId-000000000000", "the readable shard is no problem")
+}
+
+// TestWarnIfPdataPooling: pdata's pooling gate on, the receiver warns and names the gate
+// and how to turn it off; off or unknown, it says nothing.
+func TestWarnIfPdataPooling(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		register bool
+		enable   bool
+		want     bool
+	}{
+		{"on", true, true, true},
+		{"off", true, false, false},
+		{"not registered", false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := featuregate.NewRegistry()
+			if tc.register {
+				reg.MustRegister(pdataPoolingGate, featuregate.StageAlpha)
+				require.NoError(t, reg.Set(pdataPoolingGate, tc.enable))
+			}
+			core, logs := observer.New(zap.InfoLevel)
+			assert.Equal(t, tc.want, warnIfPdataPooling(reg, zap.New(core)))
+			warnings := logs.FilterLevelExact(zap.WarnLevel).All()
+			if !tc.want {
+				assert.Empty(t, warnings)
+				return
+			}
+			require.Len(t, warnings, 1)
+			assert.Contains(t, warnings[0].Message, "pdata.useProtoPooling is on")
+			assert.Contains(t, warnings[0].Message, "--feature-gates=-pdata.useProtoPooling")
+		})
+	}
 }
