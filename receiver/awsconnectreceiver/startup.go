@@ -14,6 +14,7 @@ import (
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/getrecords"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesisconsumer"
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/leases"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/pdataslab"
 )
 
 // streamAPI is the part of the Kinesis client the receiver uses.
@@ -268,21 +269,11 @@ func warnIfHealthCheckIgnoresStatus(host component.Host, logger *zap.Logger) {
 	if !hasHealthCheck {
 		return
 	}
-	registered, enabled := false, false
-	featuregate.GlobalRegistry().VisitAll(func(g *featuregate.Gate) {
-		if g.ID() == healthCheckGate {
-			registered, enabled = true, g.IsEnabled()
-		}
-	})
-	if registered && !enabled {
+	if registered, enabled := gateState(featuregate.GlobalRegistry(), healthCheckGate); registered && !enabled {
 		logger.Warn("The health_check extension answers healthy whatever this receiver reports (access denied, a missing stream, stalled shards): " +
 			"run the collector with --feature-gates=+" + healthCheckGate + " and set health_check::component_health (see the README's Troubleshooting)")
 	}
 }
-
-// pdataPoolingGate is pdata's alpha feature gate (v1.67.0) that hands pdata's objects
-// back to pools once a pipeline call returns.
-const pdataPoolingGate = "pdata.useProtoPooling"
 
 // warnIfPdataPooling says so when pdata's pools are on. With them, the built collector
 // reading a 5,000-event backlog through its disk queue, in file_storage or queue_storage
@@ -291,15 +282,20 @@ const pdataPoolingGate = "pdata.useProtoPooling"
 // (docs/performance.md). A user turning the gate on for less garbage collection would
 // otherwise not know.
 func warnIfPdataPooling(reg *featuregate.Registry, logger *zap.Logger) bool {
-	enabled := false
-	reg.VisitAll(func(g *featuregate.Gate) {
-		if g.ID() == pdataPoolingGate && g.IsEnabled() {
-			enabled = true
-		}
-	})
+	_, enabled := gateState(reg, pdataslab.PoolingGate)
 	if enabled {
-		logger.Warn("The feature gate " + pdataPoolingGate + " is on: with it, an exporter's persistent queue (sending_queue::storage) lost records " +
-			"in this distribution's tests; turn it off (--feature-gates=-" + pdataPoolingGate + "), or keep the queue in memory")
+		logger.Warn("The feature gate " + pdataslab.PoolingGate + " is on: with it, an exporter's persistent queue (sending_queue::storage) lost records " +
+			"in this distribution's tests; turn it off (--feature-gates=-" + pdataslab.PoolingGate + "), or keep the queue in memory")
 	}
 	return enabled
+}
+
+// gateState says whether the feature gate id is registered in reg, and whether it is on.
+func gateState(reg *featuregate.Registry, id string) (registered, enabled bool) {
+	reg.VisitAll(func(g *featuregate.Gate) {
+		if g.ID() == id {
+			registered, enabled = true, g.IsEnabled()
+		}
+	})
+	return registered, enabled
 }

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/internal/kinesistest"
+	"github.com/otelcol-amazonconnect/otelcol-amazonconnect/receiver/awsconnectreceiver/internal/pdataslab"
 )
 
 func statusNow(host *statusHost, want componentstatus.Status) func() bool {
@@ -214,8 +215,8 @@ func TestWarnIfPdataPooling(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := featuregate.NewRegistry()
 			if tc.register {
-				reg.MustRegister(pdataPoolingGate, featuregate.StageAlpha)
-				require.NoError(t, reg.Set(pdataPoolingGate, tc.enable))
+				reg.MustRegister(pdataslab.PoolingGate, featuregate.StageAlpha)
+				require.NoError(t, reg.Set(pdataslab.PoolingGate, tc.enable))
 			}
 			core, logs := observer.New(zap.InfoLevel)
 			assert.Equal(t, tc.want, warnIfPdataPooling(reg, zap.New(core)))

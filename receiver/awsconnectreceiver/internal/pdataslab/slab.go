@@ -50,9 +50,10 @@ type recentStr struct {
 	w    *stringValue
 }
 
-// poolingGate is pdata's feature gate that recycles wrappers: a recycled wrapper is
+// PoolingGate is pdata's alpha feature gate (v1.67.0) that hands pdata's objects, its
+// wrappers among them, back to pools once a pipeline call returns: a recycled wrapper is
 // cleared and reused, so with it on no wrapper may be shared.
-const poolingGate = "pdata.useProtoPooling"
+const PoolingGate = "pdata.useProtoPooling"
 
 // sharesWrappers reports whether values may share a wrapper. Without pooling pdata never
 // writes to a wrapper it did not just make (it replaces a value's wrapper, never changes
@@ -61,7 +62,7 @@ func (sl *Slab) sharesWrappers() bool {
 	if sl.sharing == 0 {
 		sl.sharing = 1
 		featuregate.GlobalRegistry().VisitAll(func(g *featuregate.Gate) {
-			if g.ID() == poolingGate && g.IsEnabled() {
+			if g.ID() == PoolingGate && g.IsEnabled() {
 				sl.sharing = -1
 			}
 		})

@@ -270,8 +270,8 @@ func TestTheSameStringSharesAWrapper(t *testing.T) {
 // With pdata's pooling on, a value set anew has its wrapper cleared and recycled: none
 // may be shared then.
 func TestNoWrapperSharedWhenPdataPools(t *testing.T) {
-	require.NoError(t, featuregate.GlobalRegistry().Set(poolingGate, true))
-	t.Cleanup(func() { require.NoError(t, featuregate.GlobalRegistry().Set(poolingGate, false)) })
+	require.NoError(t, featuregate.GlobalRegistry().Set(PoolingGate, true))
+	t.Cleanup(func() { require.NoError(t, featuregate.GlobalRegistry().Set(PoolingGate, false)) })
 	a, b, c, d := setTwice(&Slab{})
 	assert.NotEqual(t, wrapperOf(a), wrapperOf(b))
 	assert.NotEqual(t, wrapperOf(c), wrapperOf(d))
